@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# Build the binaries of the local real cluster from the Go module proxy, once per version.
+#
+# Every binary lands in $STACK_CACHE/<component>-<version>/, outside the repository. A binary
+# that is already there is never rebuilt, so the second run of `make cluster-up` builds nothing.
+#
+#   kubernetes  kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl
+#               (k8s.io/kubernetes has replace directives for its staging modules, so it is
+#               built through a wrapper module that pins each staging module to its published
+#               v0.x tag)
+#   etcd        go.etcd.io/etcd/server/v3 through a wrapper main calling etcdmain.Main
+#   openbao     github.com/openbao/openbao by pseudo-version (its root module has no /v2, so
+#               the v2.x tags are not module versions); api/auth/userpass/v2 is not served and
+#               not needed by `bao`, so it is replaced by an empty stub module
+#
+# Usage: build.sh [kubernetes] [etcd] [openbao]   (default: all three, in parallel)
+# Normally run by `stack build` (test/stack), which sets the environment.
+set -euo pipefail
+# Versions and paths come from the caller (test/stack/versions.go is their one source):
+: "${STACK_CACHE:?}" "${K8S_VERSION:?}" "${K8S_CMDS:?}" "${ETCD_VERSION:?}" "${OPENBAO_VERSION:?}" "${OPENBAO_PSEUDO:?}"
+K8S_DIR="$STACK_CACHE/kubernetes-$K8S_VERSION"
+ETCD_DIR="$STACK_CACHE/etcd-$ETCD_VERSION"
+OPENBAO_DIR="$STACK_CACHE/openbao-$OPENBAO_VERSION"
+WANT=("$@"); [ ${#WANT[@]} -eq 0 ] && WANT=(kubernetes etcd openbao)
+export GOFLAGS="-buildvcs=false" CGO_ENABLED=0
+export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/openbao/go-kms-wrapping"
+
+log() { printf '>> %s\n' "$*"; }
+
+build_kubernetes() {
+  local dir="$K8S_DIR" wrap="$STACK_CACHE/src/k8s-wrapper-$K8S_VERSION" cmds=() c
+  for c in $K8S_CMDS; do [ -x "$dir/$c" ] || cmds+=("$c"); done
+  if [ ${#cmds[@]} -eq 0 ]; then log "kubernetes $K8S_VERSION: cached in $dir"; return; fi
+  mkdir -p "$wrap" "$dir"
+  cd "$wrap"
+  local kmod godir godebug staging_v minor
+  kmod="$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  godir="$(awk '/^go /{print $2; exit}' "$kmod")"
+  godebug="$(grep -E '^godebug ' "$kmod" || true)"
+  staging_v="v0.${K8S_VERSION#v1.}"
+  minor="$(echo "$K8S_VERSION" | cut -d. -f2)"
+  {
+    printf 'module stack/k8swrapper\n\ngo %s\n' "$godir"
+    [ -n "$godebug" ] && echo "$godebug"
+    printf '\nrequire k8s.io/kubernetes %s\n\nreplace (\n' "$K8S_VERSION"
+    awk -v v="$staging_v" '/=> \.\/staging\/src\//{print "\t" $1 " => " $1 " " v}' "$kmod"
+    echo ")"
+  } > go.mod
+  { printf '//go:build tools\n\npackage tools\n\nimport (\n'
+    for c in $K8S_CMDS; do printf '\t_ "k8s.io/kubernetes/cmd/%s"\n' "$c"; done
+    echo ")"; } > tools.go
+  go mod tidy
+  local ldf="-s -w" p t0
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldf="$ldf -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean -X $p.gitCommit=module-proxy"
+  done
+  for c in "${cmds[@]}"; do
+    t0=$(date +%s)
+    go build -trimpath -ldflags "$ldf" -o "$dir/$c.tmp" "k8s.io/kubernetes/cmd/$c"
+    mv "$dir/$c.tmp" "$dir/$c"
+    log "built $dir/$c in $(( $(date +%s) - t0 ))s"
+  done
+}
+
+build_etcd() {
+  local dir="$ETCD_DIR" wrap="$STACK_CACHE/src/etcd-wrapper-$ETCD_VERSION"
+  if [ -x "$dir/etcd" ]; then log "etcd $ETCD_VERSION: cached in $dir"; return; fi
+  mkdir -p "$wrap" "$dir"
+  cd "$wrap"
+  printf 'module stack/etcdwrapper\n\ngo 1.23\n\nrequire go.etcd.io/etcd/server/v3 %s\n' "$ETCD_VERSION" > go.mod
+  cat > main.go <<'EOF'
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
+EOF
+  go mod tidy
+  go build -trimpath -ldflags "-s -w" -o "$dir/etcd.tmp" .
+  mv "$dir/etcd.tmp" "$dir/etcd"
+  log "built $dir/etcd"
+}
+
+build_openbao() {
+  local dir="$OPENBAO_DIR" wrap="$STACK_CACHE/src/openbao-wrapper-$OPENBAO_VERSION"
+  if [ -x "$dir/bao" ]; then log "openbao $OPENBAO_VERSION: cached in $dir"; return; fi
+  mkdir -p "$wrap/stub-userpass" "$dir"
+  cd "$wrap"
+  printf 'module github.com/openbao/openbao/api/auth/userpass/v2\n\ngo 1.22\n' > stub-userpass/go.mod
+  cat > go.mod <<EOF
+module stack/baowrapper
+
+go 1.24.6
+
+require github.com/openbao/openbao $OPENBAO_PSEUDO
+
+replace (
+	github.com/openbao/openbao/api/v2 => github.com/openbao/openbao/api/v2 v$OPENBAO_VERSION
+	github.com/openbao/openbao/sdk/v2 => github.com/openbao/openbao/sdk/v2 v$OPENBAO_VERSION
+	github.com/openbao/openbao/api/auth/approle/v2 => github.com/openbao/openbao/api/auth/approle/v2 v2.0.1
+	github.com/openbao/openbao/api/auth/kubernetes/v2 => github.com/openbao/openbao/api/auth/kubernetes/v2 v2.0.1
+	github.com/openbao/openbao/api/auth/userpass/v2 => ./stub-userpass
+)
+EOF
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/openbao/openbao"\n' > tools.go
+  # -e: tidy walks the tests of imported packages; one imports the stubbed userpass module
+  go mod tidy -e
+  go build -trimpath -tags openbao \
+    -ldflags "-s -w -X github.com/openbao/openbao/version.fullVersion=$OPENBAO_VERSION" \
+    -o "$dir/bao.tmp" github.com/openbao/openbao
+  mv "$dir/bao.tmp" "$dir/bao"
+  log "built $dir/bao"
+}
+
+pids=()
+for w in "${WANT[@]}"; do
+  case "$w" in
+    kubernetes|etcd|openbao) ( "build_$w" ) & pids+=($!) ;;
+    *) echo "build.sh: unknown component $w (want kubernetes, etcd or openbao)" >&2; exit 2 ;;
+  esac
+done
+rc=0
+for p in "${pids[@]}"; do wait "$p" || rc=1; done
+exit $rc

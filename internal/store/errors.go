@@ -1,0 +1,184 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinels matched with errors.Is on any error returned by this package.
+var (
+	// ErrPermissionDenied means the store refused a read (403), also after a
+	// fresh login.
+	ErrPermissionDenied = errors.New("permission denied")
+	// ErrNotFound means there is no secret (or no such version) at the path.
+	ErrNotFound = errors.New("secret not found")
+	// ErrKeyNotFound means the secret exists but has no such key.
+	ErrKeyNotFound = errors.New("key not found")
+	// ErrVersionDeleted means the requested (or latest) KV v2 version is
+	// deleted and may be undeleted.
+	ErrVersionDeleted = errors.New("secret version deleted")
+	// ErrVersionDestroyed means the requested (or latest) KV v2 version is
+	// destroyed for good.
+	ErrVersionDestroyed = errors.New("secret version destroyed")
+	// ErrVersionUnsupported means a version was requested from a mount that
+	// is not KV v2.
+	ErrVersionUnsupported = errors.New("versions need a kv v2 mount")
+	// ErrLogin means the store refused the login (unknown role,
+	// ServiceAccount not bound to the role, auth path not enabled) or no JWT
+	// was available.
+	ErrLogin = errors.New("login refused")
+	// ErrUnavailable means a network failure, a timeout, a 5xx, or a sealed
+	// or rate-limiting store; retrying later may succeed.
+	ErrUnavailable = errors.New("store unavailable")
+	// ErrTLS means the store certificate could not be verified, or the
+	// server does not speak TLS.
+	ErrTLS = errors.New("tls verification failed")
+	// ErrInvalid means the request itself is malformed (bad path, empty
+	// role, …).
+	ErrInvalid = errors.New("invalid request")
+)
+
+// Operations recorded in Error.Op.
+const (
+	OpLogin = "login"
+	OpRead  = "read"
+)
+
+// Error is the only error type the package returns. Its text never contains a
+// token, a JWT or a secret value.
+type Error struct {
+	Op        string // OpLogin or OpRead
+	Path      string // secret path as the caller wrote it
+	StorePath string // API path requested, when it differs from Path
+	Key       string // key within the secret (ErrKeyNotFound)
+	Version   int    // requested or affected version; 0 for latest
+	Role      string
+	AuthPath  string
+	// ServiceAccount is the Login's "namespace/name"; set on login errors.
+	ServiceAccount string
+	Status         int   // HTTP status from the store; 0 when there was no answer
+	Kind           error // one of the Err* sentinels; nil when unclassified
+	// Detail is the store's own error strings (redacted) or a local
+	// explanation.
+	Detail string
+	// Err is the underlying cause (transport, context, file), if any.
+	Err error
+}
+
+// Unwrap exposes both the sentinel and the cause, so errors.Is works for
+// ErrTLS as well as for context.DeadlineExceeded.
+func (e *Error) Unwrap() []error {
+	var errs []error
+	if e.Kind != nil {
+		errs = append(errs, e.Kind)
+	}
+	if e.Err != nil {
+		errs = append(errs, e.Err)
+	}
+	return errs
+}
+
+// Error reads "<problem>[: <detail>][: <cause>]: <what to check>".
+func (e *Error) Error() string {
+	problem, hint := e.describe()
+	parts := []string{problem}
+	if e.Detail != "" {
+		parts = append(parts, e.Detail)
+	}
+	if e.Err != nil {
+		parts = append(parts, e.Err.Error())
+	}
+	if hint != "" {
+		parts = append(parts, hint)
+	}
+	return strings.Join(parts, ": ")
+}
+
+func (e *Error) describe() (problem, hint string) {
+	switch k := e.Kind; {
+	case errors.Is(k, ErrLogin):
+		if e.Status == 0 {
+			// No answer from the store: the JWT could not be had.
+			return e.subject() + " failed",
+				"check the service account token source (projected token file or kubelet token request)"
+		}
+		return e.subject() + " refused", fmt.Sprintf(
+			"check that the auth path is enabled and the role exists and is bound to service account %q", e.ServiceAccount)
+	case errors.Is(k, ErrPermissionDenied):
+		return fmt.Sprintf("role %q may not read %s", e.Role, e.secret()),
+			fmt.Sprintf("check that the policy bound to the role allows read on %q", e.policyPath())
+	case errors.Is(k, ErrNotFound):
+		if e.Version > 0 {
+			return fmt.Sprintf("version %d of %s not found", e.Version, e.secret()),
+				"check that the version exists"
+		}
+		return e.secret() + " not found",
+			"check the path and mount name (kv v2 paths read <mount>/data/<name>)"
+	case errors.Is(k, ErrKeyNotFound):
+		return fmt.Sprintf("key %q not found in %s", e.Key, e.secret()),
+			"check the key name (keys are case-sensitive)"
+	case errors.Is(k, ErrVersionDeleted):
+		return fmt.Sprintf("%s of %s is deleted", e.versionName(), e.secret()),
+			"undelete it in the store or pin another version"
+	case errors.Is(k, ErrVersionDestroyed):
+		return fmt.Sprintf("%s of %s is destroyed", e.versionName(), e.secret()),
+			"it cannot be restored: pin another version or write a new one"
+	case errors.Is(k, ErrVersionUnsupported):
+		return fmt.Sprintf("version %d of %s requested from a mount that is not kv v2", e.Version, e.secret()),
+			"versions need a kv v2 mount: drop the version or move the secret to a kv v2 mount"
+	case errors.Is(k, ErrUnavailable):
+		problem = e.subject() + ": store unavailable"
+		if e.Status != 0 {
+			problem += fmt.Sprintf(" (HTTP %d)", e.Status)
+		}
+		return problem,
+			"check the store address, that the store is reachable and unsealed, and retry"
+	case errors.Is(k, ErrTLS):
+		return e.subject() + ": tls verification of the store failed",
+			"check that caCert / tls-secret holds the CA that signed the store certificate and that the address scheme is right"
+	case errors.Is(k, ErrInvalid):
+		return e.subject() + ": invalid request", ""
+	}
+	switch {
+	case errors.Is(e.Err, errMalformed):
+		return e.subject(), "check that the address points at the store itself, not at a proxy or another service"
+	case e.Status != 0:
+		return fmt.Sprintf("%s: store answered HTTP %d", e.subject(), e.Status), ""
+	}
+	return e.subject(), ""
+}
+
+// subject names the operation and its object.
+func (e *Error) subject() string {
+	if e.Op == OpLogin {
+		return fmt.Sprintf("login as role %q at %q", e.Role, "auth/"+e.AuthPath)
+	}
+	s := "read " + e.secret()
+	if e.Version > 0 {
+		s += fmt.Sprintf(" version %d", e.Version)
+	}
+	return s
+}
+
+func (e *Error) secret() string {
+	s := fmt.Sprintf("secret %q", e.Path)
+	if e.StorePath != "" && e.StorePath != e.Path {
+		s += fmt.Sprintf(" (read as %q)", e.StorePath)
+	}
+	return s
+}
+
+func (e *Error) versionName() string {
+	if e.Version > 0 {
+		return fmt.Sprintf("version %d", e.Version)
+	}
+	return "the latest version"
+}
+
+func (e *Error) policyPath() string {
+	if e.StorePath != "" {
+		return e.StorePath
+	}
+	return e.Path
+}
