@@ -144,6 +144,13 @@ staticPodPath: ""
 		if err != nil {
 			return err
 		}
+		// Ready, and the node lifecycle controller has removed the not-ready taint, so
+		// pods schedule at once
+		for _, t := range n.Spec.Taints {
+			if t.Key == corev1.TaintNodeNotReady {
+				return fmt.Errorf("node %s still has taint %s", NodeName, t.Key)
+			}
+		}
 		for _, c := range n.Status.Conditions {
 			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
 				return nil

@@ -75,7 +75,9 @@ func newPKI(dir, nodeName string) (*pki, error) {
 		{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}, client: true},
 		{name: "kubelet", cn: nodeName, server: true, ips: loop, dns: []string{"localhost", nodeName}},
 		{name: "kubelet-client", cn: "system:node:" + nodeName, orgs: []string{"system:nodes"}, client: true},
-		{name: "controller-manager", cn: "system:kube-controller-manager", client: true},
+		// the controller-manager runs every controller with its own credentials, so it needs
+		// all their rights at once
+		{name: "controller-manager", cn: "system:kube-controller-manager", orgs: []string{"system:masters"}, client: true},
 		{name: "scheduler", cn: "system:kube-scheduler", client: true},
 		{name: "openbao", cn: "openbao", server: true, ips: loop, dns: []string{"localhost"}},
 		{name: "localhost", cn: "localhost", server: true, ips: loop, dns: []string{"localhost"}},

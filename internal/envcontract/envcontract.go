@@ -1,0 +1,63 @@
+// Package envcontract is the contract between the mutating webhook and the injector: the
+// names of the environment variables the webhook sets on a mutated container, the paths it
+// mounts, and the injector's command-line shape. Both sides import these names from here and
+// nowhere else. It depends on nothing but the standard library (the injector is size-bound).
+//
+// A mutated container runs
+//
+//	command: [BinaryPath]
+//	args:    [original command..., original args...]
+//
+// and a wrapped exec probe runs [BinaryPath, ProbeFlag, original probe command...].
+// The init container runs [InitBinaryPath, SelfCopyFlag, BinaryPath].
+package envcontract
+
+// Control variables. The injector reads them, then removes every variable with Prefix from
+// the environment before it executes the application.
+const (
+	Prefix = "SECRETS_STORE_"
+
+	Addr           = Prefix + "ADDR"            // store URL
+	AuthPath       = Prefix + "AUTH_PATH"       // kubernetes auth mount, e.g. kubernetes_local
+	Namespace      = Prefix + "NAMESPACE"       // store (Vault) namespace, may be empty
+	Role           = Prefix + "ROLE"            // store role
+	EnvFromPath    = Prefix + "ENV_FROM_PATH"   // comma-separated paths, later paths win
+	IgnoreMissing  = Prefix + "IGNORE_MISSING"  // "true" | "false"
+	ClientTimeout  = Prefix + "CLIENT_TIMEOUT"  // Go duration
+	LogLevel       = Prefix + "LOG_LEVEL"       // debug | info | warn | error
+	JSONLog        = Prefix + "JSON_LOG"        // "true" | "false"
+	TLSSkipVerify  = Prefix + "TLS_SKIP_VERIFY" // "true" | "false"
+	CACert         = Prefix + "CA_CERT"         // PEM of the module-wide CA (public data)
+	CAFile         = Prefix + "CA_FILE"         // CA file from the tls-secret annotation
+	TokenFile      = Prefix + "TOKEN_FILE"      // the pod's ServiceAccount token for the store
+	ServiceAccount = Prefix + "SERVICE_ACCOUNT" // "namespace/name", for logs and the token cache
+)
+
+// Paths and names the webhook adds to a pod.
+const (
+	// VolumeName is the in-memory emptyDir that carries the injector binary.
+	VolumeName = "secrets-store-injector"
+	// MountPath is where VolumeName is mounted in every mutated container.
+	MountPath = "/secrets-store"
+	// BinaryPath is the injector inside mutated containers.
+	BinaryPath = MountPath + "/injector"
+	// InitContainerName copies the injector into VolumeName.
+	InitContainerName = "secrets-store-injector"
+	// InitBinaryPath is the injector inside its own image.
+	InitBinaryPath = "/injector"
+	// TokenVolumeName is a projected ServiceAccount token for the store login, mounted
+	// read-only at TokenMountPath (independent of automountServiceAccountToken).
+	TokenVolumeName = "secrets-store-token"
+	TokenMountPath  = "/var/run/secrets/secrets-store.deckhouse.io/serviceaccount"
+	TokenFileName   = "token"
+	// CAVolumeName mounts the ca.crt key of the tls-secret annotation's Secret at CAMountPath.
+	CAVolumeName = "secrets-store-ca"
+	CAMountPath  = "/var/run/secrets/secrets-store.deckhouse.io/ca"
+	CAFileName   = "ca.crt"
+)
+
+// Flags of the injector binary.
+const (
+	SelfCopyFlag = "--self-copy" // copy this executable to the path that follows, mode 0755
+	ProbeFlag    = "--probe"     // resolve, then exec the probe command that follows
+)
