@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -82,25 +81,13 @@ func (d *demo) storeCAConfigMap(ctx context.Context) func() error {
 }
 
 func (d *demo) buildStoreReader(ctx context.Context) func() error {
-	return func() error {
-		dir := filepath.Join(d.s.Dir, "images")
-		bin := filepath.Join(dir, "store-reader")
-		if err := stack.BuildStatic(ctx, d.s.RepoRoot, "./test/apps/store-reader", bin); err != nil {
-			return err
-		}
-		im := stack.Image{Name: storeReader, Files: map[string]string{"/store-reader": bin}, Entrypoint: []string{"/store-reader"}}
-		archive := filepath.Join(dir, "store-reader.tar")
-		if err := im.WriteOCI(archive); err != nil {
-			return err
-		}
-		return d.s.ImportImage(ctx, archive)
-	}
+	return func() error { return d.s.BuildGoImage(ctx, storeReader, "./test/apps/store-reader", "store-reader") }
 }
 
 // modes runs one pod per delivery mode that is built and reports what each received.
 func (d *demo) modes(ctx context.Context) []result {
 	fmt.Println("\n== delivery mode: the application reads the store itself (pod myapp0)")
-	pod := d.pod("myapp0", storeReader, nil)
+	pod := stack.HostPod(namespace, "myapp0", serviceAccount, storeReader)
 	pod.Spec.Containers[0].Env = []corev1.EnvVar{
 		{Name: "STORE_ADDR", Value: d.s.Env.StoreAddr},
 		{Name: "STORE_AUTH_PATH", Value: authMount},
@@ -120,33 +107,12 @@ func (d *demo) modes(ctx context.Context) []result {
 	return []result{{mode: "application reads the store itself", err: err}}
 }
 
-// pod is a hostNetwork pod of myapp-sa on the stack's node (traffic stays on 127.0.0.1).
-func (d *demo) pod(name, image string, command []string) *corev1.Pod {
-	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
-		Spec: corev1.PodSpec{
-			ServiceAccountName: serviceAccount,
-			HostNetwork:        true,
-			RestartPolicy:      corev1.RestartPolicyNever,
-			Containers:         []corev1.Container{{Name: "app", Image: image, ImagePullPolicy: corev1.PullNever, Command: command}},
-		},
-	}
-}
-
-// runPod creates the pod, waits until it ends and returns its log.
+// runPod runs the pod to its end and returns its log.
 func (d *demo) runPod(ctx context.Context, pod *corev1.Pod) (string, error) {
-	pods := d.kube.CoreV1().Pods(pod.Namespace)
-	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		return "", err
-	}
 	t0 := time.Now()
-	phase, err := stack.WaitPodDone(ctx, d.kube, pod.Namespace, pod.Name, 2*time.Minute)
+	phase, logs, err := stack.RunPod(ctx, d.kube, pod, 2*time.Minute)
 	if err != nil {
-		return "", err
-	}
-	logs, err := stack.PodLogs(ctx, d.kube, pod.Namespace, pod.Name)
-	if err != nil {
-		return "", err
+		return logs, err
 	}
 	fmt.Printf("  pod %s %s after %s\n", pod.Name, phase, time.Since(t0).Round(100*time.Millisecond))
 	if phase != corev1.PodSucceeded {

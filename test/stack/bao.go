@@ -71,6 +71,14 @@ func (s *Stack) StartStore(ctx context.Context, config string) error {
 	})
 }
 
+// InNamespace returns a view of the stack whose store calls (StoreAPI and the fixtures) act
+// inside the store namespace ns.
+func (s *Stack) InNamespace(ns string) *Stack {
+	c := *s
+	c.storeNamespace = ns
+	return &c
+}
+
 // StopStore stops the OpenBao process by its PID (its data stays).
 func (s *Stack) StopStore() { s.stop("openbao", 15*time.Second) }
 
@@ -112,6 +120,9 @@ func (s *Stack) StoreAPI(ctx context.Context, method, path string, body, out any
 	}
 	if s.Env.StoreRootToken != "" {
 		req.Header.Set("X-Vault-Token", s.Env.StoreRootToken)
+	}
+	if s.storeNamespace != "" {
+		req.Header.Set("X-Vault-Namespace", s.storeNamespace)
 	}
 	resp, err := client.Do(req)
 	if err != nil {

@@ -36,6 +36,7 @@ const ReviewerNamespace = "stack-store"
 // tokens pods present with a ServiceAccount bound to system:auth-delegator, so every login is
 // a real TokenReview against the real apiserver.
 func (s *Stack) EnableKubernetesAuth(ctx context.Context, mount string) error {
+	// (inside a store namespace, see InNamespace, the same ServiceAccount reviews tokens)
 	cs, err := s.Clientset()
 	if err != nil {
 		return err

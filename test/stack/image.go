@@ -263,3 +263,22 @@ func busyboxImage() Image {
 	}
 	return im
 }
+
+// BuildGoImage builds the Go program pkg (a path relative to the repository) as a static
+// binary and imports an image name whose entrypoint is that binary at /<bin>.
+func (s *Stack) BuildGoImage(ctx context.Context, name, pkg, bin string) error {
+	dir := filepath.Join(s.Dir, "images")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	local := filepath.Join(dir, bin)
+	if err := BuildStatic(ctx, s.RepoRoot, pkg, local); err != nil {
+		return err
+	}
+	im := Image{Name: name, Files: map[string]string{"/" + bin: local}, Entrypoint: []string{"/" + bin}}
+	archive := filepath.Join(dir, bin+".tar")
+	if err := im.WriteOCI(archive); err != nil {
+		return fmt.Errorf("build image %s: %w", name, err)
+	}
+	return s.ImportImage(ctx, archive)
+}

@@ -58,3 +58,30 @@ func Poll(ctx context.Context, timeout time.Duration, cond func(context.Context)
 		}
 	}
 }
+
+// RunPod creates the pod, waits until it ends and returns its phase and log.
+func RunPod(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod, timeout time.Duration) (corev1.PodPhase, string, error) {
+	if _, err := cs.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		return "", "", fmt.Errorf("create pod %s/%s: %w", pod.Namespace, pod.Name, err)
+	}
+	phase, err := WaitPodDone(ctx, cs, pod.Namespace, pod.Name, timeout)
+	if err != nil {
+		return phase, "", err
+	}
+	logs, err := PodLogs(ctx, cs, pod.Namespace, pod.Name)
+	return phase, logs, err
+}
+
+// HostPod is a pod on the stack's node with hostNetwork (traffic stays on 127.0.0.1), one
+// container "app" with a local image, and restartPolicy Never.
+func HostPod(ns, name, serviceAccount, image string, command ...string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
+		Spec: corev1.PodSpec{
+			ServiceAccountName: serviceAccount,
+			HostNetwork:        true,
+			RestartPolicy:      corev1.RestartPolicyNever,
+			Containers:         []corev1.Container{{Name: "app", Image: image, ImagePullPolicy: corev1.PullNever, Command: command}},
+		},
+	}
+}

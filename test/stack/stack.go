@@ -46,6 +46,8 @@ type Stack struct {
 	Bins     Binaries
 	Log      io.Writer // progress lines; nil discards
 	Env      Env
+
+	storeNamespace string // see InNamespace
 }
 
 // NodeName is the name of the stack's only node.
