@@ -96,7 +96,7 @@ func TestStoreReadsKV(t *testing.T) {
 	reader := loginAs(itNS, itReader, "it-reader")
 	tests := []struct {
 		name, path, key, want string
-		version              int
+		version               int
 	}{
 		{name: "kv2 path with data", path: itKV2 + "/data/app", key: "DB_PASS", want: "it-pass-v2"},
 		{name: "kv2 path without data", path: itKV2 + "/app", key: "DB_USER", want: "it-user"},
