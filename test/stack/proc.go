@@ -157,3 +157,21 @@ func freePortPair() (int, error) {
 	}
 	return 0, errors.New("no free pair of adjacent ports on 127.0.0.1")
 }
+
+// StartProcess runs a program next to the stack (a webhook, a plugin) the way the stack runs
+// its own components: own session, log in logs/<name>.log, PID in run/<name>.pid. Down stops it.
+func (s *Stack) StartProcess(name string, env []string, argv ...string) error {
+	return s.start(name, env, argv...)
+}
+
+// StopProcess stops a process started with StartProcess by its recorded PID.
+func (s *Stack) StopProcess(name string) { s.stop(name, 10*time.Second) }
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort() (int, error) {
+	p, err := freePorts(1)
+	if err != nil {
+		return 0, err
+	}
+	return p[0], nil
+}
