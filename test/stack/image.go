@@ -37,30 +37,8 @@ type Image struct {
 
 // WriteOCI writes the image as an OCI layout tar archive at dst.
 func (im Image) WriteOCI(dst string) error {
-	layerTar, err := im.layer()
+	img, err := im.Build()
 	if err != nil {
-		return err
-	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerTar)), nil
-	})
-	if err != nil {
-		return err
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		return err
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return err
-	}
-	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
-	cf.Config.Entrypoint, cf.Config.Cmd, cf.Config.User = im.Entrypoint, im.Cmd, im.User
-	cf.Config.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, im.Env...)
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		return err
 	}
 	dir, err := os.MkdirTemp(filepath.Dir(dst), ".oci-")
@@ -81,6 +59,34 @@ func (im Image) WriteOCI(dst string) error {
 		return err
 	}
 	return tarDir(dir, dst)
+}
+
+// Build assembles the image in memory (to write it, or to push it to a registry).
+func (im Image) Build() (v1.Image, error) {
+	layerTar, err := im.layer()
+	if err != nil {
+		return nil, err
+	}
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(layerTar)), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		return nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	cf.Created = v1.Time{Time: time.Unix(0, 0).UTC()}
+	cf.Config.Entrypoint, cf.Config.Cmd, cf.Config.User = im.Entrypoint, im.Cmd, im.User
+	cf.Config.Env = append([]string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}, im.Env...)
+	return mutate.ConfigFile(img, cf)
 }
 
 // layer builds the single filesystem layer, entries sorted so the digest is reproducible.
@@ -230,7 +236,7 @@ func (s *Stack) importBaseImages(ctx context.Context) error {
 	}
 	images := []Image{
 		{Name: PauseImage, Files: map[string]string{"/pause": pause}, Entrypoint: []string{"/pause"}},
-		busyboxImage(),
+		BusyboxImageSpec(),
 	}
 	for _, im := range images {
 		archive := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(im.Name)+".tar")
@@ -244,8 +250,8 @@ func (s *Stack) importBaseImages(ctx context.Context) error {
 	return nil
 }
 
-// busyboxImage is Debian's static busybox with a symlink per applet.
-func busyboxImage() Image {
+// BusyboxImageSpec is Debian's static busybox with a symlink per applet, named BusyboxImage.
+func BusyboxImageSpec() Image {
 	const bb = "/bin/busybox"
 	im := Image{
 		Name:     BusyboxImage,

@@ -1,0 +1,92 @@
+// Package injector is the entrypoint of containers mutated by the webhook: it
+// resolves secret references into environment variables, then replaces itself
+// with the container's original command (execve), so that the application is
+// the process the runtime started, receives its signals directly and exits
+// with its own status. No secret is written to disk: secrets exist only in
+// the application's environment.
+//
+// The command line has three shapes (see envcontract):
+//
+//	injector --self-copy DEST      copy this executable to DEST (init container)
+//	injector --probe CMD [ARG...]  resolve, then exec an exec probe's command
+//	injector CMD [ARG...]          resolve, then exec the container's command
+//
+// # Control settings
+//
+// The webhook passes settings as SECRETS_STORE_* environment variables
+// (envcontract), parsed by [ParseConfig] and checked by [Config.Validate]. An
+// unset or empty variable takes its default; a malformed one is a start-up
+// error naming the variable, never a silent default. Every SECRETS_STORE_*
+// variable is removed before the command runs.
+//
+// # What is resolved
+//
+// Two sources produce variables:
+//
+//   - every key of each env-from-path path becomes a variable of the same
+//     name; a key set by a later path replaces the same key of an earlier one;
+//   - every variable whose value is a reference secrets-store:PATH#KEY or
+//     secrets-store:PATH#KEY#VERSION (from env, or from envFrom ConfigMaps and
+//     Secrets: by the time the container starts they are all just environment
+//     variables) gets the value of KEY.
+//
+// A variable imported by env-from-path wins over any variable of the same name
+// in the container's environment, a reference or a plain value (the seed
+// rule: an import beats an explicit template). A reference shadowed that way
+// is not needed, so a failure to read it is not reported; a reference that
+// does not parse is reported all the same, as a mistake in the manifest.
+//
+// An imported key becomes a variable only if it is a portable name
+// ([A-Za-z_][A-Za-z0-9_]*) outside the SECRETS_STORE_ prefix, and only if its
+// value holds no NUL byte (execve cannot pass one). Other keys, such as
+// "tls.crt" or "db-password", are skipped with a warning naming the path and
+// the key: shells cannot address such names, and an explicit reference
+// (DB_PASSWORD=secrets-store:PATH#db-password) maps them to a usable name.
+//
+// Each distinct (path, version) is read once, however many variables refer
+// to it, and distinct reads run concurrently (at most [MaxConcurrentReads]
+// at a time). SECRETS_STORE_CLIENT_TIMEOUT bounds the whole resolution as
+// well as each request.
+//
+// # Failures
+//
+// A reference that fails (syntax, login, permission, missing path or key,
+// store unreachable) is a [*Failure] naming the variable, the reference and
+// the store's reason. Without ignore-missing-secrets the container does not
+// start: every failure is printed on its own line, for example
+//
+//	secrets-store injector: DB_PASS: secrets-store:demo-kv/data/app#DB_PASS: role "r" may not read ...
+//
+// and the injector exits 1. With ignore-missing-secrets each failure is a
+// warning, the variable is removed from the environment (it never keeps the
+// reference text), a failed env-from-path path contributes nothing, and the
+// command starts. A reference that does not parse is reported before the
+// store is contacted. Messages quote references and
+// store errors, which never hold secret values or tokens; a value that is not
+// a reference is never quoted.
+//
+// # Executing the command
+//
+// The command is looked up as container runtimes do: a name containing "/"
+// is used as is, otherwise each directory of PATH (from the environment the
+// command gets; containerd's default /usr/local/sbin:/usr/local/bin:
+// /usr/sbin:/usr/bin:/sbin:/bin when PATH is unset) is searched for an
+// executable regular file. A command that is not found exits 127, one that
+// cannot be executed exits 126, as shells and runtimes report them; a wrong
+// injector command line exits 2. A SIGTERM before the command starts stops
+// the resolution and exits 1 without starting it.
+//
+// The application's VAULT_* variables are removed from the injector's own
+// process before the store client is built (the client ignores them, but
+// the vault library refuses malformed ones) and reach the command unchanged.
+//
+// # Logging
+//
+// log/slog to stderr, text or JSON (SECRETS_STORE_JSON_LOG), level from
+// SECRETS_STORE_LOG_LEVEL. Messages are constant; data goes into the
+// attributes var, ref, path, key, version, error, duration and, on the one
+// info line of a successful resolution, count (variables set from the
+// store), paths (read) and failed (ignored failures). No secret value
+// and no token is ever logged. In probe mode the level is at least warn,
+// because a probe's output becomes the text of kubelet's probe events.
+package injector

@@ -1,0 +1,122 @@
+package injector
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/internal/store"
+)
+
+// reportPrefix starts every line Report writes.
+const reportPrefix = "secrets-store injector: "
+
+// Run is the injector program. args are the command-line arguments after the
+// program name and environ is the process environment (os.Environ()). On
+// success Run does not return: the command runs in its place. It returns nil
+// only after --self-copy. A returned error is meant for Report and ExitCode.
+// Cancelling ctx (SIGTERM) stops the resolution and the command never starts.
+func Run(ctx context.Context, args, environ []string, stderr io.Writer) error {
+	return run(ctx, args, environ, stderr, system{
+		newReader: newStoreReader,
+		exec:      Command.Exec,
+		selfCopy:  SelfCopy,
+	})
+}
+
+// Report writes err for a person reading the container's log: one line per
+// problem, each starting with "secrets-store injector: ".
+func Report(w io.Writer, err error) {
+	var b strings.Builder
+	for line := range strings.Lines(err.Error()) {
+		b.WriteString(reportPrefix)
+		b.WriteString(strings.TrimSuffix(line, "\n"))
+		b.WriteByte('\n')
+	}
+	_, _ = io.WriteString(w, b.String())
+}
+
+// system is what run does to the world; tests replace it.
+type system struct {
+	newReader func(store.Config) (Reader, error)
+	exec      func(Command) error // returns only on failure
+	selfCopy  func(dst string) error
+}
+
+func run(ctx context.Context, args, environ []string, stderr io.Writer, sys system) error {
+	inv, err := parseArgs(args)
+	if err != nil {
+		return err
+	}
+	if inv.selfCopy != "" {
+		return sys.selfCopy(inv.selfCopy)
+	}
+	cfg, err := ParseConfig(environ)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return err
+	}
+	r, err := sys.newReader(cfg.Store)
+	if err != nil {
+		return err
+	}
+	env, err := Resolve(ctx, cfg, r, environ, cfg.Logger(stderr, inv.probe))
+	if ctx.Err() != nil {
+		return fmt.Errorf("interrupted before the command started: %w", ctx.Err())
+	}
+	if err != nil {
+		return err
+	}
+	return sys.exec(Command{Args: inv.argv, Env: env})
+}
+
+// invocation is a parsed command line.
+type invocation struct {
+	selfCopy string   // destination of --self-copy
+	probe    bool     // --probe
+	argv     []string // the command to run
+}
+
+func parseArgs(args []string) (invocation, error) {
+	var inv invocation
+	switch {
+	case len(args) == 0:
+		return inv, fmt.Errorf("no command: %w", ErrUsage)
+	case args[0] == envcontract.SelfCopyFlag:
+		if len(args) != 2 || args[1] == "" {
+			return inv, fmt.Errorf("%s takes one destination path: %w", envcontract.SelfCopyFlag, ErrUsage)
+		}
+		inv.selfCopy = args[1]
+		return inv, nil
+	case args[0] == envcontract.ProbeFlag:
+		inv.probe = true
+		args = args[1:]
+	}
+	if len(args) == 0 || args[0] == "" {
+		return inv, fmt.Errorf("no command: %w", ErrUsage)
+	}
+	inv.argv = args
+	return inv, nil
+}
+
+// newStoreReader builds the store client. vault/api refuses to start on a
+// malformed VAULT_* variable of the application's environment, which the
+// store client ignores anyway; they are removed from this process only (the
+// command's environment comes from environ and keeps them).
+func newStoreReader(cfg store.Config) (Reader, error) {
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "VAULT_") {
+			_ = os.Unsetenv(name)
+		}
+	}
+	c, err := store.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}

@@ -1,0 +1,88 @@
+package podmutate
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/deckhouse/secrets-store-integration/internal/secretref"
+)
+
+// Token lifetimes of the projected ServiceAccount token. The API server
+// rejects less than 10 minutes and 2^32 seconds or more.
+const (
+	DefaultTokenExpirationSeconds int64 = 600
+	MinTokenExpirationSeconds     int64 = 600
+	MaxTokenExpirationSeconds     int64 = math.MaxUint32
+)
+
+// Defaults is the module-wide configuration of injection, from the webhook's
+// flags. Addr, AuthPath and Namespace are the module's store connection and
+// may be empty when the module has none; a pod then has to name its own with
+// annotations.
+type Defaults struct {
+	Addr      string // store URL
+	AuthPath  string // Kubernetes auth mount, e.g. kubernetes_local
+	Namespace string // store namespace, "" = root
+	// CACert is the PEM of the store CA; empty means the system pool. It is
+	// public data and travels in the SECRETS_STORE_CA_CERT variable.
+	CACert string
+
+	// InjectorImage contains the injector at envcontract.InitBinaryPath.
+	InjectorImage      string
+	InjectorPullPolicy corev1.PullPolicy // "" = the API server's default
+	InitResources      corev1.ResourceRequirements
+
+	// TokenAudience is the audience of the projected token for the store;
+	// "" means the API server's default audiences.
+	TokenAudience string
+	// TokenExpirationSeconds is the requested token lifetime; 0 means
+	// DefaultTokenExpirationSeconds.
+	TokenExpirationSeconds int64
+}
+
+// Validate reports a module configuration the webhook must not start with.
+func (d Defaults) Validate() error {
+	var errs []error
+	if d.Addr != "" {
+		if reason, shown := addrProblem(d.Addr); reason != "" {
+			errs = append(errs, fmt.Errorf("store address %q %s: %s", shown, reason, hintAddr))
+		}
+	}
+	if d.AuthPath != "" {
+		if err := parseAuthPath(d.AuthPath, new(string)); err != nil {
+			errs = append(errs, fmt.Errorf("store auth path %q is invalid: %w", d.AuthPath, errors.Unwrap(err)))
+		}
+	}
+	if d.Namespace != "" {
+		if err := secretref.ValidatePath(strings.TrimSuffix(d.Namespace, "/")); err != nil {
+			errs = append(errs, fmt.Errorf("store namespace %q is invalid: %w", d.Namespace, err))
+		}
+	}
+	if d.CACert != "" && !x509.NewCertPool().AppendCertsFromPEM([]byte(d.CACert)) {
+		errs = append(errs, errors.New("store CA holds no PEM certificate"))
+	}
+	if d.InjectorImage == "" {
+		errs = append(errs, errors.New("injector image is empty"))
+	}
+	switch d.InjectorPullPolicy {
+	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+	default:
+		errs = append(errs, fmt.Errorf("injector pull policy %q is not Always, IfNotPresent or Never", d.InjectorPullPolicy))
+	}
+	if e := d.TokenExpirationSeconds; e != 0 && (e < MinTokenExpirationSeconds || e > MaxTokenExpirationSeconds) {
+		errs = append(errs, fmt.Errorf("token expiration %d s is outside %d..%d", e, MinTokenExpirationSeconds, MaxTokenExpirationSeconds))
+	}
+	return errors.Join(errs...)
+}
+
+func (d Defaults) tokenExpiration() int64 {
+	if d.TokenExpirationSeconds == 0 {
+		return DefaultTokenExpirationSeconds
+	}
+	return d.TokenExpirationSeconds
+}

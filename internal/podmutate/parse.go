@@ -1,0 +1,179 @@
+package podmutate
+
+import (
+	"errors"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/deckhouse/secrets-store-integration/internal/secretref"
+)
+
+// Hints: what to write instead of an invalid value.
+const (
+	hintAddr      = "use the store URL, e.g. https://stronghold.example.com:8200"
+	hintSecret    = `use the name of a Secret in the pod's namespace (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters), e.g. stronghold-ca`
+	hintBool      = `use "true" or "false"`
+	hintAuthPath  = "use the mount path of the store's Kubernetes auth method, e.g. kubernetes_local"
+	hintNamespace = "use a store namespace such as team-a or team-a/app"
+	hintRole      = `use letters, digits, "_", "-" and ".", starting and ending with a letter, digit or "_", e.g. myapp-role`
+	hintPaths     = "use comma-separated store paths, e.g. demo-kv/data/common,demo-kv/data/myapp"
+	hintTimeout   = "use a Go duration such as 10s or 1m"
+	hintLogLevel  = "use one of debug, info, warn, error"
+	hintSkip      = `use container names separated by spaces, e.g. "sidecar istio-proxy"`
+)
+
+// parseAddr accepts an http(s) URL with a host and without user info, query
+// or fragment: credentials would end up in error messages, and the store
+// client builds its own query strings.
+func parseAddr(v string, out *string) error {
+	if reason, shown := addrProblem(v); reason != "" {
+		return invalid(AddrAnnotation, shown, reason, hintAddr)
+	}
+	*out = v
+	return nil
+}
+
+// addrProblem returns why v is not a store URL, or "", and the form of v that
+// an error may quote (without a password).
+func addrProblem(v string) (reason, shown string) {
+	if strings.ContainsFunc(v, unicode.IsSpace) {
+		return "contains whitespace", v
+	}
+	u, err := url.Parse(v)
+	switch {
+	case err != nil:
+		return "is not a URL", v
+	case u.User != nil:
+		return "contains user info, which is not allowed", u.Redacted()
+	case u.Scheme != "https" && u.Scheme != "http":
+		return "is not an http or https URL", v
+	case u.Host == "" || u.Hostname() == "":
+		return "has no host", v
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "has a query or fragment, which is not allowed", v
+	}
+	return "", v
+}
+
+func parseSecretName(v string, out *string) error {
+	if len(validation.IsDNS1123Subdomain(v)) > 0 {
+		return invalid(TLSSecretAnnotation, v, "is not a valid Secret name", hintSecret)
+	}
+	*out = v
+	return nil
+}
+
+// parseBool accepts exactly "true" and "false" (see the package comment).
+func parseBool(name, v string, out *bool) error {
+	switch v {
+	case "true":
+		*out = true
+	case "false":
+		*out = false
+	default:
+		return invalid(name, v, "is not a boolean", hintBool)
+	}
+	return nil
+}
+
+// parseAuthPath accepts what the store client accepts, normalized the same
+// way: surrounding "/" and a leading "auth/" are dropped.
+func parseAuthPath(v string, out *string) error {
+	p := strings.Trim(v, "/")
+	p = strings.Trim(strings.TrimPrefix(p+"/", "auth/"), "/")
+	if err := secretref.ValidatePath(p); err != nil {
+		return pathError(AuthPathAnnotation, v, "is not a valid auth path", hintAuthPath, err)
+	}
+	*out = p
+	return nil
+}
+
+// parseNamespace accepts a store namespace path; one trailing "/" is allowed,
+// as the store itself accepts it.
+func parseNamespace(v string, out *string) error {
+	if err := secretref.ValidatePath(strings.TrimSuffix(v, "/")); err != nil {
+		return pathError(NamespaceAnnotation, v, "is not a valid store namespace", hintNamespace, err)
+	}
+	*out = v
+	return nil
+}
+
+// parseRole accepts the role names the store's Kubernetes auth method
+// accepts: \w(([\w-.]+)?\w)? with ASCII \w.
+func parseRole(v string, out *string) error {
+	ok := v != "" && word(v[0]) && word(v[len(v)-1])
+	for i := 0; ok && i < len(v); i++ {
+		ok = word(v[i]) || v[i] == '-' || v[i] == '.'
+	}
+	if !ok {
+		return invalid(RoleAnnotation, v, "is not a valid role name", hintRole)
+	}
+	*out = v
+	return nil
+}
+
+func word(c byte) bool {
+	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+func parseEnvFromPath(v string, out *[]string) error {
+	paths, err := secretref.ParsePathList(v)
+	if err != nil {
+		return pathError(EnvFromPathAnnotation, v, "is not a valid path list", hintPaths, err)
+	}
+	*out = paths
+	return nil
+}
+
+// pathError wraps a secretref error, keeping its precise reason (which byte
+// is wrong) but our own hint.
+func pathError(name, v, reason, hint string, err error) error {
+	var se *secretref.SyntaxError
+	if errors.As(err, &se) {
+		reason += ": " + se.Reason
+	}
+	e := invalid(name, v, reason, hint)
+	e.Err = err
+	return e
+}
+
+func parseTimeout(v string, out *time.Duration) error {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return invalid(ClientTimeoutAnnotation, v, "is not a duration", hintTimeout)
+	case d <= 0:
+		return invalid(ClientTimeoutAnnotation, v, "is not positive", hintTimeout)
+	case d > MaxClientTimeout:
+		return invalid(ClientTimeoutAnnotation, v, "is longer than the maximum of "+MaxClientTimeout.String(), hintTimeout)
+	}
+	*out = d
+	return nil
+}
+
+func parseLogLevel(v string, out *string) error {
+	if !slices.Contains(LogLevels, v) {
+		return invalid(LogLevelAnnotation, v, "is not a log level", hintLogLevel)
+	}
+	*out = v
+	return nil
+}
+
+// parseSkip splits on any whitespace; every element must be a valid container
+// name (a DNS-1123 label), which catches commas and other separators.
+func parseSkip(v string, out *[]string) error {
+	names := strings.Fields(v)
+	for _, n := range names {
+		if len(validation.IsDNS1123Label(n)) > 0 {
+			return invalid(SkipMutateContainersAnnotation, v, "contains "+strconv.Quote(truncate(n))+", which is not a container name", hintSkip)
+		}
+	}
+	*out = names
+	return nil
+}

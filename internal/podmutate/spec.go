@@ -1,0 +1,198 @@
+package podmutate
+
+import (
+	"slices"
+	"strconv"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/internal/secretref"
+)
+
+// TLSSecretKey is the key of the tls-secret annotation's Secret that holds
+// the store CA in PEM.
+const TLSSecretKey = "ca.crt"
+
+// injectorVolumeSize bounds the in-memory volume; the injector is at most
+// 8,000,000 bytes.
+var injectorVolumeSize = resource.MustParse("64Mi")
+
+// apply changes the pod; plan has checked everything, so it cannot fail.
+func apply(pod *corev1.Pod, s Settings, d Defaults, targets []target) {
+	spec := &pod.Spec
+	spec.Volumes = append(spec.Volumes, injectorVolume(), tokenVolume(d))
+	mounts := []corev1.VolumeMount{
+		{Name: envcontract.VolumeName, MountPath: envcontract.MountPath, ReadOnly: true},
+		{Name: envcontract.TokenVolumeName, MountPath: envcontract.TokenMountPath, ReadOnly: true},
+	}
+	if s.TLSSecret != "" {
+		spec.Volumes = append(spec.Volumes, caVolume(s.TLSSecret))
+		mounts = append(mounts, corev1.VolumeMount{Name: envcontract.CAVolumeName, MountPath: envcontract.CAMountPath, ReadOnly: true})
+	}
+	env := controlEnv(pod, s)
+	init := initContainer(d, identity(pod, s.SkipMutateContainers))
+	for _, t := range targets {
+		c := t.c
+		c.Command = []string{envcontract.BinaryPath}
+		c.Args = t.argv
+		c.VolumeMounts = append(slices.Clip(c.VolumeMounts), mounts...)
+		c.Env = append(slices.Clip(c.Env), env...)
+		if s.MutateProbes {
+			wrapProbe(c.LivenessProbe)
+			wrapProbe(c.ReadinessProbe)
+			wrapProbe(c.StartupProbe)
+		}
+	}
+	// Inserted last: targets point into spec.InitContainers, which the
+	// insertion moves.
+	spec.InitContainers = slices.Insert(spec.InitContainers, 0, init)
+}
+
+func injectorVolume() corev1.Volume {
+	size := injectorVolumeSize.DeepCopy()
+	return corev1.Volume{
+		Name: envcontract.VolumeName,
+		VolumeSource: corev1.VolumeSource{
+			EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: &size},
+		},
+	}
+}
+
+// tokenVolume is a ServiceAccount token of its own for the store, so that
+// injection works with automountServiceAccountToken: false and the audience
+// can differ from the API server's.
+func tokenVolume(d Defaults) corev1.Volume {
+	exp := d.tokenExpiration()
+	return corev1.Volume{
+		Name: envcontract.TokenVolumeName,
+		VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{{ServiceAccountToken: &corev1.ServiceAccountTokenProjection{
+				Audience:          d.TokenAudience,
+				ExpirationSeconds: &exp,
+				Path:              envcontract.TokenFileName,
+			}}},
+		}},
+	}
+}
+
+// caVolume projects only the CA key of the Secret: the webhook never reads
+// Secrets, and other keys of the Secret stay out of the container.
+func caVolume(secret string) corev1.Volume {
+	return corev1.Volume{
+		Name: envcontract.CAVolumeName,
+		VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{
+			Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{
+				LocalObjectReference: corev1.LocalObjectReference{Name: secret},
+				Items:                []corev1.KeyToPath{{Key: TLSSecretKey, Path: envcontract.CAFileName}},
+			}}},
+		}},
+	}
+}
+
+func initCommand() []string {
+	return []string{envcontract.InitBinaryPath, envcontract.SelfCopyFlag, envcontract.BinaryPath}
+}
+
+// initContainer copies the injector. It runs as the user the pod's
+// securityContext and ids (see identity) select; it needs no privilege.
+func initContainer(d Defaults, ids *corev1.SecurityContext) corev1.Container {
+	no, yes := false, true
+	sc := &corev1.SecurityContext{
+		AllowPrivilegeEscalation: &no,
+		ReadOnlyRootFilesystem:   &yes,
+		Capabilities:             &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}},
+		SeccompProfile:           &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
+	}
+	if ids != nil {
+		sc.RunAsUser, sc.RunAsGroup, sc.RunAsNonRoot = ids.RunAsUser, ids.RunAsGroup, ids.RunAsNonRoot
+	}
+	return corev1.Container{
+		Name:                     envcontract.InitContainerName,
+		Image:                    d.InjectorImage,
+		ImagePullPolicy:          d.InjectorPullPolicy,
+		Command:                  initCommand(),
+		Resources:                *d.InitResources.DeepCopy(),
+		VolumeMounts:             []corev1.VolumeMount{{Name: envcontract.VolumeName, MountPath: envcontract.MountPath}},
+		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
+		SecurityContext:          sc,
+	}
+}
+
+// identity returns copies of runAsUser, runAsGroup and runAsNonRoot from the
+// securityContext of the first mutated container (containers before init
+// containers), or nil when it sets none: the pod-level values then apply.
+func identity(pod *corev1.Pod, skip []string) *corev1.SecurityContext {
+	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+		for _, c := range list {
+			if slices.Contains(skip, c.Name) {
+				continue
+			}
+			sc := c.SecurityContext
+			if sc == nil || sc.RunAsUser == nil && sc.RunAsGroup == nil && sc.RunAsNonRoot == nil {
+				return nil
+			}
+			return &corev1.SecurityContext{
+				RunAsUser:    copyPtr(sc.RunAsUser),
+				RunAsGroup:   copyPtr(sc.RunAsGroup),
+				RunAsNonRoot: copyPtr(sc.RunAsNonRoot),
+			}
+		}
+	}
+	return nil
+}
+
+func copyPtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
+// controlEnv returns every control variable, set or empty (see the package
+// comment for why empty ones are listed too).
+func controlEnv(pod *corev1.Pod, s Settings) []corev1.EnvVar {
+	caFile := ""
+	if s.TLSSecret != "" {
+		caFile = envcontract.CAMountPath + "/" + envcontract.CAFileName
+	}
+	sa := pod.Spec.ServiceAccountName
+	if sa == "" {
+		sa = pod.Spec.DeprecatedServiceAccount
+	}
+	if sa == "" {
+		sa = "default"
+	}
+	vars := [...][2]string{
+		{envcontract.Addr, s.Addr},
+		{envcontract.AuthPath, s.AuthPath},
+		{envcontract.Namespace, s.Namespace},
+		{envcontract.Role, s.Role},
+		{envcontract.EnvFromPath, secretref.FormatPathList(s.EnvFromPath)},
+		{envcontract.IgnoreMissing, strconv.FormatBool(s.IgnoreMissingSecrets)},
+		{envcontract.ClientTimeout, s.ClientTimeout.String()},
+		{envcontract.LogLevel, s.LogLevel},
+		{envcontract.JSONLog, strconv.FormatBool(s.JSONLog)},
+		{envcontract.TLSSkipVerify, strconv.FormatBool(s.TLSSkipVerify)},
+		{envcontract.CACert, s.CACert},
+		{envcontract.CAFile, caFile},
+		{envcontract.TokenFile, envcontract.TokenMountPath + "/" + envcontract.TokenFileName},
+		{envcontract.ServiceAccount, pod.Namespace + "/" + sa},
+	}
+	env := make([]corev1.EnvVar, len(vars))
+	for i, v := range vars {
+		env[i] = corev1.EnvVar{Name: v[0], Value: escape(v[1])}
+	}
+	return env
+}
+
+// wrapProbe makes an exec probe run through the injector. An exec probe
+// without a command is left for API validation to reject.
+func wrapProbe(p *corev1.Probe) {
+	if p == nil || p.Exec == nil || len(p.Exec.Command) == 0 {
+		return
+	}
+	p.Exec.Command = concat([]string{envcontract.BinaryPath, envcontract.ProbeFlag}, p.Exec.Command)
+}

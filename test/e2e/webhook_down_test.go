@@ -1,0 +1,42 @@
+package e2e
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// With the webhook down, an opted-in pod is refused (never admitted unmutated) and a pod
+// without the role annotation is created normally: matchConditions keep it from ever being
+// sent to the webhook.
+func TestWebhookDown(t *testing.T) {
+	setupInjection(t)
+	ctx := t.Context()
+	stk.StopProcess("webhook")
+	t.Cleanup(func() {
+		if err := startWebhook(ctx, filepath.Join(stk.Dir, "images", "webhook")); err != nil {
+			t.Errorf("restart webhook: %v", err)
+		}
+	})
+	pods := kube.CoreV1().Pods(seedNS)
+
+	plain := stack.HostPod(seedNS, "plain-while-down", seedSA, stack.BusyboxImage, "true")
+	if _, err := pods.Create(ctx, plain, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("pod without the annotation refused while the webhook is down: %v", err)
+	}
+	_ = pods.Delete(ctx, plain.Name, metav1.DeleteOptions{})
+
+	opted := injectedPod("opted-in-while-down", nil)
+	_, err := pods.Create(ctx, opted, metav1.CreateOptions{})
+	if err == nil {
+		_ = pods.Delete(ctx, opted.Name, metav1.DeleteOptions{})
+		t.Fatal("opted-in pod admitted while the webhook is down")
+	}
+	if !strings.Contains(err.Error(), "pods.secrets-store.deckhouse.io") {
+		t.Fatalf("refusal %q does not name the webhook", err)
+	}
+}
