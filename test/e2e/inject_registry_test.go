@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -35,7 +37,7 @@ func TestInjectionImageWithoutCommand(t *testing.T) {
 
 	spec := stack.BusyboxImageSpec()
 	spec.Name = host + "/apps/printenv:1"
-	spec.Entrypoint, spec.Cmd = []string{"/bin/sh", "-c"}, []string{"printenv | sort"}
+	spec.Entrypoint, spec.Cmd = []string{"/bin/sh", "-c"}, []string{"env | sort"}
 	img, err := spec.Build()
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +94,7 @@ func TestInjectionImageWithoutCommand(t *testing.T) {
 // localhost certificate and basic auth, and returns its host:port.
 func startRegistry(t *testing.T, user, pass string) string {
 	t.Helper()
-	reg := registry.New()
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != user || p != pass {
 			w.Header().Set("WWW-Authenticate", `Basic realm="e2e"`)

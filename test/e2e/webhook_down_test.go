@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -18,6 +20,8 @@ func TestWebhookDown(t *testing.T) {
 	ctx := t.Context()
 	stk.StopProcess("webhook")
 	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
 		if err := startWebhook(ctx, filepath.Join(stk.Dir, "images", "webhook")); err != nil {
 			t.Errorf("restart webhook: %v", err)
 		}

@@ -43,6 +43,7 @@ var webhookFixture = sync.OnceValue(func() error {
 	if err := stack.BuildStatic(ctx, repoRoot, "./images/webhook", bin); err != nil {
 		return err
 	}
+	stk.StopProcess("webhook") // one left by an earlier run on a reused stack
 	var err error
 	if webhookPort, err = stack.FreePort(); err != nil {
 		return err

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/ptr"
 )
 
 // WaitPodDone waits until the pod has succeeded or failed and returns its phase.
@@ -61,6 +63,9 @@ func Poll(ctx context.Context, timeout time.Duration, cond func(context.Context)
 
 // RunPod creates the pod, waits until it ends and returns its phase and log.
 func RunPod(ctx context.Context, cs kubernetes.Interface, pod *corev1.Pod, timeout time.Duration) (corev1.PodPhase, string, error) {
+	if err := DeletePod(ctx, cs, pod.Namespace, pod.Name); err != nil {
+		return "", "", err
+	}
 	if _, err := cs.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		return "", "", fmt.Errorf("create pod %s/%s: %w", pod.Namespace, pod.Name, err)
 	}
@@ -84,4 +89,19 @@ func HostPod(ns, name, serviceAccount, image string, command ...string) *corev1.
 			Containers:         []corev1.Container{{Name: "app", Image: image, ImagePullPolicy: corev1.PullNever, Command: command}},
 		},
 	}
+}
+
+// DeletePod deletes a pod at once (grace period 0) and waits until it is gone.
+func DeletePod(ctx context.Context, cs kubernetes.Interface, ns, name string) error {
+	err := cs.CoreV1().Pods(ns).Delete(ctx, name, metav1.DeleteOptions{GracePeriodSeconds: ptr.To(int64(0))})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return Poll(ctx, time.Minute, func(ctx context.Context) (bool, error) {
+		_, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
 }

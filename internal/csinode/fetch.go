@@ -1,0 +1,234 @@
+package csinode
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/deckhouse/secrets-store-integration/internal/atomicdir"
+	"github.com/deckhouse/secrets-store-integration/internal/ssi"
+	"github.com/deckhouse/secrets-store-integration/internal/store"
+)
+
+// Sentinels of fetch failures that are not the store's.
+var (
+	// errNoToken: kubelet sent no token for the audience the resource asks
+	// for (codes.FailedPrecondition).
+	errNoToken = errors.New("no service account token for the audience")
+	// errDecode: a value is not valid base64 (codes.FailedPrecondition).
+	errDecode = errors.New("invalid base64")
+	// errTooLarge: the files do not fit the volume (codes.ResourceExhausted).
+	errTooLarge = errors.New("files too large for the volume")
+)
+
+// content is the result of one fetch.
+type content struct {
+	// ssi is the resource as read; set whenever it was read, also when a
+	// later step failed (an Event goes to it).
+	ssi     *ssi.SecretsStoreImport
+	files   []atomicdir.File
+	version string
+}
+
+// fetch reads the volume's SecretsStoreImport and the secrets it names, and
+// decodes them into files. Nothing is written.
+func (s *Service) fetch(ctx context.Context, v *volume) (*content, error) {
+	c := &content{}
+	res, err := s.ssis.Get(ctx, v.pod.Namespace, v.ssiName)
+	if err != nil {
+		if !errors.Is(err, ssi.ErrNotFound) && !errors.Is(err, ssi.ErrInvalid) {
+			err = fmt.Errorf("%w: %w", errAPI, err)
+		}
+		return c, err
+	}
+	c.ssi = res
+	if err := res.Validate(); err != nil {
+		return c, err
+	}
+	secrets, err := s.readAll(ctx, v, res)
+	if err != nil {
+		return c, err
+	}
+	files, err := decodeFiles(res, secrets)
+	if err != nil {
+		return c, err
+	}
+	if err := checkSize(res, files, s.cfg.TmpfsSize); err != nil {
+		return c, err
+	}
+	c.files, c.version = files, s.versions.of(files)
+	return c, nil
+}
+
+// readAll logs in as the pod's ServiceAccount and reads every distinct path
+// of res once, concurrently, through the read cache.
+func (s *Service) readAll(ctx context.Context, v *volume, res *ssi.SecretsStoreImport) (map[string]*store.Secret, error) {
+	conn, err := connectionOf(s.cfg.Store, &res.Spec)
+	if err != nil {
+		return nil, fmt.Errorf("SecretsStoreImport %s: %w", res.Ref(), err)
+	}
+	client, err := s.clients.get(conn)
+	if err != nil {
+		return nil, fmt.Errorf("SecretsStoreImport %s: %w", res.Ref(), err)
+	}
+	jwt, ok := v.tokens[res.Spec.Audience]
+	if !ok {
+		return nil, fmt.Errorf("%w: SecretsStoreImport %s asks for a token with audience %q, kubelet sent none: add {audience: %q} to tokenRequests of the CSIDriver %s or drop spec.audience",
+			errNoToken, res.Ref(), res.Spec.Audience, res.Spec.Audience, s.cfg.DriverName)
+	}
+	login := store.Login{
+		AuthPath:       conn.authPath,
+		Role:           res.Spec.Role,
+		ServiceAccount: v.serviceAccount,
+		JWT:            func(context.Context) (string, error) { return jwt, nil },
+	}
+	identity := conn.identity(res.Spec.Role, v.serviceAccount)
+	paths := distinctPaths(res)
+	secrets := make([]*store.Secret, len(paths))
+	errs := make([]error, len(paths))
+	var wg sync.WaitGroup
+	for i, p := range paths {
+		wg.Go(func() {
+			sec, hit, err := s.reads.get(ctx, identity+" "+strconv.Quote(p), func(ctx context.Context) (*store.Secret, error) {
+				return client.Read(ctx, login, p, 0)
+			})
+			s.countLookup(hit)
+			secrets[i], errs[i] = sec, err
+		})
+	}
+	wg.Wait()
+	out := make(map[string]*store.Secret, len(paths))
+	for i, p := range paths {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("SecretsStoreImport %s, %s: %w", res.Ref(), fileNames(res, p), errs[i])
+		}
+		out[p] = secrets[i]
+	}
+	return out, nil
+}
+
+func (s *Service) countLookup(hit bool) {
+	if hit {
+		s.metrics.cacheLookups.WithLabelValues(resultHit).Inc()
+	} else {
+		s.metrics.cacheLookups.WithLabelValues(resultMiss).Inc()
+	}
+}
+
+func distinctPaths(res *ssi.SecretsStoreImport) []string {
+	var paths []string
+	for _, f := range res.Spec.Files {
+		if !slices.Contains(paths, f.Source.Path) {
+			paths = append(paths, f.Source.Path)
+		}
+	}
+	return paths
+}
+
+// fileNames names the files taken from path: `file "a"` or `files "a", "b"`.
+func fileNames(res *ssi.SecretsStoreImport, path string) string {
+	var names []string
+	for _, f := range res.Spec.Files {
+		if f.Source.Path == path {
+			names = append(names, strconv.Quote(f.Name))
+		}
+	}
+	if len(names) == 1 {
+		return "file " + names[0]
+	}
+	if len(names) > 5 {
+		names = append(names[:5], "…")
+	}
+	return "files " + strings.Join(names, ", ")
+}
+
+// decodeFiles takes each file's key from its secret and decodes base64 where
+// asked.
+func decodeFiles(res *ssi.SecretsStoreImport, secrets map[string]*store.Secret) ([]atomicdir.File, error) {
+	files := make([]atomicdir.File, 0, len(res.Spec.Files))
+	for _, f := range res.Spec.Files {
+		val, err := secrets[f.Source.Path].Value(f.Source.Key)
+		if err != nil {
+			return nil, fmt.Errorf("SecretsStoreImport %s, file %q: %w", res.Ref(), f.Name, err)
+		}
+		data := []byte(val)
+		if f.DecodeBase64 {
+			if data, err = decodeBase64(val); err != nil {
+				return nil, fmt.Errorf("%w: SecretsStoreImport %s, file %q: the value of key %q in secret %q is not valid base64 (%w): store the file base64-encoded (base64 -w0), or set decodeBase64: false",
+					errDecode, res.Ref(), f.Name, f.Source.Key, f.Source.Path, err)
+			}
+		}
+		files = append(files, atomicdir.File{Name: f.Name, Data: data})
+	}
+	return files, nil
+}
+
+// decodeBase64 accepts standard base64 (RFC 4648 §4) with or without padding;
+// line breaks are ignored. Other alphabets are errors. The error names the
+// offset only, never the input.
+func decodeBase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err == nil {
+		return b, nil
+	}
+	if b, rawErr := base64.RawStdEncoding.DecodeString(s); rawErr == nil {
+		return b, nil
+	}
+	return nil, err
+}
+
+// pageSize is tmpfs's allocation unit.
+const pageSize = 4096
+
+// checkSize refuses files that would not fit the tmpfs twice: during an
+// update the old and the new payload coexist.
+func checkSize(res *ssi.SecretsStoreImport, files []atomicdir.File, size int64) error {
+	var need int64
+	for _, f := range files {
+		need += 2 * ((int64(len(f.Data)) + pageSize - 1) / pageSize * pageSize)
+		if len(f.Name) >= 120 {
+			need += pageSize // a long symlink target takes a page
+		}
+	}
+	if need <= size {
+		return nil
+	}
+	return fmt.Errorf("%w: SecretsStoreImport %s: the %d files need %d KiB on the volume (two copies during an update), more than its size of %d KiB: make the secrets smaller or raise the tmpfs size of the CSI driver",
+		errTooLarge, res.Ref(), len(files), need>>10, size>>10)
+}
+
+// versioner names contents with an HMAC-SHA256 under a per-process random
+// key: equal contents have equal versions within the process, and a version
+// reveals nothing about the content (a plain hash of a short secret can be
+// brute-forced).
+type versioner struct{ key []byte }
+
+func newVersioner() versioner {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key) // crypto/rand.Read never fails on Linux
+	return versioner{key: key}
+}
+
+func (vr versioner) of(files []atomicdir.File) string {
+	sorted := slices.SortedFunc(slices.Values(files), func(a, b atomicdir.File) int { return strings.Compare(a.Name, b.Name) })
+	h := hmac.New(sha256.New, vr.key)
+	var n [8]byte
+	for _, f := range sorted {
+		for _, part := range [][]byte{[]byte(f.Name), f.Data} {
+			binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+			h.Write(n[:])
+			h.Write(part)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}

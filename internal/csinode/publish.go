@@ -1,0 +1,172 @@
+package csinode
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"syscall"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/deckhouse/secrets-store-integration/internal/atomicdir"
+	"github.com/deckhouse/secrets-store-integration/internal/ssi"
+)
+
+// maxEventMessage bounds Event messages (the events API caps notes at 1 KiB).
+const maxEventMessage = 1024
+
+// publish is the first publish of a volume: mount → fetch → write → record.
+// On failure it undoes the mount and the directory it created, so that
+// nothing is left half done; kubelet retries.
+func (s *Service) publish(ctx context.Context, v *volume, mounted bool) error {
+	created, err := s.mount(v, mounted)
+	if err != nil {
+		return err
+	}
+	c, err := s.fetch(ctx, v)
+	if err == nil {
+		_, err = s.write(v, c.files)
+	}
+	if err != nil {
+		s.undo(v, mounted, created)
+		return err
+	}
+	now := s.now()
+	s.record(volumeState{
+		VolumeID: v.id, TargetPath: v.target, Pod: v.pod, ServiceAccount: v.serviceAccount,
+		SecretsStoreImport: v.ssiName, GID: v.gid,
+		PublishedAt: now, LastAttempt: now, LastSuccess: now, Version: c.version,
+	})
+	s.log.Info("volume published", v.attrs("files", len(c.files), "version", c.version)...)
+	return nil
+}
+
+// mount creates the target directory if needed and mounts the volume's tmpfs
+// on it unless it is mounted already.
+func (s *Service) mount(v *volume, mounted bool) (created bool, err error) {
+	err = os.Mkdir(v.target, tmpfsMode)
+	created = err == nil
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return false, fmt.Errorf("%w: create target: %w", errMount, err)
+	}
+	if mounted {
+		return created, nil
+	}
+	opt := TmpfsOptions{Size: s.cfg.TmpfsSize, Mode: tmpfsMode, GID: v.gid}
+	if err := s.mounter.MountTmpfs(v.target, opt); err != nil {
+		if created {
+			_ = os.Remove(v.target)
+		}
+		return false, fmt.Errorf("%w: %w", errMount, err)
+	}
+	return created, nil
+}
+
+// undo reverts a failed first publish: the tmpfs it mounted (with whatever
+// it holds) and the directory it created.
+func (s *Service) undo(v *volume, wasMounted, created bool) {
+	if !wasMounted {
+		if err := s.unmount(v.target); err != nil {
+			s.log.Warn("unmount after failed publish failed", v.attrs("error", err)...)
+			return
+		}
+	}
+	if created {
+		if err := atomicdir.Clear(v.target); err == nil {
+			_ = os.Remove(v.target)
+		}
+	}
+}
+
+// write makes files the content of the volume, atomically; unchanged content
+// writes nothing.
+func (s *Service) write(v *volume, files []atomicdir.File) (changed bool, err error) {
+	changed, err = atomicdir.Write(v.target, files, atomicdir.Options{GID: v.gid})
+	switch {
+	case err == nil:
+		return changed, nil
+	case errors.Is(err, syscall.ENOSPC):
+		return changed, fmt.Errorf("%w: the volume (%d KiB) is full: %w: make the secrets smaller or raise the tmpfs size of the CSI driver",
+			errTooLarge, s.cfg.TmpfsSize>>10, err)
+	case changed:
+		// Committed; only the clean-up failed and the next write retries it.
+		s.log.Warn("cleaning up after write failed", v.attrs("error", err)...)
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: %w", errWrite, err)
+}
+
+// record keeps the volume's state in memory and on disk. A failure to save
+// it costs only a refresh after a restart, so it is logged, not returned.
+func (s *Service) record(vs volumeState) {
+	if err := s.states.put(vs); err != nil {
+		s.log.Warn("saving volume state failed", "target", vs.TargetPath, "error", err)
+	}
+	s.metrics.volumes.Set(float64(s.states.len()))
+}
+
+// refresh handles a republish: once the rotation interval has passed since
+// the previous attempt, fetch again and write what changed. A failure keeps
+// the files, is reported as Events and a metric, and is not returned.
+func (s *Service) refresh(ctx context.Context, v *volume, prev volumeState) error {
+	now := s.now()
+	// A clock that went back (elapsed < 0) makes the refresh due.
+	if elapsed := now.Sub(prev.LastAttempt); !prev.LastAttempt.IsZero() && elapsed >= 0 && elapsed < s.cfg.RotationInterval {
+		return nil
+	}
+	vs := prev
+	vs.VolumeID, vs.TargetPath, vs.Pod, vs.ServiceAccount = v.id, v.target, v.pod, v.serviceAccount
+	vs.SecretsStoreImport, vs.GID, vs.LastAttempt = v.ssiName, v.gid, now
+	if vs.PublishedAt.IsZero() {
+		vs.PublishedAt = now
+	}
+	c, err := s.fetch(ctx, v)
+	changed := false
+	if err == nil {
+		changed, err = s.write(v, c.files)
+	}
+	if err != nil {
+		vs.Failures++
+		s.record(vs)
+		s.rotationFailed(v, c.ssi, vs, err)
+		return nil
+	}
+	vs.LastSuccess, vs.Failures, vs.Version = now, 0, c.version
+	s.record(vs)
+	result := resultUnchanged
+	if changed {
+		result = resultUpdated
+		s.events.Event(podObject(v.pod), corev1.EventTypeNormal, ReasonRotated,
+			fmt.Sprintf("files of volume from SecretsStoreImport %s were refreshed with new content (version %s)", v.ssiName, c.version))
+	}
+	s.metrics.rotations.WithLabelValues(result).Inc()
+	s.log.Info("volume refreshed", v.attrs("result", result, "version", c.version, "previous_version", prev.Version)...)
+	return nil
+}
+
+// rotationFailed reports a failed refresh on the pod and, when it was read,
+// on the SecretsStoreImport.
+func (s *Service) rotationFailed(v *volume, res *ssi.SecretsStoreImport, vs volumeState, err error) {
+	s.metrics.rotations.WithLabelValues(resultFailed).Inc()
+	s.log.Warn("volume refresh failed, files kept", v.attrs("failures", vs.Failures,
+		"last_success", vs.LastSuccess, "error", err)...)
+	msg := "refreshing the secret files failed, they keep their last content: " + err.Error()
+	s.events.Event(podObject(v.pod), corev1.EventTypeWarning, ReasonRotationFailed, truncate(msg))
+	if res != nil {
+		s.events.Event(ssiObject(res), corev1.EventTypeWarning, ReasonRotationFailed,
+			truncate(fmt.Sprintf("pod %s: %s", v.pod, msg)))
+	}
+}
+
+func truncate(s string) string {
+	if len(s) <= maxEventMessage {
+		return s
+	}
+	cut := maxEventMessage - len("…")
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
+}

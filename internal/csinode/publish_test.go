@@ -1,0 +1,312 @@
+package csinode
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/deckhouse/secrets-store-integration/internal/ssi"
+)
+
+func TestPublish(t *testing.T) {
+	h := newHarness(t)
+	gid := os.Getgid()
+	r := h.request(withGroup(gid))
+	h.mustPublish(r)
+
+	if got := readFile(t, r.TargetPath, "db-password"); got != valuePass {
+		t.Errorf("db-password: got %q, want the secret value", got)
+	}
+	if got := readFile(t, r.TargetPath, "db-user"); got != "username" {
+		t.Errorf("db-user: got %q, want %q", got, "username")
+	}
+	fi, err := os.Stat(filepath.Join(r.TargetPath, "db-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, _ := fi.Sys().(*syscall.Stat_t)
+	if fi.Mode().Perm() != 0o440 || st == nil || int(st.Gid) != gid {
+		t.Errorf("db-password: got mode %v gid %v, want 0440 and gid %d", fi.Mode().Perm(), st.Gid, gid)
+	}
+	opt, ok := h.mounter.options(r.TargetPath)
+	if !ok || opt.Size != DefaultTmpfsSize || opt.Mode != 0o750 || opt.GID == nil || *opt.GID != int64(gid) {
+		t.Errorf("tmpfs: got %+v (mounted %v), want size %d, mode 0750, gid %d", opt, ok, DefaultTmpfsSize, gid)
+	}
+	if g, w := opt.data(), "size=4194304,mode=750,gid="; !strings.HasPrefix(g, w) {
+		t.Errorf("mount data: got %q, want prefix %q", g, w)
+	}
+	// Two files from one path: one read, one login, one mount lookup.
+	for kind, want := range map[string]int{"login": 1, "read": 1, "mount": 1} {
+		if got := h.store.count(kind); got != want {
+			t.Errorf("store %s requests: got %d, want %d", kind, got, want)
+		}
+	}
+	vs, ok := h.svc.states.get(r.TargetPath)
+	if !ok || vs.Pod.UID != r.VolumeContext[ctxPodUID] || vs.SecretsStoreImport != "myapp-ssi" ||
+		vs.ServiceAccount != saApp || vs.Version == "" || !vs.LastSuccess.Equal(h.clock.now()) {
+		t.Errorf("state: got %+v, want the published volume", vs)
+	}
+	b, err := os.ReadFile(h.svc.states.file(r.TargetPath))
+	if err != nil {
+		t.Fatalf("state file: %v", err)
+	}
+	checkNoSecrets(t, "state file", string(b))
+	if bytes.Contains(b, []byte(vs.Version)) {
+		t.Errorf("state file holds the per-process version %s", vs.Version)
+	}
+	if got := gauge(t, h.svc.metrics.volumes); got != 1 {
+		t.Errorf("volumes gauge: got %v, want 1", got)
+	}
+	if got := counter(t, h.svc.metrics.publishes.WithLabelValues(resultSuccess, "OK")); got != 1 {
+		t.Errorf("successful publishes: got %v, want 1", got)
+	}
+}
+
+func TestPublishIdempotent(t *testing.T) {
+	h := newHarness(t)
+	r := h.request()
+	h.mustPublish(r)
+	link := dataLink(t, r.TargetPath)
+	for range 3 {
+		h.mustPublish(r)
+	}
+	if got := dataLink(t, r.TargetPath); got != link {
+		t.Errorf("..data: got %q, want %q (nothing rewritten)", got, link)
+	}
+	if got := h.store.count("read"); got != 1 {
+		t.Errorf("store reads: got %d, want 1", got)
+	}
+	if h.mounter.mounts != 1 {
+		t.Errorf("mounts: got %d, want 1", h.mounter.mounts)
+	}
+}
+
+func TestPublishBase64(t *testing.T) {
+	tests := []struct {
+		key     string
+		want    []byte // nil: the publish fails
+		message string
+	}{
+		{key: "keytab", want: binaryValue},
+		{key: "keytab_raw", want: binaryValue},
+		{key: "wrapped_b64", want: binaryValue},
+		{key: "not_base64", message: `SecretsStoreImport myapp-namespace/b64, file "keytab": the value of key "not_base64" in secret "demo-kv/data/myapp-secret" is not valid base64`},
+		{key: "url_base64", message: `file "keytab": the value of key "url_base64"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.key, func(t *testing.T) {
+			h := newHarness(t)
+			h.ssis.put(testSSI("b64",
+				ssi.File{Name: "keytab", DecodeBase64: true, Source: ssi.Source{Path: secretPath, Key: tt.key}},
+				ssi.File{Name: "plain", Source: ssi.Source{Path: secretPath, Key: "DB_USER"}}))
+			r := h.request(withSSI("b64"))
+			err := h.publish(r)
+			if tt.want == nil {
+				if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), tt.message) {
+					t.Fatalf("got %v, want FailedPrecondition with %q", err, tt.message)
+				}
+				if _, err := os.Lstat(r.TargetPath); !errors.Is(err, fs.ErrNotExist) {
+					t.Errorf("target after a failed publish: got %v, want it removed", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := readFile(t, r.TargetPath, "keytab"); !bytes.Equal([]byte(got), tt.want) {
+				t.Errorf("keytab: got %d bytes, want the %d original bytes", len(got), len(tt.want))
+			}
+		})
+	}
+}
+
+func TestPublishFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		setup   func(h *harness) *ssi.SecretsStoreImport
+		opts    []reqOption
+		code    codes.Code
+		message string
+	}{
+		{
+			name: "missing key",
+			setup: func(*harness) *ssi.SecretsStoreImport {
+				return testSSI("x", ssi.File{Name: "db-password", Source: ssi.Source{Path: secretPath, Key: "DB_PASSWORD"}})
+			},
+			code:    codes.NotFound,
+			message: `SecretsStoreImport myapp-namespace/x, file "db-password": key "DB_PASSWORD" not found in secret "demo-kv/data/myapp-secret": the secret has keys DB_PASS, DB_USER`,
+		},
+		{
+			name: "missing path",
+			setup: func(*harness) *ssi.SecretsStoreImport {
+				return testSSI("x", ssi.File{Name: "a", Source: ssi.Source{Path: "demo-kv/data/empty", Key: "k"}})
+			},
+			code:    codes.NotFound,
+			message: `SecretsStoreImport myapp-namespace/x, file "a": secret "demo-kv/data/empty" not found: check the path`,
+		},
+		{
+			name: "denied",
+			setup: func(*harness) *ssi.SecretsStoreImport {
+				s := testSSI("x")
+				s.Spec.Role = "other-role"
+				return s
+			},
+			code:    codes.PermissionDenied,
+			message: `SecretsStoreImport myapp-namespace/x, files "db-password", "db-user": role "other-role" may not read secret "demo-kv/data/myapp-secret"`,
+		},
+		{
+			name: "login refused",
+			setup: func(*harness) *ssi.SecretsStoreImport {
+				s := testSSI("x")
+				s.Spec.Role = "ghost-role"
+				return s
+			},
+			code:    codes.PermissionDenied,
+			message: `login as role "ghost-role" at "auth/kubernetes_local" refused`,
+		},
+		{
+			name:    "unknown resource",
+			setup:   func(*harness) *ssi.SecretsStoreImport { return nil },
+			opts:    []reqOption{withSSI("nope")},
+			code:    codes.NotFound,
+			message: "SecretsStoreImport myapp-namespace/nope not found: create it in the pod's namespace",
+		},
+		{
+			name: "invalid resource",
+			setup: func(*harness) *ssi.SecretsStoreImport {
+				return testSSI("x", ssi.File{Name: "../escape", Source: ssi.Source{Path: secretPath, Key: "DB_PASS"}})
+			},
+			code:    codes.FailedPrecondition,
+			message: "SecretsStoreImport myapp-namespace/x: spec.files[0].name",
+		},
+		{
+			name: "store down",
+			setup: func(h *harness) *ssi.SecretsStoreImport {
+				h.store.set(func(f *fakeStore) { f.sealed = true })
+				return testSSI("x")
+			},
+			code:    codes.Unavailable,
+			message: "store unavailable (HTTP 503)",
+		},
+		{
+			name: "no token for the audience",
+			setup: func(*harness) *ssi.SecretsStoreImport {
+				s := testSSI("x")
+				s.Spec.Audience = "vault"
+				return s
+			},
+			code:    codes.FailedPrecondition,
+			message: `SecretsStoreImport myapp-namespace/x asks for a token with audience "vault", kubelet sent none`,
+		},
+		{
+			name: "too large",
+			setup: func(*harness) *ssi.SecretsStoreImport {
+				return testSSI("x", ssi.File{Name: "big", Source: ssi.Source{Path: "demo-kv/data/binary", Key: "big"}})
+			},
+			code:    codes.ResourceExhausted,
+			message: "more than its size of 4096 KiB",
+		},
+		{
+			name: "no store address",
+			setup: func(h *harness) *ssi.SecretsStoreImport {
+				h.cfg.Store.Address = ""
+				h.start()
+				return testSSI("x")
+			},
+			code:    codes.FailedPrecondition,
+			message: "no store address: set spec.address",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			opts := tt.opts
+			if s := tt.setup(h); s != nil {
+				h.ssis.put(s)
+				opts = append(opts, withSSI(s.Name))
+			}
+			r := h.request(opts...)
+			err := h.publish(r)
+			if status.Code(err) != tt.code || !strings.Contains(err.Error(), tt.message) {
+				t.Fatalf("got %v, want %v with %q", err, tt.code, tt.message)
+			}
+			if _, err := os.Lstat(r.TargetPath); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("target after a failed publish: got %v, want it removed", err)
+			}
+			if _, mounted := h.mounter.options(r.TargetPath); mounted {
+				t.Error("tmpfs still mounted after a failed publish")
+			}
+			if _, ok := h.svc.states.get(r.TargetPath); ok {
+				t.Error("state recorded for a failed publish")
+			}
+			if got := counter(t, h.svc.metrics.publishes.WithLabelValues(resultFailed, tt.code.String())); got != 1 {
+				t.Errorf("failed publishes with code %v: got %v, want 1", tt.code, got)
+			}
+		})
+	}
+}
+
+// A failed publish is retried by kubelet; it succeeds once the cause is gone.
+func TestPublishRetryAfterStoreOutage(t *testing.T) {
+	h := newHarness(t)
+	h.store.set(func(f *fakeStore) { f.sealed = true })
+	r := h.request()
+	if err := h.publish(r); status.Code(err) != codes.Unavailable {
+		t.Fatalf("got %v, want Unavailable", err)
+	}
+	h.store.set(func(f *fakeStore) { f.sealed = false })
+	h.clock.advance(maxErrorTTL) // the failure is not reused any longer
+	h.mustPublish(r)
+	if got := readFile(t, r.TargetPath, "db-password"); got != valuePass {
+		t.Errorf("db-password: got %q, want the secret value", got)
+	}
+}
+
+func TestUnpublish(t *testing.T) {
+	h := newHarness(t)
+	r := h.request()
+	h.mustPublish(r)
+	stateFile := h.svc.states.file(r.TargetPath)
+	for i := range 2 { // idempotent
+		if err := h.unpublish(r); err != nil {
+			t.Fatalf("unpublish %d: %v", i, err)
+		}
+	}
+	if _, err := os.Lstat(r.TargetPath); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("target: got %v, want it removed", err)
+	}
+	if _, err := os.Lstat(stateFile); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("state file: got %v, want it removed", err)
+	}
+	if _, mounted := h.mounter.options(r.TargetPath); mounted || h.mounter.unmounts != 1 {
+		t.Errorf("got mounted %v after %d unmounts, want unmounted once", mounted, h.mounter.unmounts)
+	}
+	if got := gauge(t, h.svc.metrics.volumes); got != 0 {
+		t.Errorf("volumes gauge: got %v, want 0", got)
+	}
+}
+
+// Two ServiceAccounts never share a read or a token, even with the same
+// role and path.
+func TestIsolation(t *testing.T) {
+	h := newHarness(t)
+	a, b := h.request(), h.request(withSA("other-sa", jwtOther))
+	h.mustPublish(a)
+	h.mustPublish(b)
+	for _, sa := range []string{saApp, saOther} {
+		if got := h.store.count("login:" + sa); got != 1 {
+			t.Errorf("logins of %s: got %d, want 1", sa, got)
+		}
+		if got := h.store.count("read:" + sa); got != 1 {
+			t.Errorf("reads with the token of %s: got %d, want 1", sa, got)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+// Package ssi is the SecretsStoreImport resource (secretsstoreimports.deckhouse.io,
+// v1alpha1) as the CSI node plugin reads it: the Go type of its spec, its
+// validation, and getters by namespace and name.
+//
+// The API server already enforces the CRD's schema; Validate repeats the checks
+// the plugin depends on (type, role, file names, sources) because a resource
+// may predate a schema change, and because a file name that escapes the volume
+// must never reach the writer, whatever the API server accepted.
+//
+// Error messages name the resource ("SecretsStoreImport ns/name") and say what
+// to fix; they never contain a secret value (a SecretsStoreImport holds none).
+package ssi
+
+import (
+	"errors"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/deckhouse/secrets-store-integration/internal/secretref"
+)
+
+// Names of the resource in the API.
+const (
+	Group    = "deckhouse.io"
+	Version  = "v1alpha1"
+	Kind     = "SecretsStoreImport"
+	Resource = "secretsstoreimports"
+
+	// TypeCSI is the only delivery type: files on a CSI volume.
+	TypeCSI = "CSI"
+
+	// MaxFiles is the most files one resource may list (the CRD's maxItems).
+	MaxFiles = 256
+)
+
+// GroupVersionResource addresses the resource with the dynamic client.
+var GroupVersionResource = schema.GroupVersionResource{Group: Group, Version: Version, Resource: Resource}
+
+// Sentinels matched with errors.Is.
+var (
+	// ErrNotFound means there is no such SecretsStoreImport.
+	ErrNotFound = errors.New("secretsstoreimport not found")
+	// ErrInvalid means the resource exists but cannot be used as it is.
+	ErrInvalid = errors.New("invalid secretsstoreimport")
+)
+
+// SecretsStoreImport says which secrets are written as files into a pod's
+// volume and how to log in to the store to read them.
+type SecretsStoreImport struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec Spec `json:"spec"`
+}
+
+// Spec is the desired content of the volume. Empty connection fields mean the
+// module's settings.
+type Spec struct {
+	Type  string `json:"type"`
+	Role  string `json:"role"`
+	Files []File `json:"files"`
+
+	Address       string `json:"address,omitempty"`
+	AuthPath      string `json:"authPath,omitempty"`
+	Namespace     string `json:"namespace,omitempty"`
+	CACert        string `json:"caCert,omitempty"`
+	Audience      string `json:"audience,omitempty"`
+	SkipTLSVerify bool   `json:"skipTLSVerify,omitempty"`
+}
+
+// File is one file of the volume and where its content comes from.
+type File struct {
+	Name         string `json:"name"`
+	DecodeBase64 bool   `json:"decodeBase64,omitempty"`
+	Source       Source `json:"source"`
+}
+
+// Source is a key of a secret in the store.
+type Source struct {
+	Path string `json:"path"`
+	Key  string `json:"key"`
+}
+
+// Ref is "namespace/name", the way messages name the resource.
+func (s *SecretsStoreImport) Ref() string {
+	return s.Namespace + "/" + s.Name
+}
+
+// Validate reports the first problem that makes the resource unusable for a
+// CSI volume. The error matches ErrInvalid.
+func (s *SecretsStoreImport) Validate() error {
+	if err := s.Spec.validate(); err != nil {
+		return fmt.Errorf("%w: SecretsStoreImport %s: %w: fix the resource", ErrInvalid, s.Ref(), err)
+	}
+	return nil
+}
+
+func (sp *Spec) validate() error {
+	switch {
+	case sp.Type != TypeCSI:
+		return fmt.Errorf("spec.type is %q, want %q", sp.Type, TypeCSI)
+	case sp.Role == "":
+		return errors.New("spec.role is empty")
+	case len(sp.Files) == 0:
+		return errors.New("spec.files is empty: list at least one file")
+	case len(sp.Files) > MaxFiles:
+		return fmt.Errorf("spec.files lists %d files, more than %d", len(sp.Files), MaxFiles)
+	case sp.SkipTLSVerify && sp.CACert != "":
+		return errors.New("spec.caCert and spec.skipTLSVerify are both set: set one")
+	}
+	seen := make(map[string]int, len(sp.Files))
+	for i, f := range sp.Files {
+		if err := secretref.ValidateFileName(f.Name); err != nil {
+			return fmt.Errorf("spec.files[%d].name: %w", i, err)
+		}
+		if j, dup := seen[f.Name]; dup {
+			return fmt.Errorf("spec.files[%d].name %q repeats spec.files[%d].name", i, f.Name, j)
+		}
+		seen[f.Name] = i
+		if err := (secretref.Source{Path: f.Source.Path, Key: f.Source.Key}).Validate(); err != nil {
+			return fmt.Errorf("spec.files[%d] (file %q).source: %w", i, f.Name, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,23 @@
+// Package webhook is the mutating admission webhook program: [Run] builds
+// the registry lookup, the pod mutation and the admission handler from a
+// [Config] and serves them with a [Server].
+//
+// The Server speaks HTTPS (TLS 1.2 or later) on Config.Listen with /mutate,
+// /healthz and /metrics, and plain HTTP on Config.MetricsListen with
+// /metrics and /healthz. The serving key pair is reloaded when its files
+// change (polled every few seconds, which follows the kubelet's update of a
+// mounted Secret); an invalid new pair is logged and the previous one stays
+// in use. On shutdown /healthz answers 503, the listeners close and
+// requests in flight get a bounded time to finish.
+//
+// Metrics ([Metrics], a registry of their own):
+//
+//	secrets_store_webhook_reviews_total{result="mutated|unchanged|refused|error"}
+//	secrets_store_webhook_review_duration_seconds (histogram, from 100 µs)
+//	secrets_store_webhook_registry_lookups_total{result="ok|denied|not_found|platform|tls|unavailable|invalid|unsupported"}
+//	secrets_store_webhook_registry_cache_hits_total{cache="tag|config"}
+//	secrets_store_webhook_certificate_expiry_timestamp_seconds
+//
+// Logs are structured (log/slog) and hold no secret material: no review,
+// pod spec, key or credential is ever logged.
+package webhook

@@ -1,0 +1,33 @@
+package webhook
+
+import (
+	"flag"
+	"log/slog"
+	"strings"
+)
+
+// AddFlags binds c to the webhook's command-line flags, with their defaults.
+func (c *Config) AddFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", ":9443", "HTTPS address of /mutate, /healthz and /metrics")
+	fs.StringVar(&c.MetricsListen, "metrics-listen", ":9090", `plain-HTTP address of /metrics and /healthz ("" to disable)`)
+	fs.StringVar(&c.CertFile, "tls-cert-file", "", "PEM serving certificate, reloaded when it changes")
+	fs.StringVar(&c.KeyFile, "tls-key-file", "", "PEM private key of the serving certificate")
+	fs.StringVar(&c.StoreAddr, "store-addr", "", "module-wide store URL, e.g. https://stronghold.example:8200")
+	fs.StringVar(&c.StoreAuthPath, "store-auth-path", "kubernetes_local", "Kubernetes auth mount in the store")
+	fs.StringVar(&c.StoreNamespace, "store-namespace", "", "store namespace (empty: root)")
+	fs.StringVar(&c.StoreCAFile, "store-ca-file", "", "PEM file of the module-wide store CA, read at start (empty: system pool)")
+	fs.StringVar(&c.InjectorImage, "injector-image", "", "image holding the injector binary")
+	fs.StringVar(&c.TokenAudience, "token-audience", "", "audience of the ServiceAccount token for the store (empty: the API server's)")
+	fs.StringVar(&c.RegistryCAFile, "registry-ca-file", "", "PEM file of extra CAs trusted for image registries")
+	fs.Func("insecure-registries", "comma-separated registry hosts (host[:port]) allowed plain http or unverified TLS", func(s string) error {
+		c.InsecureRegistries = nil
+		for _, h := range strings.Split(s, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.InsecureRegistries = append(c.InsecureRegistries, h)
+			}
+		}
+		return nil
+	})
+	fs.TextVar(&c.LogLevel, "log-level", slog.LevelInfo, "debug, info, warn or error")
+	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file (empty: in-cluster configuration)")
+}
