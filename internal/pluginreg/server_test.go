@@ -83,9 +83,19 @@ func start(t *testing.T, cfg Config) *running {
 		}
 	})
 
+	// Wait until the socket accepts connections: a stale socket file left by an earlier
+	// run exists before Run replaces it.
 	waitFor(t, "the registration socket", func() bool {
 		fi, err := os.Lstat(cfg.SocketPath)
-		return err == nil && fi.Mode().Type() == fs.ModeSocket
+		if err != nil || fi.Mode().Type() != fs.ModeSocket {
+			return false
+		}
+		c, err := net.Dial("unix", cfg.SocketPath)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
 	})
 	conn, err := grpc.NewClient("unix://"+cfg.SocketPath, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
