@@ -76,8 +76,8 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s) each
 	done
 
 .PHONY: bench
-bench: ## benchmarks and measurements; results go to docs/BENCHMARKS.md
-	go test -run '^$$' -bench . -benchmem ./internal/...
+bench: ## benchmarks and measurements; results go to docs/BENCHMARKS.md (+ .ru.md)
+	go run ./test/bench -out docs
 
 .PHONY: demo
 demo: cluster-build ## bring the cluster up, show each delivery mode, tear it down

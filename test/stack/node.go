@@ -122,6 +122,9 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%%", imagefs.available: "1%%"}
 serializeImagePulls: false
+# pods are synced (and CSI volumes with requiresRepublish republished) every 10 s, not 1 min,
+# so rotation is observable in seconds
+syncFrequency: 10s
 maxPods: 250
 staticPodPath: ""
 `, s.port("kubelet"), s.port("kubelet-healthz"), s.pkiFile("kubelet.crt"), s.pkiFile("kubelet.key"),

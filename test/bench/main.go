@@ -1,0 +1,182 @@
+// Command bench runs the project's measurements and writes them to docs/BENCHMARKS.md and
+// docs/BENCHMARKS.ru.md: the Go benchmarks of the hot paths (admission review, mutation,
+// injector resolution, atomic writes, CSI publish) and the injector's binary size. Each
+// figure is printed with its target from the design; the command that produced the page is
+// `make bench`. Measurements never fail the run: the page says whether a target is met.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+func main() {
+	out := flag.String("out", "docs", "directory of BENCHMARKS.md and BENCHMARKS.ru.md")
+	benchtime := flag.String("benchtime", "2s", "go test -benchtime")
+	flag.Parse()
+	if err := run(context.Background(), *out, *benchtime); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one measured figure.
+type result struct {
+	what, value, target string
+	met                 bool
+}
+
+func run(ctx context.Context, out, benchtime string) error {
+	var rs []result
+	size, err := injectorSize(ctx)
+	if err != nil {
+		return err
+	}
+	rs = append(rs, result{"injector binary, stripped static (bytes)", strconv.FormatInt(size, 10), "≤ 8,000,000", size <= 8_000_000})
+	benches, err := goBench(ctx, benchtime)
+	if err != nil {
+		return err
+	}
+	rs = append(rs, judge(benches)...)
+	page := render(rs, benches, false)
+	if err := os.WriteFile(filepath.Join(out, "BENCHMARKS.md"), []byte(page), 0o644); err != nil {
+		return err
+	}
+	fmt.Print(page)
+	return os.WriteFile(filepath.Join(out, "BENCHMARKS.ru.md"), []byte(render(rs, benches, true)), 0o644)
+}
+
+func injectorSize(ctx context.Context) (int64, error) {
+	dst := filepath.Join(os.TempDir(), fmt.Sprintf("injector-size-%d", os.Getpid()))
+	defer os.Remove(dst)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dst, "./images/injector")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("build injector: %w: %s", err, b)
+	}
+	st, err := os.Stat(dst)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// bench is one benchmark line: name and its metrics by unit.
+type bench struct {
+	name    string
+	metrics map[string]float64
+}
+
+var benchPackages = []string{
+	"./internal/admission", "./internal/podmutate", "./internal/injector",
+	"./internal/atomicdir", "./internal/csinode",
+}
+
+func goBench(ctx context.Context, benchtime string) ([]bench, error) {
+	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, benchPackages...)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("go test -bench: %w: %s", err, buf.String())
+	}
+	var out []bench
+	sc := bufio.NewScanner(&buf)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		b := bench{name: strings.TrimSuffix(f[0], "-"+strconv.Itoa(runtime.GOMAXPROCS(0))), metrics: map[string]float64{}}
+		for i := 2; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				b.metrics[f[i+1]] = v
+			}
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func find(bs []bench, name string) (bench, bool) {
+	for _, b := range bs {
+		if b.name == name {
+			return b, true
+		}
+	}
+	return bench{}, false
+}
+
+func judge(bs []bench) []result {
+	var rs []result
+	if b, ok := find(bs, "BenchmarkReview"); ok {
+		p99 := time.Duration(b.metrics["p99-ns"])
+		rs = append(rs, result{"webhook review, opted-in pod with command: p99", p99.String(), "≤ 1ms", p99 > 0 && p99 <= time.Millisecond})
+		rs = append(rs, result{"webhook review: mean", time.Duration(b.metrics["ns/op"]).String(), "", true})
+	}
+	if b, ok := find(bs, "BenchmarkReviewParallel"); ok && b.metrics["ns/op"] > 0 {
+		rps := 1e9 / b.metrics["ns/op"]
+		rs = append(rs, result{fmt.Sprintf("webhook reviews/s on %d cores", runtime.NumCPU()), fmt.Sprintf("%.0f", rps), "≥ 5,000", rps >= 5000})
+	}
+	if b, ok := find(bs, "BenchmarkResolve"); ok {
+		d := time.Duration(b.metrics["ns/op"])
+		rs = append(rs, result{"injector overhead beyond store round trips (20 templates, 3 paths)", d.String(), "≤ 5ms", d <= 5*time.Millisecond})
+	}
+	if w, ok := find(bs, "BenchmarkPublishWarm"); ok {
+		if r, ok := find(bs, "BenchmarkStoreRead"); ok {
+			limit := time.Duration(1.2*r.metrics["ns/op"]) + 5*time.Millisecond
+			d := time.Duration(w.metrics["ns/op"])
+			rs = append(rs, result{"CSI publish, warm token (one store read: " + time.Duration(r.metrics["ns/op"]).String() + ")",
+				d.String(), "≤ 1.2 × read + 5ms = " + limit.String(), d <= limit})
+		}
+	}
+	return rs
+}
+
+func render(rs []result, bs []bench, ru bool) string {
+	var b strings.Builder
+	title, intro, hdr := "Benchmarks", "Measured by `make bench` on %s (%d cores, %s). Targets come from the design; a missed target is marked.", "| what | measured | target | met |\n|---|---|---|---|\n"
+	if ru {
+		title, intro, hdr = "Измерения производительности", "Получено командой `make bench` на %s (ядер: %d, %s). Целевые значения взяты из проекта; невыполненная цель отмечена.", "| что | измерено | цель | выполнено |\n|---|---|---|---|\n"
+	}
+	host, _ := os.Hostname()
+	fmt.Fprintf(&b, "---\ntitle: %q\n---\n\n", title)
+	fmt.Fprintf(&b, intro+"\n\n", host, runtime.NumCPU(), runtime.Version())
+	b.WriteString(hdr)
+	for _, r := range rs {
+		met := "yes"
+		if ru {
+			met = "да"
+		}
+		if !r.met {
+			met = "**no**"
+			if ru {
+				met = "**нет**"
+			}
+		}
+		if r.target == "" {
+			met = ""
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.what, r.value, r.target, met)
+	}
+	if ru {
+		b.WriteString("\n## Все бенчмарки Go\n\n")
+	} else {
+		b.WriteString("\n## All Go benchmarks\n\n")
+	}
+	b.WriteString("| benchmark | ns/op | B/op | allocs/op |\n|---|---|---|---|\n")
+	for _, x := range bs {
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f |\n", x.name, x.metrics["ns/op"], x.metrics["B/op"], x.metrics["allocs/op"])
+	}
+	return b.String()
+}

@@ -1,0 +1,162 @@
+package chart_test
+
+import (
+	"fmt"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
+)
+
+// object is a rendered document decoded into its Go type: a client-go type
+// for built-in kinds, one of the structs below for the custom resources.
+type object struct {
+	source string
+	kind   string
+	meta   metav1.Object
+	typed  any
+}
+
+// Custom resources the chart renders, with the fields it uses. Decoding is
+// strict, so a misspelt field fails the same way it does for built-in kinds.
+type (
+	podMonitor struct {
+		metav1.TypeMeta   `json:",inline"`
+		metav1.ObjectMeta `json:"metadata"`
+		Spec              struct {
+			Selector          metav1.LabelSelector `json:"selector"`
+			NamespaceSelector struct {
+				MatchNames []string `json:"matchNames"`
+			} `json:"namespaceSelector"`
+			PodMetricsEndpoints []struct {
+				Port        string       `json:"port"`
+				Scheme      string       `json:"scheme"`
+				Path        string       `json:"path"`
+				Relabelings []relabeling `json:"relabelings"`
+			} `json:"podMetricsEndpoints"`
+		} `json:"spec"`
+	}
+	relabeling struct {
+		SourceLabels []string `json:"sourceLabels,omitempty"`
+		Regex        string   `json:"regex,omitempty"`
+		TargetLabel  string   `json:"targetLabel,omitempty"`
+		Replacement  string   `json:"replacement,omitempty"`
+		Action       string   `json:"action,omitempty"`
+	}
+	prometheusRule struct {
+		metav1.TypeMeta   `json:",inline"`
+		metav1.ObjectMeta `json:"metadata"`
+		Spec              struct {
+			Groups []ruleGroup `json:"groups"`
+		} `json:"spec"`
+	}
+	ruleGroup struct {
+		Name  string `json:"name"`
+		Rules []rule `json:"rules"`
+	}
+	rule struct {
+		Alert       string            `json:"alert"`
+		Expr        string            `json:"expr"`
+		For         string            `json:"for"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	grafanaDashboardDefinition struct {
+		metav1.TypeMeta   `json:",inline"`
+		metav1.ObjectMeta `json:"metadata"`
+		Spec              struct {
+			Folder     string `json:"folder"`
+			Definition string `json:"definition"`
+		} `json:"spec"`
+	}
+)
+
+var strictDecoder = serializer.NewCodecFactory(scheme.Scheme, serializer.EnableStrict).UniversalDeserializer()
+
+// decode turns every manifest into a typed object, failing on unknown kinds,
+// unknown fields and duplicate keys.
+func decode(t *testing.T, ms []manifest) []object {
+	t.Helper()
+	var objs []object
+	for _, m := range ms {
+		o, err := decodeOne(m)
+		if err != nil {
+			t.Errorf("%s: %v\n%s", m.source, err, m.doc)
+			continue
+		}
+		objs = append(objs, o)
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	return objs
+}
+
+func decodeOne(m manifest) (object, error) {
+	var tm metav1.TypeMeta
+	if err := yaml.Unmarshal([]byte(m.doc), &tm); err != nil {
+		return object{}, err
+	}
+	o := object{source: m.source, kind: tm.Kind}
+	var custom interface {
+		metav1.Object
+	}
+	switch tm.APIVersion + "/" + tm.Kind {
+	case "monitoring.coreos.com/v1/PodMonitor":
+		custom = &podMonitor{}
+	case "monitoring.coreos.com/v1/PrometheusRule":
+		custom = &prometheusRule{}
+	case "deckhouse.io/v1/GrafanaDashboardDefinition":
+		custom = &grafanaDashboardDefinition{}
+	}
+	if custom != nil {
+		if err := yaml.UnmarshalStrict([]byte(m.doc), custom); err != nil {
+			return object{}, err
+		}
+		o.meta, o.typed = custom, custom
+		return o, nil
+	}
+	obj, gvk, err := strictDecoder.Decode([]byte(m.doc), nil, nil)
+	if err != nil {
+		return object{}, err
+	}
+	if gvk.Kind != tm.Kind {
+		return object{}, fmt.Errorf("decoded %s, want %s", gvk.Kind, tm.Kind)
+	}
+	acc, ok := obj.(metav1.Object)
+	if !ok {
+		return object{}, fmt.Errorf("%T has no object metadata", obj)
+	}
+	o.meta, o.typed = acc, runtime.Object(obj)
+	return o, nil
+}
+
+// find returns the objects of a kind.
+func find[T any](objs []object) []T {
+	var out []T
+	for _, o := range objs {
+		if v, ok := o.typed.(T); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// one returns the single object of a kind and name.
+func one[T metav1.Object](t *testing.T, objs []object, name string) T {
+	t.Helper()
+	var found []T
+	for _, v := range find[T](objs) {
+		if v.GetName() == name {
+			found = append(found, v)
+		}
+	}
+	if len(found) != 1 {
+		var zero T
+		t.Fatalf("found %d %T named %q, want 1", len(found), zero, name)
+	}
+	return found[0]
+}
