@@ -70,5 +70,5 @@ func (k *KubeEvents) Event(obj ObjectRef, eventType, reason, message string) {
 	k.recorder.Event(ref, eventType, reason, message)
 }
 
-// Shutdown flushes nothing more and stops the broadcaster.
+// Shutdown stops the broadcaster; Events recorded later are dropped.
 func (k *KubeEvents) Shutdown() { k.broadcaster.Shutdown() }

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -41,21 +40,20 @@ type content struct {
 }
 
 // fetch reads the volume's SecretsStoreImport and the secrets it names, and
-// decodes them into files. Nothing is written.
+// decodes them into files: resource → login → read → decode. Nothing is
+// written.
 func (s *Service) fetch(ctx context.Context, v *volume) (*content, error) {
 	c := &content{}
-	res, err := s.ssis.Get(ctx, v.pod.Namespace, v.ssiName)
-	if err != nil {
-		if !errors.Is(err, ssi.ErrNotFound) && !errors.Is(err, ssi.ErrInvalid) {
-			err = fmt.Errorf("%w: %w", errAPI, err)
-		}
-		return c, err
-	}
+	res, err := s.resource(ctx, v)
 	c.ssi = res
-	if err := res.Validate(); err != nil {
+	if err != nil {
 		return c, err
 	}
-	secrets, err := s.readAll(ctx, v, res)
+	sess, err := s.login(v, res)
+	if err != nil {
+		return c, err
+	}
+	secrets, err := s.read(ctx, sess, res)
 	if err != nil {
 		return c, err
 	}
@@ -70,9 +68,30 @@ func (s *Service) fetch(ctx context.Context, v *volume) (*content, error) {
 	return c, nil
 }
 
-// readAll logs in as the pod's ServiceAccount and reads every distinct path
-// of res once, concurrently, through the read cache.
-func (s *Service) readAll(ctx context.Context, v *volume, res *ssi.SecretsStoreImport) (map[string]*store.Secret, error) {
+// resource reads the volume's SecretsStoreImport from the pod's namespace
+// and validates it. The resource is returned whenever it was read.
+func (s *Service) resource(ctx context.Context, v *volume) (*ssi.SecretsStoreImport, error) {
+	res, err := s.ssis.Get(ctx, v.pod.Namespace, v.ssiName)
+	if err != nil {
+		if !errors.Is(err, ssi.ErrNotFound) && !errors.Is(err, ssi.ErrInvalid) {
+			err = fmt.Errorf("%w: %w", errAPI, err)
+		}
+		return nil, err
+	}
+	return res, res.Validate()
+}
+
+// session is who reads, through which client.
+type session struct {
+	client   *store.Client
+	login    store.Login
+	identity string // the read cache's name for the login and connection
+}
+
+// login prepares the store login of the pod's ServiceAccount with the
+// resource's role. The request itself is made by the first read that needs
+// it; the store client caches the token per identity until its TTL.
+func (s *Service) login(v *volume, res *ssi.SecretsStoreImport) (*session, error) {
 	conn, err := connectionOf(s.cfg.Store, &res.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("SecretsStoreImport %s: %w", res.Ref(), err)
@@ -86,21 +105,29 @@ func (s *Service) readAll(ctx context.Context, v *volume, res *ssi.SecretsStoreI
 		return nil, fmt.Errorf("%w: SecretsStoreImport %s asks for a token with audience %q, kubelet sent none: add {audience: %q} to tokenRequests of the CSIDriver %s or drop spec.audience",
 			errNoToken, res.Ref(), res.Spec.Audience, res.Spec.Audience, s.cfg.DriverName)
 	}
-	login := store.Login{
-		AuthPath:       conn.authPath,
-		Role:           res.Spec.Role,
-		ServiceAccount: v.serviceAccount,
-		JWT:            func(context.Context) (string, error) { return jwt, nil },
-	}
-	identity := conn.identity(res.Spec.Role, v.serviceAccount)
+	return &session{
+		client: client,
+		login: store.Login{
+			AuthPath:       conn.authPath,
+			Role:           res.Spec.Role,
+			ServiceAccount: v.serviceAccount,
+			JWT:            func(context.Context) (string, error) { return jwt, nil },
+		},
+		identity: conn.identity(res.Spec.Role, v.serviceAccount),
+	}, nil
+}
+
+// read reads every distinct path of res once, concurrently, through the
+// node-wide read cache.
+func (s *Service) read(ctx context.Context, sess *session, res *ssi.SecretsStoreImport) (map[string]*store.Secret, error) {
 	paths := distinctPaths(res)
 	secrets := make([]*store.Secret, len(paths))
 	errs := make([]error, len(paths))
 	var wg sync.WaitGroup
 	for i, p := range paths {
 		wg.Go(func() {
-			sec, hit, err := s.reads.get(ctx, identity+" "+strconv.Quote(p), func(ctx context.Context) (*store.Secret, error) {
-				return client.Read(ctx, login, p, 0)
+			sec, hit, err := s.reads.get(ctx, sess.identity+" "+strconv.Quote(p), func(ctx context.Context) (*store.Secret, error) {
+				return sess.client.Read(ctx, sess.login, p, 0)
 			})
 			s.countLookup(hit)
 			secrets[i], errs[i] = sec, err
@@ -222,12 +249,12 @@ func newVersioner() versioner {
 func (vr versioner) of(files []atomicdir.File) string {
 	sorted := slices.SortedFunc(slices.Values(files), func(a, b atomicdir.File) int { return strings.Compare(a.Name, b.Name) })
 	h := hmac.New(sha256.New, vr.key)
-	var n [8]byte
 	for _, f := range sorted {
+		// Length-prefixed, so that no two contents encode alike.
 		for _, part := range [][]byte{[]byte(f.Name), f.Data} {
-			binary.BigEndian.PutUint64(n[:], uint64(len(part)))
-			h.Write(n[:])
-			h.Write(part)
+			_, _ = h.Write(strconv.AppendInt(nil, int64(len(part)), 10))
+			_, _ = h.Write([]byte{':'})
+			_, _ = h.Write(part)
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])

@@ -1,8 +1,6 @@
 package csinode
 
 import (
-	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -10,15 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
@@ -47,149 +42,6 @@ func checkNoSecrets(t testing.TB, what, s string) {
 			t.Errorf("%s contains secret material %q:\n%s", what, m, s)
 		}
 	}
-}
-
-// fakeSSIs is an in-memory ssi.Getter.
-type fakeSSIs struct {
-	mu sync.Mutex
-	m  map[string]*ssi.SecretsStoreImport
-}
-
-func (f *fakeSSIs) put(s *ssi.SecretsStoreImport) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.m[s.Ref()] = s
-}
-
-func (f *fakeSSIs) remove(ref string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.m, ref)
-}
-
-func (f *fakeSSIs) Get(_ context.Context, ns, name string) (*ssi.SecretsStoreImport, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.m[ns+"/"+name]
-	if !ok {
-		return nil, fmt.Errorf("%w: SecretsStoreImport %s/%s not found: create it in the pod's namespace", ssi.ErrNotFound, ns, name)
-	}
-	c := *s
-	c.Spec.Files = append([]ssi.File(nil), s.Spec.Files...)
-	return &c, nil
-}
-
-func testSSI(name string, files ...ssi.File) *ssi.SecretsStoreImport {
-	if len(files) == 0 {
-		files = []ssi.File{
-			{Name: "db-password", Source: ssi.Source{Path: secretPath, Key: "DB_PASS"}},
-			{Name: "db-user", Source: ssi.Source{Path: secretPath, Key: "DB_USER"}},
-		}
-	}
-	return &ssi.SecretsStoreImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "myapp-namespace", Name: name, UID: types.UID("uid-" + name)},
-		Spec:       ssi.Spec{Type: ssi.TypeCSI, Role: "myapp-role", Files: files},
-	}
-}
-
-type recordedEvent struct {
-	obj                     ObjectRef
-	eventType, reason, note string
-}
-
-type fakeEvents struct {
-	mu     sync.Mutex
-	events []recordedEvent
-}
-
-func (f *fakeEvents) Event(obj ObjectRef, eventType, reason, message string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.events = append(f.events, recordedEvent{obj, eventType, reason, message})
-}
-
-func (f *fakeEvents) list() []recordedEvent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]recordedEvent(nil), f.events...)
-}
-
-// fakeMounter records mounts instead of making them; a "mounted" target is a
-// plain directory.
-type fakeMounter struct {
-	mu       sync.Mutex
-	mounted  map[string]TmpfsOptions
-	mounts   int
-	unmounts int
-}
-
-func newFakeMounter() *fakeMounter { return &fakeMounter{mounted: map[string]TmpfsOptions{}} }
-
-func (f *fakeMounter) IsMounted(target string) (bool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	_, ok := f.mounted[target]
-	return ok, nil
-}
-
-func (f *fakeMounter) MountTmpfs(target string, opt TmpfsOptions) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.mounted[target]; ok {
-		return fmt.Errorf("%s mounted twice", target)
-	}
-	f.mounted[target] = opt
-	f.mounts++
-	return nil
-}
-
-func (f *fakeMounter) Unmount(target string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.mounted, target)
-	f.unmounts++
-	return nil
-}
-
-func (f *fakeMounter) options(target string) (TmpfsOptions, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	o, ok := f.mounted[target]
-	return o, ok
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // harness is a Service with fakes around it and the fake store behind the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"syscall"
 
@@ -142,7 +143,12 @@ func (s *Service) refresh(ctx context.Context, v *volume, prev volumeState) erro
 			fmt.Sprintf("files of volume from SecretsStoreImport %s were refreshed with new content (version %s)", v.ssiName, c.version))
 	}
 	s.metrics.rotations.WithLabelValues(result).Inc()
-	s.log.Info("volume refreshed", v.attrs("result", result, "version", c.version, "previous_version", prev.Version)...)
+	// Every volume is refreshed every interval: only changes are news.
+	level := slog.LevelDebug
+	if changed {
+		level = slog.LevelInfo
+	}
+	s.log.Log(ctx, level, "volume refreshed", v.attrs("result", result, "version", c.version, "previous_version", prev.Version)...)
 	return nil
 }
 
