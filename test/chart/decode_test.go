@@ -101,9 +101,7 @@ func decodeOne(m manifest) (object, error) {
 		return object{}, err
 	}
 	o := object{source: m.source, kind: tm.Kind}
-	var custom interface {
-		metav1.Object
-	}
+	var custom metav1.Object
 	switch tm.APIVersion + "/" + tm.Kind {
 	case "monitoring.coreos.com/v1/PodMonitor":
 		custom = &podMonitor{}

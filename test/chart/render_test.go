@@ -147,7 +147,9 @@ func render(t *testing.T, ch *chart.Chart, values map[string]any, monitoring boo
 			if isBlankYAML(doc) {
 				continue
 			}
-			ms = append(ms, manifest{source: strings.TrimPrefix(p, moduleName+"/"), doc: strings.TrimSpace(doc)})
+			// Blank lines around a document are dropped; its last line break
+			// stays, as the end of a block scalar may depend on it.
+			ms = append(ms, manifest{source: strings.TrimPrefix(p, moduleName+"/"), doc: strings.TrimSpace(doc) + "\n"})
 		}
 	}
 	return ms, nil
@@ -177,7 +179,7 @@ func mustRender(t *testing.T, c renderCase) []manifest {
 func goldenText(ms []manifest) string {
 	var b strings.Builder
 	for _, m := range ms {
-		fmt.Fprintf(&b, "---\n# Source: %s\n%s\n", m.source, m.doc)
+		fmt.Fprintf(&b, "---\n# Source: %s\n%s", m.source, m.doc)
 	}
 	return b.String()
 }
@@ -228,7 +230,7 @@ func firstDifference(want, got string) string {
 func TestTrailingWhitespace(t *testing.T) {
 	for _, c := range renderCases {
 		for _, m := range mustRender(t, c) {
-			for i, l := range strings.Split(m.doc, "\n") {
+			for i, l := range strings.Split(strings.TrimSuffix(m.doc, "\n"), "\n") {
 				if strings.TrimRight(l, " \t") != l {
 					t.Errorf("%s: %s line %d has trailing whitespace: %q", c.name, m.source, i+1, l)
 				}

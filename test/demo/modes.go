@@ -22,6 +22,8 @@ const (
 	authMount      = "kubernetes_local"
 	kvMount        = "demo-kv"
 	storeReader    = "stack.local/store-reader:demo"
+	// rotation is the CSI rotation interval of the demo (the module's default is 2m).
+	rotation = 10 * time.Second
 )
 
 type demo struct {
@@ -58,6 +60,10 @@ func (d *demo) prepare(ctx context.Context) error {
 		func() error { return stack.EnsureServiceAccount(ctx, d.kube, namespace, serviceAccount) },
 		d.storeCAConfigMap(ctx),
 		d.buildStoreReader(ctx),
+		func() error {
+			fmt.Println("== installing the module's webhook and CSI node plugin next to the cluster")
+			return s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: rotation})
+		},
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -84,8 +90,16 @@ func (d *demo) buildStoreReader(ctx context.Context) func() error {
 	return func() error { return d.s.BuildGoImage(ctx, storeReader, "./test/apps/store-reader", "store-reader") }
 }
 
-// modes runs one pod per delivery mode that is built and reports what each received.
+// modes runs one pod per delivery mode and reports what each received.
 func (d *demo) modes(ctx context.Context) []result {
+	return []result{
+		{mode: "application reads the store itself", err: d.direct(ctx)},
+		{mode: "entrypoint injection", err: d.injection(ctx)},
+		{mode: "CSI volume with rotation", err: d.csi(ctx)},
+	}
+}
+
+func (d *demo) direct(ctx context.Context) error {
 	fmt.Println("\n== delivery mode: the application reads the store itself (pod myapp0)")
 	pod := stack.HostPod(namespace, "myapp0", serviceAccount, storeReader)
 	pod.Spec.Containers[0].Env = []corev1.EnvVar{
@@ -99,12 +113,74 @@ func (d *demo) modes(ctx context.Context) []result {
 	pod.Spec.Volumes = []corev1.Volume{{Name: "store-ca", VolumeSource: corev1.VolumeSource{
 		ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "store-ca"}},
 	}}}
+	return d.expect(ctx, pod, "secret-password")
+}
+
+// injection runs the seed's myapp1 (env-from-path) and myapp2 (templates) pods.
+func (d *demo) injection(ctx context.Context) error {
+	fmt.Println("\n== delivery mode: entrypoint injection (pods myapp1 and myapp2, seed 004)")
+	p1 := stack.HostPod(namespace, "myapp1", serviceAccount, stack.BusyboxImage, "sh", "-c", "env | grep ^DB_ | sort")
+	p1.Annotations = map[string]string{
+		"secrets-store.deckhouse.io/role":          role,
+		"secrets-store.deckhouse.io/env-from-path": kvMount + "/data/myapp-secret",
+	}
+	if err := d.expect(ctx, p1, "DB_PASS=secret-password"); err != nil {
+		return err
+	}
+	p2 := stack.HostPod(namespace, "myapp2", serviceAccount, stack.BusyboxImage, "sh", "-c", "env | grep ^DB_ | sort")
+	p2.Annotations = map[string]string{"secrets-store.deckhouse.io/role": role}
+	p2.Spec.Containers[0].Env = []corev1.EnvVar{
+		{Name: "DB_USER", Value: "secrets-store:" + kvMount + "/data/myapp-secret#DB_USER"},
+		{Name: "DB_PASS", Value: "secrets-store:" + kvMount + "/data/myapp-secret#DB_PASS"},
+	}
+	fmt.Println("  (the pod spec holds only templates such as secrets-store:demo-kv/data/myapp-secret#DB_PASS)")
+	return d.expect(ctx, p2, "DB_USER=username")
+}
+
+// csi runs the seed's myapp3 pod and changes the secret in the store while it runs.
+func (d *demo) csi(ctx context.Context) error {
+	fmt.Println("\n== delivery mode: CSI volume (SecretsStoreImport myapp-ssi, pod myapp3, seed 004)")
+	err := d.s.ApplySSI(ctx, namespace, "myapp-ssi", role, stack.SSIFile{Name: "db-password", Path: kvMount + "/data/myapp-secret", Key: "DB_PASS"})
+	if err != nil {
+		return err
+	}
+	pod := stack.CSIPod(namespace, "myapp3", serviceAccount, "myapp-ssi", "sh", "-c",
+		`while true; do echo "$(date +%T) /mnt/secrets/db-password: $(cat /mnt/secrets/db-password)"; sleep 2; done`)
+	if _, err := d.kube.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	if err := d.waitLog(ctx, pod.Name, "db-password: secret-password", time.Minute); err != nil {
+		return err
+	}
+	fmt.Printf("  changing DB_PASS in the store (rotation interval %s) ...\n", rotation)
+	if _, err := d.s.PutKV2(ctx, kvMount, "myapp-secret", map[string]any{"DB_USER": "username", "DB_PASS": "rotated-password"}); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := d.waitLog(ctx, pod.Name, "db-password: rotated-password", 2*time.Minute); err != nil {
+		return err
+	}
+	logs, err := stack.PodLogs(ctx, d.kube, namespace, pod.Name)
+	fmt.Print(indent(logs))
+	fmt.Printf("  the pod saw the new value %s after the change, without a restart\n", time.Since(t0).Round(time.Second))
+	return err
+}
+
+// expect runs the pod to its end and checks that its log contains want.
+func (d *demo) expect(ctx context.Context, pod *corev1.Pod, want string) error {
 	logs, err := d.runPod(ctx, pod)
 	fmt.Print(indent(logs))
-	if err == nil && !strings.Contains(logs, "secret-password") {
-		err = fmt.Errorf("the pod did not print the secret")
+	if err == nil && !strings.Contains(logs, want) {
+		err = fmt.Errorf("pod %s did not print %q", pod.Name, want)
 	}
-	return []result{{mode: "application reads the store itself", err: err}}
+	return err
+}
+
+func (d *demo) waitLog(ctx context.Context, pod, want string, timeout time.Duration) error {
+	return stack.Poll(ctx, timeout, func(ctx context.Context) (bool, error) {
+		logs, err := stack.PodLogs(ctx, d.kube, namespace, pod)
+		return err == nil && strings.Contains(logs, want), nil
+	})
 }
 
 // runPod runs the pod to its end and returns its log.

@@ -16,7 +16,7 @@ import (
 // stopped the files stay intact and the pod gets an Event; when the store is back, rotation
 // resumes without restarting anything.
 func TestCSIRotation(t *testing.T) {
-	setupCSI(t)
+	setupModule(t)
 	ctx := t.Context()
 	const name = "rotating-secret"
 	put := func(v string) {
@@ -32,7 +32,7 @@ func TestCSIRotation(t *testing.T) {
 	if err := stk.WriteRole(ctx, AuthMount, "rotation-role", seedNS, seedSA, "", "rotation-read"); err != nil {
 		t.Fatal(err)
 	}
-	if err := applySSI(ctx, seedNS, "rotation-ssi", "rotation-role", ssiFile{name: "value", path: seedKV + "/data/" + name, key: "VALUE"}); err != nil {
+	if err := applySSI(ctx, seedNS, "rotation-ssi", "rotation-role", ssiFile{Name: "value", Path: seedKV + "/data/" + name, Key: "VALUE"}); err != nil {
 		t.Fatal(err)
 	}
 	pod := csiPod("rotation", "rotation-ssi", "sh", "-c", "while true; do echo \"value=$(cat /mnt/secrets/value)\"; sleep 1; done")

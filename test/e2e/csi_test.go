@@ -18,18 +18,11 @@ import (
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
-func setupCSI(t *testing.T) {
-	t.Helper()
-	if err := csiFixture(); err != nil {
-		t.Fatalf("csi fixture: %v", err)
-	}
-}
-
 // Seed myapp3: SecretsStoreImport myapp-ssi and a pod reading /mnt/secrets/db-password.
 func TestCSIMountsSecretFile(t *testing.T) {
-	setupCSI(t)
+	setupModule(t)
 	ctx := t.Context()
-	if err := applySSI(ctx, seedNS, "myapp-ssi", seedRole, ssiFile{name: "db-password", path: seedKV + "/data/myapp-secret", key: "DB_PASS"}); err != nil {
+	if err := applySSI(ctx, seedNS, "myapp-ssi", seedRole, ssiFile{Name: "db-password", Path: seedKV + "/data/myapp-secret", Key: "DB_PASS"}); err != nil {
 		t.Fatal(err)
 	}
 	pod := csiPod("myapp3", "myapp-ssi", "sh", "-c", "cat /mnt/secrets/db-password; echo; ls -ln /mnt/secrets/; grep ' /mnt/secrets ' /proc/mounts")
@@ -46,7 +39,7 @@ func TestCSIMountsSecretFile(t *testing.T) {
 
 // A base64 keytab in the store arrives as a byte-identical binary file.
 func TestCSIBinaryFile(t *testing.T) {
-	setupCSI(t)
+	setupModule(t)
 	ctx := t.Context()
 	keytab := make([]byte, 3000)
 	if _, err := rand.Read(keytab); err != nil {
@@ -62,7 +55,7 @@ func TestCSIBinaryFile(t *testing.T) {
 	if err := stk.WriteRole(ctx, AuthMount, "keytab-role", seedNS, seedSA, "", "keytab-read"); err != nil {
 		t.Fatal(err)
 	}
-	if err := applySSI(ctx, seedNS, "keytab-ssi", "keytab-role", ssiFile{name: "keytab", path: seedKV + "/data/keytab-secret", key: "keytab", decodeBase64: true}); err != nil {
+	if err := applySSI(ctx, seedNS, "keytab-ssi", "keytab-role", ssiFile{Name: "keytab", Path: seedKV + "/data/keytab-secret", Key: "keytab", DecodeBase64: true}); err != nil {
 		t.Fatal(err)
 	}
 	phase, logs := runInjected(t, csiPod("keytab", "keytab-ssi", "sha256sum", "/mnt/secrets/keytab"))
@@ -73,9 +66,9 @@ func TestCSIBinaryFile(t *testing.T) {
 
 // A non-root pod with fsGroup reads its file; others cannot.
 func TestCSINonRootWithFSGroup(t *testing.T) {
-	setupCSI(t)
+	setupModule(t)
 	ctx := t.Context()
-	if err := applySSI(ctx, seedNS, "myapp-ssi", seedRole, ssiFile{name: "db-password", path: seedKV + "/data/myapp-secret", key: "DB_PASS"}); err != nil {
+	if err := applySSI(ctx, seedNS, "myapp-ssi", seedRole, ssiFile{Name: "db-password", Path: seedKV + "/data/myapp-secret", Key: "DB_PASS"}); err != nil {
 		t.Fatal(err)
 	}
 	pod := csiPod("nonroot", "myapp-ssi", "sh", "-c", "id; cat /mnt/secrets/db-password")
@@ -88,9 +81,9 @@ func TestCSINonRootWithFSGroup(t *testing.T) {
 
 // Invalid base64 keeps the container from starting, with an event that says why.
 func TestCSIInvalidBase64(t *testing.T) {
-	setupCSI(t)
+	setupModule(t)
 	ctx := t.Context()
-	if err := applySSI(ctx, seedNS, "bad-b64", seedRole, ssiFile{name: "db-password", path: seedKV + "/data/myapp-secret", key: "DB_PASS", decodeBase64: true}); err != nil {
+	if err := applySSI(ctx, seedNS, "bad-b64", seedRole, ssiFile{Name: "db-password", Path: seedKV + "/data/myapp-secret", Key: "DB_PASS", DecodeBase64: true}); err != nil {
 		t.Fatal(err)
 	}
 	pod := csiPod("bad-b64", "bad-b64", "cat", "/mnt/secrets/db-password")

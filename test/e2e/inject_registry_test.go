@@ -30,7 +30,7 @@ import (
 // 127.0.0.1; the same image is imported into containerd under the same name, so the kubelet
 // needs no pull (imagePullPolicy: Never).
 func TestInjectionImageWithoutCommand(t *testing.T) {
-	setupInjection(t)
+	setupModule(t)
 	ctx := t.Context()
 	const user, pass = "puller", "pull-password"
 	host := startRegistry(t, user, pass)

@@ -14,14 +14,6 @@ import (
 
 const annPrefix = "secrets-store.deckhouse.io/"
 
-func setupInjection(t *testing.T) {
-	t.Helper()
-	if err := seedFixture(); err != nil {
-		t.Fatalf("seed fixture: %v", err)
-	}
-	setupWebhook(t)
-}
-
 // injectedPod is a busybox pod of myapp-sa that prints its environment, with annotations.
 func injectedPod(name string, ann map[string]string, env ...corev1.EnvVar) *corev1.Pod {
 	pod := stack.HostPod(seedNS, name, seedSA, stack.BusyboxImage, "sh", "-c", "env | sort")
@@ -47,7 +39,7 @@ func runInjected(t *testing.T, pod *corev1.Pod) (corev1.PodPhase, string) {
 func env(name, value string) corev1.EnvVar { return corev1.EnvVar{Name: name, Value: value} }
 
 func TestInjection(t *testing.T) {
-	setupInjection(t)
+	setupModule(t)
 	tests := []struct {
 		name      string
 		pod       *corev1.Pod
@@ -139,7 +131,7 @@ func TestInjection(t *testing.T) {
 // Templates may come from a ConfigMap through envFrom: only the container's environment at
 // start matters.
 func TestInjectionEnvFromConfigMap(t *testing.T) {
-	setupInjection(t)
+	setupModule(t)
 	ctx := t.Context()
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "app-env", Namespace: seedNS},
 		Data: map[string]string{"FROM_CM": "secrets-store:" + seedKV + "/data/myapp-secret#DB_PASS"}}
@@ -158,7 +150,7 @@ func TestInjectionEnvFromConfigMap(t *testing.T) {
 
 // An invalid annotation is refused at admission with a message naming it.
 func TestInjectionRefusesInvalidAnnotation(t *testing.T) {
-	setupInjection(t)
+	setupModule(t)
 	pod := injectedPod("bad-timeout", map[string]string{"client-timeout": "ten"})
 	_, err := kube.CoreV1().Pods(seedNS).Create(t.Context(), pod, metav1.CreateOptions{})
 	if err == nil {

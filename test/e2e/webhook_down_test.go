@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,13 +15,13 @@ import (
 // without the role annotation is created normally: matchConditions keep it from ever being
 // sent to the webhook.
 func TestWebhookDown(t *testing.T) {
-	setupInjection(t)
+	setupModule(t)
 	ctx := t.Context()
-	stk.StopProcess("webhook")
+	stk.StopWebhook()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		if err := startWebhook(ctx, filepath.Join(stk.Dir, "images", "webhook")); err != nil {
+		if err := stk.StartWebhook(ctx, moduleOptions); err != nil {
 			t.Errorf("restart webhook: %v", err)
 		}
 	})
