@@ -21,7 +21,7 @@ type object struct {
 }
 
 // Custom resources the chart renders, with the fields it uses. Decoding is
-// strict, so a misspelt field fails the same way it does for built-in kinds.
+// strict, so a misspelled field fails the same way it does for built-in kinds.
 type (
 	podMonitor struct {
 		metav1.TypeMeta   `json:",inline"`

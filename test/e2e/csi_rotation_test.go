@@ -72,6 +72,23 @@ func TestCSIRotation(t *testing.T) {
 			t.Fatalf("last line with the store down: got %q, want value=generation-2", last)
 		}
 	})
+	t.Run("plugin killed and restarted keeps the files and resumes rotation", func(t *testing.T) {
+		stk.KillProcess("csi-driver")
+		put("generation-after-crash")
+		time.Sleep(2 * csiRotation)
+		logs, err := stack.PodLogs(ctx, kube, seedNS, pod.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(logs), "\n")
+		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "value=generation-") || strings.Contains(last, "after-crash") {
+			t.Fatalf("last line with the plugin down: got %q, want an earlier generation", last)
+		}
+		if err := stk.StartCSIPlugin(ctx, moduleOptions); err != nil {
+			t.Fatal(err)
+		}
+		waitLog(t, pod.Name, "value=generation-after-crash", 2*time.Minute)
+	})
 	t.Run("rotation resumes when the store is back", func(t *testing.T) {
 		put("generation-3")
 		waitLog(t, pod.Name, "value=generation-3", 2*time.Minute)

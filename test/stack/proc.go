@@ -175,3 +175,18 @@ func FreePort() (int, error) {
 	}
 	return p[0], nil
 }
+
+// KillProcess kills a process started with StartProcess with SIGKILL, as a crash would,
+// and forgets its PID.
+func (s *Stack) KillProcess(name string) {
+	if pid, ok := s.pid(name); ok && alive(pid) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		for range 50 {
+			if !alive(pid) {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	_ = os.Remove(s.pidFile(name))
+}

@@ -1,0 +1,381 @@
+{{- /*
+Helpers of the secrets-store-integration chart.
+
+Deckhouse renders this chart with the module values under .Values.secretsStoreIntegration
+(openapi/config-values.yaml and openapi/values.yaml) and the cluster-wide values under
+.Values.global. The templates read:
+
+  secretsStoreIntegration.internal.connection  the effective store connection (a hook computes it;
+                                               {} when there is no store)
+  secretsStoreIntegration.internal.webhookCert the webhook serving certificate (a hook issues it)
+  secretsStoreIntegration.rotationInterval, .logLevel, .webhook.replicas,
+  secretsStoreIntegration.csiDriver.nodeSelector, .csiDriver.tolerations
+  secretsStoreIntegration.registry.{base,dockercfg}   set by Deckhouse for modules from a module source
+  global.modulesImages.registry.{base,dockercfg}, global.modulesImages.digests.secretsStoreIntegration.*
+  global.discovery.d8SpecificNodeCountByRole, global.clusterConfiguration.proxy,
+  global.enabledModules
+
+The local single-node cluster of the e2e tests differs in a few values, all under
+secretsStoreIntegration.internal.local (empty in production, see test/chart/local_values.yaml):
+
+  hostNetwork     pods use the node's network (there is no CNI); Services do not route, so
+  bindAddress     the programs listen on this address (127.0.0.1) and on the ports in
+  ports           ports.{webhook,webhookMetrics,csiHealth}, which the stack picks free;
+  webhookURL      the API server calls the webhook at this URL instead of through its Service
+                  (the serving certificate must then name 127.0.0.1);
+  apiServer       {host, port} of the API server, set as KUBERNETES_SERVICE_HOST/PORT because
+                  the "kubernetes" Service does not route either;
+  kubeletDir      kubelet's --root-dir of the stack;
+  images          {webhook, injector, csiDriver} local image references instead of digests,
+  imagePullPolicy pulled with this policy (Never: the images are imported into containerd).
+*/ -}}
+
+{{- define "ssi.name" -}}secrets-store-integration{{- end }}
+{{- define "ssi.namespace" -}}d8-secrets-store-integration{{- end }}
+{{- define "ssi.driverName" -}}secrets-store.csi.deckhouse.io{{- end }}
+{{- define "ssi.webhookServiceName" -}}secrets-store-integration-webhook{{- end }}
+{{- define "ssi.webhookTLSSecretName" -}}secrets-store-integration-webhook-tls{{- end }}
+{{- define "ssi.storeCAConfigMapName" -}}secrets-store-integration-store-ca{{- end }}
+{{- define "ssi.registrySecretName" -}}module-registry{{- end }}
+
+{{- /* Where the store CA and the webhook certificate are mounted in the containers. */ -}}
+{{- define "ssi.storeCADir" -}}/etc/secrets-store/store-ca{{- end }}
+{{- define "ssi.webhookTLSDir" -}}/etc/secrets-store/webhook-tls{{- end }}
+
+{{- /*
+Usage: {{ include "ssi.labels" (list . (dict "app" "webhook")) | trim | nindent 2 }}
+Renders a labels: block with the module labels Deckhouse expects on every object
+(heritage, module) plus the extra labels given.
+*/ -}}
+{{- define "ssi.labels" -}}
+{{- $extra := dict }}
+{{- if gt (len .) 1 }}{{ $extra = index . 1 }}{{ end }}
+labels:
+  heritage: deckhouse
+  module: {{ include "ssi.name" (index . 0) }}
+{{- range $k, $v := $extra }}
+  {{ $k }}: {{ $v | quote }}
+{{- end }}
+{{- end }}
+
+{{- /* The module's local-cluster overlay: a dict, empty in production. */ -}}
+{{- define "ssi.local" -}}
+{{- dig "internal" "local" dict .Values.secretsStoreIntegration | toJson }}
+{{- end }}
+
+{{- /* The effective connection to the store: a dict with url, authPath, caCert, namespace (any may be absent). */ -}}
+{{- define "ssi.connection" -}}
+{{- dig "internal" "connection" dict .Values.secretsStoreIntegration | toJson }}
+{{- end }}
+
+{{- /*
+Usage: {{ include "ssi.image" (list . "csiDriver") }}
+The image reference the way Deckhouse composes it: the registry of the module images and the digest
+the build recorded in images_digests.json (global.modulesImages.digests.<module>.<image>, the image
+directory name in lowerCamelCase). A module delivered from a module source carries its own registry
+in secretsStoreIntegration.registry.base; its images are in the repository named after the module.
+The local overlay names the images directly.
+*/ -}}
+{{- define "ssi.image" -}}
+{{- $ctx := index . 0 }}
+{{- $image := index . 1 }}
+{{- $local := include "ssi.local" $ctx | fromJson }}
+{{- $localImage := dig "images" $image "" $local }}
+{{- if $localImage }}
+{{- $localImage }}
+{{- else }}
+{{- $digest := dig "modulesImages" "digests" "secretsStoreIntegration" $image "" $ctx.Values.global }}
+{{- if not $digest }}
+{{- fail (printf "image secretsStoreIntegration.%s has no digest in global.modulesImages.digests" $image) }}
+{{- end }}
+{{- $base := dig "modulesImages" "registry" "base" "" $ctx.Values.global }}
+{{- $moduleRegistry := dig "registry" "base" "" $ctx.Values.secretsStoreIntegration }}
+{{- if $moduleRegistry }}
+{{- $base = printf "%s/%s" (trimAll "/" $moduleRegistry) (include "ssi.name" $ctx) }}
+{{- end }}
+{{- if not $base }}
+{{- fail "global.modulesImages.registry.base is not set" }}
+{{- end }}
+{{- printf "%s@%s" $base $digest }}
+{{- end }}
+{{- end }}
+
+{{- define "ssi.imagePullPolicy" -}}
+{{- $local := include "ssi.local" . | fromJson }}
+{{- dig "imagePullPolicy" "IfNotPresent" $local }}
+{{- end }}
+
+{{- /* The pull secret's content: the module's own registry credentials, or Deckhouse's. Empty locally. */ -}}
+{{- define "ssi.registryDockercfg" -}}
+{{- $cfg := dig "registry" "dockercfg" "" .Values.secretsStoreIntegration }}
+{{- if not $cfg }}
+{{- $cfg = dig "modulesImages" "registry" "dockercfg" "" .Values.global }}
+{{- end }}
+{{- $cfg }}
+{{- end }}
+
+{{- define "ssi.imagePullSecrets" -}}
+{{- if include "ssi.registryDockercfg" . }}
+imagePullSecrets:
+- name: {{ include "ssi.registrySecretName" . }}
+{{- end }}
+{{- end }}
+
+{{- /* The log level flag value of the webhook and the CSI driver. */ -}}
+{{- define "ssi.logLevel" -}}
+{{- .Values.secretsStoreIntegration.logLevel | default "Info" | lower }}
+{{- end }}
+
+{{- define "ssi.kubeletDir" -}}
+{{- $local := include "ssi.local" . | fromJson }}
+{{- dig "kubeletDir" "/var/lib/kubelet" $local | trimSuffix "/" }}
+{{- end }}
+
+{{- /*
+Usage: {{ include "ssi.port" (list . "webhook" 9443) }}, {{ include "ssi.listen" (list . "webhook" 9443) }}
+The port of a listener (the local overlay's, or the default given) and the host:port the program
+listens on: bound to the overlay's bindAddress, or to all addresses.
+*/ -}}
+{{- define "ssi.port" -}}
+{{- $local := include "ssi.local" (index . 0) | fromJson }}
+{{- dig "ports" (index . 1) (index . 2) $local | int }}
+{{- end }}
+{{- define "ssi.listen" -}}
+{{- $local := include "ssi.local" (index . 0) | fromJson }}
+{{- printf "%s:%s" (dig "bindAddress" "" $local) (include "ssi.port" .) }}
+{{- end }}
+
+{{- /*
+Pod-level network settings. hostNetwork only in the local overlay; the pods then keep cluster DNS
+where there is one.
+*/ -}}
+{{- define "ssi.podNetwork" -}}
+{{- $local := include "ssi.local" . | fromJson }}
+{{- if $local.hostNetwork }}
+hostNetwork: true
+dnsPolicy: ClusterFirstWithHostNet
+{{- end }}
+{{- end }}
+
+{{- /*
+Environment of containers that talk to the API server or to registries: the API server address in
+the local overlay, and the cluster's HTTP proxy settings (the webhook reads image configs from
+registries, which may be reachable only through the proxy).
+*/ -}}
+{{- define "ssi.apiServerEnv" -}}
+{{- $local := include "ssi.local" . | fromJson }}
+{{- with $local.apiServer }}
+- name: KUBERNETES_SERVICE_HOST
+  value: {{ .host | quote }}
+- name: KUBERNETES_SERVICE_PORT
+  value: {{ .port | toString | quote }}
+{{- end }}
+{{- end }}
+
+{{- define "ssi.proxyEnv" -}}
+{{- $cc := dig "clusterConfiguration" dict .Values.global }}
+{{- $proxy := dig "proxy" dict $cc }}
+{{- if or $proxy.httpProxy $proxy.httpsProxy }}
+{{- with $proxy.httpProxy }}
+- name: HTTP_PROXY
+  value: {{ . | quote }}
+{{- end }}
+{{- with $proxy.httpsProxy }}
+- name: HTTPS_PROXY
+  value: {{ . | quote }}
+{{- end }}
+{{- /* Cluster-internal traffic never goes through the proxy. */}}
+{{- $noProxy := list "127.0.0.1" "169.254.169.254" (dig "clusterDomain" "cluster.local" $cc) }}
+{{- with $cc.podSubnetCIDR }}{{ $noProxy = append $noProxy . }}{{ end }}
+{{- with $cc.serviceSubnetCIDR }}{{ $noProxy = append $noProxy . }}{{ end }}
+{{- range $proxy.noProxy | default list }}{{ $noProxy = append $noProxy . }}{{ end }}
+- name: NO_PROXY
+  value: {{ $noProxy | uniq | join "," | quote }}
+{{- end }}
+{{- end }}
+
+{{- /*
+Store flags shared by the webhook and the CSI driver, from internal.connection. Without a URL
+there is no module-wide store: no store flag is passed, so the webhook refuses opted-in pods that
+do not name a store themselves and CSI publishes fail, each with a message that says so.
+*/ -}}
+{{- define "ssi.storeArgs" -}}
+{{- $conn := include "ssi.connection" . | fromJson }}
+{{- if $conn.url }}
+- --store-addr={{ $conn.url }}
+{{- with $conn.authPath }}
+- --store-auth-path={{ . }}
+{{- end }}
+{{- with $conn.namespace }}
+- --store-namespace={{ . }}
+{{- end }}
+{{- if $conn.caCert }}
+- --store-ca-file={{ include "ssi.storeCADir" . }}/ca.crt
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- /* The store CA is mounted only when there is one; without it the system CA bundle is used. */ -}}
+{{- define "ssi.storeCAVolumeMounts" -}}
+{{- $conn := include "ssi.connection" . | fromJson }}
+{{- if and $conn.url $conn.caCert }}
+- name: store-ca
+  mountPath: {{ include "ssi.storeCADir" . }}
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "ssi.storeCAVolumes" -}}
+{{- $conn := include "ssi.connection" . | fromJson }}
+{{- if and $conn.url $conn.caCert }}
+- name: store-ca
+  configMap:
+    name: {{ include "ssi.storeCAConfigMapName" . }}
+    defaultMode: 0444
+{{- end }}
+{{- end }}
+
+{{- /* Pod annotation that restarts the pods when the store CA changes (both programs read it at start). */ -}}
+{{- define "ssi.storeCAChecksum" -}}
+{{- $conn := include "ssi.connection" . | fromJson }}
+checksum/store-ca: {{ $conn.caCert | default "" | sha256sum }}
+{{- end }}
+
+{{- /*
+Placement of the webhook, as Deckhouse places system components: on dedicated nodes of the module
+or on system nodes when the cluster has them, tolerating the taints of those nodes.
+*/ -}}
+{{- define "ssi.systemNodeSelector" -}}
+{{- $counts := dig "discovery" "d8SpecificNodeCountByRole" dict .Values.global }}
+{{- if gt (index $counts "secrets-store-integration" | default 0 | int) 0 }}
+nodeSelector:
+  node-role.deckhouse.io/secrets-store-integration: ""
+{{- else if gt (index $counts "system" | default 0 | int) 0 }}
+nodeSelector:
+  node-role.deckhouse.io/system: ""
+{{- end }}
+{{- end }}
+
+{{- define "ssi.systemTolerations" -}}
+tolerations:
+- key: dedicated.deckhouse.io
+  operator: Equal
+  value: {{ include "ssi.name" . | quote }}
+- key: dedicated.deckhouse.io
+  operator: Equal
+  value: "system"
+{{- end }}
+
+{{- /*
+Placement of the CSI driver: csiDriver.nodeSelector and csiDriver.tolerations, by default every
+Linux node and every taint, since a pod with a secrets-store volume can start only where the
+driver runs.
+*/ -}}
+{{- define "ssi.csiNodeSelector" -}}
+nodeSelector:
+{{- with dig "csiDriver" "nodeSelector" dict .Values.secretsStoreIntegration }}
+  {{- toYaml . | nindent 2 }}
+{{- else }}
+  kubernetes.io/os: linux
+{{- end }}
+{{- end }}
+
+{{- define "ssi.csiTolerations" -}}
+tolerations:
+{{- with dig "csiDriver" "tolerations" list .Values.secretsStoreIntegration }}
+{{- toYaml . | nindent 0 }}
+{{- else }}
+- operator: Exists
+{{- end }}
+{{- end }}
+
+{{- /* Security context of an unprivileged container: the restricted Pod Security profile. */ -}}
+{{- define "ssi.restrictedContainerSecurityContext" -}}
+securityContext:
+  allowPrivilegeEscalation: false
+  readOnlyRootFilesystem: true
+  runAsNonRoot: true
+  runAsUser: 65532
+  runAsGroup: 65532
+  capabilities:
+    drop: ["ALL"]
+  seccompProfile:
+    type: RuntimeDefault
+{{- end }}
+
+{{- define "ssi.webhookResources" -}}
+resources:
+  requests:
+    cpu: 20m
+    memory: 48Mi
+    ephemeral-storage: 50Mi
+  limits:
+    memory: 192Mi
+{{- end }}
+
+{{- /* The node plugin keeps one small state file and a token cache per identity; 1,000 volumes fit in 50Mi. */ -}}
+{{- define "ssi.csiDriverResources" -}}
+resources:
+  requests:
+    cpu: 10m
+    memory: 32Mi
+    ephemeral-storage: 50Mi
+  limits:
+    memory: 128Mi
+{{- end }}
+
+{{- define "ssi.prepullResources" -}}
+resources:
+  requests:
+    cpu: 10m
+    memory: 16Mi
+    ephemeral-storage: 16Mi
+  limits:
+    memory: 32Mi
+{{- end }}
+
+{{- /* Monitoring objects are rendered only where their APIs exist. */ -}}
+{{- define "ssi.podMonitorsEnabled" -}}
+{{- if and (.Capabilities.APIVersions.Has "monitoring.coreos.com/v1/PodMonitor") (has "prometheus" (.Values.global.enabledModules | default list)) }}true{{ end }}
+{{- end }}
+
+{{- /*
+Usage: {{ include "ssi.podMonitor" (list . "webhook" "http-metrics") }}
+A PodMonitor for the pods labelled app=<app> in the module namespace. It lives in d8-monitoring
+(the namespace of Deckhouse's Prometheus, labelled prometheus: main) and scrapes plain HTTP: the
+metrics hold counters and timings, never a secret.
+*/ -}}
+{{- define "ssi.podMonitor" -}}
+{{- $ctx := index . 0 }}
+{{- $app := index . 1 }}
+{{- $port := index . 2 }}
+apiVersion: monitoring.coreos.com/v1
+kind: PodMonitor
+metadata:
+  name: {{ include "ssi.name" $ctx }}-{{ $app }}
+  namespace: d8-monitoring
+  {{- include "ssi.labels" (list $ctx (dict "app" $app "prometheus" "main")) | trim | nindent 2 }}
+spec:
+  selector:
+    matchLabels:
+      app: {{ $app }}
+  namespaceSelector:
+    matchNames:
+    - {{ include "ssi.namespace" $ctx }}
+  podMetricsEndpoints:
+  - port: {{ $port }}
+    scheme: http
+    path: /metrics
+    relabelings:
+    - sourceLabels: [__meta_kubernetes_pod_ready]
+      regex: "true"
+      action: keep
+    - targetLabel: job
+      replacement: {{ include "ssi.name" $ctx }}-{{ $app }}
+    - sourceLabels: [__meta_kubernetes_pod_node_name]
+      targetLabel: node
+    - targetLabel: tier
+      replacement: cluster
+    - regex: endpoint|container
+      action: labeldrop
+{{- end }}
