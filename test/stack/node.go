@@ -132,6 +132,9 @@ staticPodPath: ""
 	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(cfg), 0o600); err != nil {
 		return err
 	}
+	if err := shareMount(dir); err != nil {
+		return err
+	}
 	err := s.start("kubelet", nil, s.Bins.Kubelet, "--config", filepath.Join(dir, "config.yaml"),
 		"--kubeconfig", filepath.Join(s.Dir, "kubelet.kubeconfig"), "--root-dir", dir,
 		"--hostname-override", NodeName, "--node-ip", "127.0.0.1", "--v=1")
@@ -169,6 +172,20 @@ staticPodPath: ""
 	patch := `{"status":{"addresses":[{"type":"InternalIP","address":"127.0.0.1"},{"type":"Hostname","address":"localhost"}]}}`
 	_, err = cs.CoreV1().Nodes().Patch(ctx, NodeName, types.MergePatchType, []byte(patch), metav1.PatchOptions{}, "status")
 	return err
+}
+
+// shareMount makes dir a shared mount point (a bind mount of itself), so that mounts made
+// below it in a container with mountPropagation: Bidirectional (the CSI node plugin's tmpfs
+// volumes) reach the kubelet and the pods. On real nodes systemd makes / shared; here / may
+// be private. unmountAll removes the bind mount with the rest.
+func shareMount(dir string) error {
+	if err := syscall.Mount(dir, dir, "", syscall.MS_BIND|syscall.MS_REC, ""); err != nil {
+		return fmt.Errorf("bind mount %s: %w", dir, err)
+	}
+	if err := syscall.Mount("", dir, "", syscall.MS_SHARED|syscall.MS_REC, ""); err != nil {
+		return fmt.Errorf("make %s a shared mount: %w", dir, err)
+	}
+	return nil
 }
 
 // killContainers stops every container of this stack's containerd so their shims exit.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // Store fixtures: what an administrator does with `d8 stronghold` or curl (seed 004's test
@@ -16,10 +17,17 @@ func (s *Stack) EnableKV(ctx context.Context, mount string, version int) error {
 	err := s.StoreAPI(ctx, http.MethodPost, "sys/mounts/"+mount, map[string]any{
 		"type": "kv", "options": map[string]string{"version": fmt.Sprint(version)},
 	}, nil)
-	if err != nil && strings.Contains(err.Error(), "path is already in use") {
+	if err != nil && !strings.Contains(err.Error(), "path is already in use") {
+		return err
+	}
+	if version != 2 {
 		return nil
 	}
-	return err
+	// A new KV v2 mount upgrades its storage first and answers 400 "Upgrading from
+	// non-versioned to versioned data" until it is done.
+	return Poll(ctx, 30*time.Second, func(ctx context.Context) (bool, error) {
+		return s.StoreAPI(ctx, http.MethodGet, mount+"/config", nil, nil) == nil, nil
+	})
 }
 
 // PutKV2 writes a new version of a KV v2 secret (path without "data/": mount and name) and
