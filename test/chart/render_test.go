@@ -15,6 +15,8 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"sigs.k8s.io/yaml"
+
+	"github.com/deckhouse/secrets-store-integration/test/modulechart"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
@@ -80,30 +82,11 @@ func readValues(t *testing.T, path string) map[string]any {
 	return v
 }
 
-// merge returns dst with src merged in: maps recursively, anything else
-// replaced.
-func merge(dst, src map[string]any) map[string]any {
-	out := make(map[string]any, len(dst))
-	for k, v := range dst {
-		out[k] = v
-	}
-	for k, v := range src {
-		sm, sok := v.(map[string]any)
-		dm, dok := out[k].(map[string]any)
-		if sok && dok {
-			out[k] = merge(dm, sm)
-			continue
-		}
-		out[k] = v
-	}
-	return out
-}
-
 func caseValues(t *testing.T, c renderCase) map[string]any {
 	t.Helper()
 	v := readValues(t, "testdata/values/base.yaml")
 	for _, f := range c.values {
-		v = merge(v, readValues(t, f))
+		v = modulechart.Merge(v, readValues(t, f))
 	}
 	return v
 }
@@ -264,7 +247,7 @@ func TestRenderFailsWithoutRequiredValues(t *testing.T) {
 			if err := yaml.Unmarshal([]byte(tt.override), &o); err != nil {
 				t.Fatal(err)
 			}
-			_, err := render(t, ch, merge(base, o), false)
+			_, err := render(t, ch, modulechart.Merge(base, o), false)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("render error = %v, want one mentioning %q", err, tt.want)
 			}

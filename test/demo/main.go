@@ -20,14 +20,19 @@ import (
 func main() {
 	dir := flag.String("dir", "/tmp/ssi-stack", "stack directory")
 	keep := flag.Bool("keep", false, "leave the cluster running at the end")
+	module := flag.String("module", "chart", "how the module is installed: chart (as Deckhouse does) or process (host processes, for debugging)")
 	flag.Parse()
+	if *module != "chart" && *module != "process" {
+		fmt.Fprintf(os.Stderr, "demo: -module %q: want chart or process\n", *module)
+		os.Exit(2)
+	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, *dir, *keep)
+	code := run(ctx, *dir, *keep, *module == "process")
 	cancel()
 	os.Exit(code)
 }
 
-func run(ctx context.Context, dir string, keep bool) int {
+func run(ctx context.Context, dir string, keep, processModule bool) int {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return fail(err)
@@ -55,7 +60,7 @@ func run(ctx context.Context, dir string, keep bool) int {
 	if err := s.Up(ctx); err != nil {
 		return fail(err)
 	}
-	d := &demo{s: s}
+	d := &demo{s: s, processModule: processModule}
 	if err := d.prepare(ctx); err != nil {
 		return fail(err)
 	}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/deckhouse/secrets-store-integration/test/modulechart"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -29,6 +30,9 @@ const (
 type demo struct {
 	s    *stack.Stack
 	kube *kubernetes.Clientset
+	// processModule runs the webhook and the CSI plugin as host processes instead of
+	// installing the module from its chart.
+	processModule bool
 }
 
 type result struct {
@@ -60,10 +64,7 @@ func (d *demo) prepare(ctx context.Context) error {
 		func() error { return stack.EnsureServiceAccount(ctx, d.kube, namespace, serviceAccount) },
 		d.storeCAConfigMap(ctx),
 		d.buildStoreReader(ctx),
-		func() error {
-			fmt.Println("== installing the module's webhook and CSI node plugin next to the cluster")
-			return s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: rotation})
-		},
+		d.installModule(ctx),
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -71,6 +72,30 @@ func (d *demo) prepare(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// installModule installs the module from its Helm chart, as Deckhouse does: the three images
+// built and imported into containerd, the chart rendered with the local values overlay and
+// applied; the webhook runs as its Deployment and the CSI plugin as its DaemonSet.
+func (d *demo) installModule(ctx context.Context) func() error {
+	return func() error {
+		if d.processModule {
+			fmt.Println("== installing the module's webhook and CSI node plugin as processes next to the cluster")
+			return d.s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: rotation})
+		}
+		fmt.Println("== installing the module from its Helm chart (images built and imported, chart rendered and applied)")
+		if _, err := modulechart.Install(ctx, d.s, modulechart.Options{AuthMount: authMount, RotationInterval: rotation, Log: os.Stdout}); err != nil {
+			return err
+		}
+		pods, err := d.kube.CoreV1().Pods(modulechart.Namespace).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return err
+		}
+		for _, p := range pods.Items {
+			fmt.Printf("  %s/%s %s\n", p.Namespace, p.Name, p.Status.Phase)
+		}
+		return nil
+	}
 }
 
 // storeCAConfigMap publishes the store's CA certificate for the pods (it is public).

@@ -21,7 +21,7 @@ func TestCSIRotation(t *testing.T) {
 	const name = "rotating-secret"
 	put := func(v string) {
 		t.Helper()
-		if _, err := stk.PutKV2(ctx, seedKV, name, map[string]any{"VALUE": v}); err != nil {
+		if _, err := stk.PutKV2(ctx, seedKV, name, map[string]any{"VALUE": secretValue(v)}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -73,20 +73,27 @@ func TestCSIRotation(t *testing.T) {
 		}
 	})
 	t.Run("plugin killed and restarted keeps the files and resumes rotation", func(t *testing.T) {
-		stk.KillProcess("csi-driver")
+		seen := len(logLines(t, pod.Name))
+		if err := mod.KillCSIPlugin(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The volume stays mounted without the plugin: the pod keeps reading the last value.
+		var lines []string
+		if err := stack.Poll(ctx, time.Minute, func(context.Context) (bool, error) {
+			lines = logLines(t, pod.Name)
+			return len(lines) >= seen+3, nil
+		}); err != nil {
+			t.Fatalf("pod stopped logging after the plugin was killed: %v", err)
+		}
+		for _, l := range lines[seen:] {
+			if l != "value=generation-2" {
+				t.Fatalf("line after the plugin was killed: got %q, want value=generation-2", l)
+			}
+		}
+		if err := mod.WaitCSIPlugin(ctx); err != nil {
+			t.Fatal(err)
+		}
 		put("generation-after-crash")
-		time.Sleep(2 * csiRotation)
-		logs, err := stack.PodLogs(ctx, kube, seedNS, pod.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		lines := strings.Split(strings.TrimSpace(logs), "\n")
-		if last := lines[len(lines)-1]; !strings.HasPrefix(last, "value=generation-") || strings.Contains(last, "after-crash") {
-			t.Fatalf("last line with the plugin down: got %q, want an earlier generation", last)
-		}
-		if err := stk.StartCSIPlugin(ctx, moduleOptions); err != nil {
-			t.Fatal(err)
-		}
 		waitLog(t, pod.Name, "value=generation-after-crash", 2*time.Minute)
 	})
 	t.Run("rotation resumes when the store is back", func(t *testing.T) {
@@ -113,4 +120,14 @@ func waitLog(t *testing.T, pod, want string, timeout time.Duration) {
 	if err != nil {
 		t.Fatalf("pod %s never logged %q: %v; log:\n%s", pod, want, err, logs)
 	}
+}
+
+// logLines returns the pod's log lines so far.
+func logLines(t *testing.T, pod string) []string {
+	t.Helper()
+	logs, err := stack.PodLogs(t.Context(), kube, seedNS, pod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(logs), "\n")
 }

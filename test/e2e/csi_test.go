@@ -46,7 +46,7 @@ func TestCSIBinaryFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum := sha256.Sum256(keytab)
-	if _, err := stk.PutKV2(ctx, seedKV, "keytab-secret", map[string]any{"keytab": base64.StdEncoding.EncodeToString(keytab)}); err != nil {
+	if _, err := stk.PutKV2(ctx, seedKV, "keytab-secret", map[string]any{"keytab": secretValue(base64.StdEncoding.EncodeToString(keytab))}); err != nil {
 		t.Fatal(err)
 	}
 	if err := stk.WritePolicy(ctx, "keytab-read", stack.ReadPolicy(seedKV+"/data/keytab-secret")); err != nil {

@@ -32,7 +32,8 @@ import (
 func TestInjectionImageWithoutCommand(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
-	const user, pass = "puller", "pull-password"
+	const user = "puller"
+	pass := secretValue("pull-password")
 	host := startRegistry(t, user, pass)
 
 	spec := stack.BusyboxImageSpec()

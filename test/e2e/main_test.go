@@ -5,6 +5,8 @@
 // With STACK_DIR pointing at a running stack (`make cluster-up; source $STACK_DIR/stack.env`)
 // the suite reuses it and leaves it running, which makes the edit–test loop fast.
 // E2E_KEEP=1 keeps a stack the suite started itself (for reading its logs after a failure).
+// The module is installed from its Helm chart (see webhook_test.go); E2E_MODULE=process runs
+// the webhook and the CSI plugin as host processes instead.
 package e2e
 
 import (
@@ -76,5 +78,18 @@ func run(m *testing.M) (int, error) {
 	if err := stk.EnableKubernetesAuth(ctx, AuthMount); err != nil {
 		return 0, fmt.Errorf("enable kubernetes auth in the store: %w", err)
 	}
-	return m.Run(), nil
+	code := m.Run()
+	// Last, over everything the suite made the components do: no secret value and no token in
+	// any component log or event.
+	leakCtx, leakCancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer leakCancel()
+	if err := checkNoLeaks(leakCtx); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: FAIL: leak check:", err)
+		if code == 0 {
+			code = 1
+		}
+	} else {
+		fmt.Fprintf(os.Stderr, "e2e: leak check: %d secret values and token shapes absent from every component log and event\n", leakCount())
+	}
+	return code, nil
 }

@@ -29,7 +29,7 @@ var seedFixture = sync.OnceValue(func() error {
 		func() error { return stack.EnsureServiceAccount(ctx, kube, seedNS, seedSA) },
 		func() error { return stk.EnableKV(ctx, seedKV, 2) },
 		func() error {
-			for _, pass := range []string{"old-password", "secret-password"} {
+			for _, pass := range []string{secretValue("old-password"), secretValue("secret-password")} {
 				v, err := stk.PutKV2(ctx, seedKV, "myapp-secret", map[string]any{"DB_USER": "username", "DB_PASS": pass})
 				if err != nil {
 					return err

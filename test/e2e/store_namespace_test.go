@@ -22,7 +22,7 @@ func TestStoreNamespace(t *testing.T) {
 		func() error { return ns.EnableKubernetesAuth(ctx, AuthMount) },
 		func() error { return ns.EnableKV(ctx, "team-kv", 2) },
 		func() error {
-			_, err := ns.PutKV2(ctx, "team-kv", "app", map[string]any{"TOKEN": "team-a-value"})
+			_, err := ns.PutKV2(ctx, "team-kv", "app", map[string]any{"TOKEN": secretValue("team-a-value")})
 			return err
 		},
 		func() error { return ns.WritePolicy(ctx, "team-read", stack.ReadPolicy("team-kv/data/app")) },

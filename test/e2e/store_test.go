@@ -39,10 +39,12 @@ var storeFixture = sync.OnceValue(func() error {
 		func() error { return stk.EnableKV(ctx, itKV2, 2) },
 		func() error { return stk.EnableKV(ctx, itKV1, 1) },
 		func() error {
-			_, err := stk.PutKV2(ctx, itKV2, "app", map[string]any{"DB_USER": "it-user", "DB_PASS": "it-pass-v2", "PORT": 5432})
+			_, err := stk.PutKV2(ctx, itKV2, "app", map[string]any{"DB_USER": "it-user", "DB_PASS": secretValue("it-pass-v2"), "PORT": 5432})
 			return err
 		},
-		func() error { return stk.PutKV1(ctx, itKV1, "app", map[string]any{"API_KEY": "it-key-v1"}) },
+		func() error {
+			return stk.PutKV1(ctx, itKV1, "app", map[string]any{"API_KEY": secretValue("it-key-v1")})
+		},
 		func() error { return stk.WritePolicy(ctx, itPolicy, stack.ReadPolicy(itKV2+"/data/*", itKV1+"/*")) },
 		func() error { return stk.WritePolicy(ctx, itLimited, stack.ReadPolicy(itKV2+"/data/app")) },
 		func() error { return stk.WriteRole(ctx, AuthMount, "it-reader", itNS, itReader, "", itPolicy) },

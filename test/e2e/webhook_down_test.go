@@ -17,14 +17,16 @@ import (
 func TestWebhookDown(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
-	stk.StopWebhook()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		if err := stk.StartWebhook(ctx, moduleOptions); err != nil {
+		if err := mod.StartWebhook(ctx); err != nil {
 			t.Errorf("restart webhook: %v", err)
 		}
 	})
+	if err := mod.StopWebhook(ctx); err != nil {
+		t.Fatalf("stop webhook: %v", err)
+	}
 	pods := kube.CoreV1().Pods(seedNS)
 
 	plain := stack.HostPod(seedNS, "plain-while-down", seedSA, stack.BusyboxImage, "true")

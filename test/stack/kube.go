@@ -165,3 +165,11 @@ func get(ctx context.Context, c *http.Client, url string) error {
 	}
 	return nil
 }
+
+// RestartAPIServer stops kube-apiserver by its PID (SIGTERM, as a rolling update would end
+// it) and starts it again on the same port with the same data, waiting until it is ready.
+// Everything that talks to it has to reconnect by itself.
+func (s *Stack) RestartAPIServer(ctx context.Context) error {
+	s.stop("kube-apiserver", 30*time.Second)
+	return s.startAPIServer(ctx)
+}

@@ -190,3 +190,17 @@ func (s *Stack) KillProcess(name string) {
 	}
 	_ = os.Remove(s.pidFile(name))
 }
+
+// SignalProcess sends sig to a process of the stack by its recorded PID: SIGSTOP freezes it
+// (its sockets still accept connections, it answers nothing: a hung server), SIGCONT lets it
+// go on.
+func (s *Stack) SignalProcess(name string, sig syscall.Signal) error {
+	pid, ok := s.pid(name)
+	if !ok || !alive(pid) {
+		return fmt.Errorf("%s is not running (no live PID in %s)", name, s.pidFile(name))
+	}
+	if err := syscall.Kill(pid, sig); err != nil {
+		return fmt.Errorf("signal %s (pid %d) with %s: %w", name, pid, sig, err)
+	}
+	return nil
+}

@@ -1,0 +1,98 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// Secret values the suite writes to the store. After the run, no component log and no event
+// may contain any of them, nor anything shaped like a ServiceAccount token or a store token.
+// Application pods print their secrets on purpose, so only the logs of the module's own
+// components (host processes or pods in the module namespace) and of the cluster are read.
+var (
+	leakMu     sync.Mutex
+	leakValues = map[string]bool{}
+)
+
+// secretValue registers a value written to the store and returns it.
+func secretValue(v string) string {
+	leakMu.Lock()
+	defer leakMu.Unlock()
+	leakValues[v] = true
+	return v
+}
+
+// leakCount is the number of registered secret values.
+func leakCount() int {
+	leakMu.Lock()
+	defer leakMu.Unlock()
+	return len(leakValues)
+}
+
+var (
+	jwtShape   = regexp.MustCompile(`eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}`)
+	tokenShape = regexp.MustCompile(`\b(hvs|s|b)\.[A-Za-z0-9]{20,}`)
+)
+
+// checkNoLeaks scans the stack's component logs, the module pods' logs and every event.
+func checkNoLeaks(ctx context.Context) error {
+	var found []string
+	scan := func(where, text string) {
+		leakMu.Lock()
+		defer leakMu.Unlock()
+		for v := range leakValues {
+			if strings.Contains(text, v) {
+				found = append(found, fmt.Sprintf("%s contains the secret value %q", where, v))
+			}
+		}
+		if m := jwtShape.FindString(text); m != "" {
+			found = append(found, fmt.Sprintf("%s contains a JWT (%.16s…)", where, m))
+		}
+		if m := tokenShape.FindString(text); m != "" {
+			found = append(found, fmt.Sprintf("%s contains a store token (%.6s…)", where, m))
+		}
+	}
+	err := filepath.WalkDir(filepath.Join(stk.Dir, "logs"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err == nil {
+			scan(p, string(b))
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	pods, err := kube.CoreV1().Pods(stack.ModuleNS).List(ctx, metav1.ListOptions{})
+	if err == nil {
+		for _, p := range pods.Items {
+			logs, err := stack.PodLogs(ctx, kube, p.Namespace, p.Name)
+			if err == nil {
+				scan("log of pod "+p.Namespace+"/"+p.Name, logs)
+			}
+		}
+	}
+	evs, err := kube.CoreV1().Events("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return err
+	}
+	for _, e := range evs.Items {
+		scan(fmt.Sprintf("event %s/%s (%s)", e.Namespace, e.Name, e.Reason), e.Message)
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("secret material in logs or events:\n  %s", strings.Join(found, "\n  "))
+	}
+	return nil
+}

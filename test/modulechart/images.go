@@ -1,0 +1,104 @@
+package modulechart
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// imageSpec is one module image: the program, where it lives in the image, and the key of
+// its reference in internal.local.images.
+type imageSpec struct {
+	key    string // webhook, injector, csiDriver
+	pkg    string
+	binary string // absolute path in the image
+	user   string
+}
+
+// The images as images/*/werf.inc.yaml build them: one static binary on an empty base, the
+// webhook and the injector as the unprivileged user the chart runs them as.
+var imageSpecs = []imageSpec{
+	{key: "webhook", pkg: "./images/webhook", binary: "/webhook", user: "65532"},
+	{key: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65532"},
+	{key: "csiDriver", pkg: "./images/csi-driver", binary: "/csi-driver"},
+}
+
+// systemCABundle is where Go looks first for the system CA pool on Linux. The production
+// images carry the distribution's bundle there; the local webhook image carries the stack CA,
+// which signs the registries the e2e suite runs on 127.0.0.1.
+const systemCABundle = "/etc/ssl/certs/ca-certificates.crt"
+
+// builtImage is an image as imported into containerd.
+type builtImage struct {
+	name           string
+	manifest, conf string // digests, "sha256:…"
+}
+
+// buildImages builds the three programs, writes them as OCI archives under the names of the
+// local overlay and imports them into the node's containerd.
+func buildImages(ctx context.Context, s *stack.Stack, values map[string]any) ([]builtImage, error) {
+	dir := filepath.Join(s.Dir, "images", "module")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var out []builtImage
+	for _, spec := range imageSpecs {
+		name, _ := dig(values, "secretsStoreIntegration", "internal", "local", "images", spec.key).(string)
+		if name == "" {
+			return nil, fmt.Errorf("values have no secretsStoreIntegration.internal.local.images.%s", spec.key)
+		}
+		bin := filepath.Join(dir, filepath.Base(spec.binary))
+		if err := stack.BuildStatic(ctx, s.RepoRoot, spec.pkg, bin); err != nil {
+			return nil, err
+		}
+		im := stack.Image{
+			Name:       name,
+			Files:      map[string]string{spec.binary: bin},
+			Entrypoint: []string{spec.binary},
+			User:       spec.user,
+		}
+		if spec.key == "webhook" {
+			im.Files[systemCABundle] = s.Env.CAFile
+		}
+		b, err := imageDigests(im)
+		if err != nil {
+			return nil, err
+		}
+		archive := filepath.Join(dir, strings.ToLower(spec.key)+".tar")
+		if err := im.WriteOCI(archive); err != nil {
+			return nil, fmt.Errorf("build image %s: %w", name, err)
+		}
+		if err := s.ImportImage(ctx, archive); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func imageDigests(im stack.Image) (builtImage, error) {
+	img, err := im.Build()
+	if err != nil {
+		return builtImage{}, fmt.Errorf("build image %s: %w", im.Name, err)
+	}
+	manifest, err := img.Digest()
+	if err != nil {
+		return builtImage{}, err
+	}
+	conf, err := img.ConfigName()
+	if err != nil {
+		return builtImage{}, err
+	}
+	return builtImage{name: im.Name, manifest: manifest.String(), conf: conf.String()}, nil
+}
+
+// runs reports whether a container status's imageID (a repo digest or an image ID, as the
+// runtime reports it) is this build of the image.
+func (b builtImage) runs(imageID string) bool {
+	return strings.HasSuffix(imageID, b.manifest) || strings.HasSuffix(imageID, b.conf)
+}

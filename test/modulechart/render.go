@@ -1,0 +1,249 @@
+package modulechart
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+
+	"github.com/deckhouse/secrets-store-integration/hooks/connection"
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// KubeVersion is the Kubernetes version the chart is rendered for: the stack's.
+const KubeVersion = stack.KubernetesVersion
+
+// Values are the chart values for the stack, in increasing precedence:
+//  1. test/chart/testdata/values/base.yaml, what Deckhouse passes with the schema defaults;
+//  2. test/chart/testdata/values/local.yaml, what Deckhouse's discovery reports for a
+//     single-node cluster without system nodes;
+//  3. test/chart/local_values.yaml, the local overlay with placeholder ports and paths;
+//  4. the running stack: internal.connection as the connection hook computes it for Manual
+//     mode with the stack's store, the webhook certificate the stack issued for 127.0.0.1, the
+//     apiserver port, free ports for the listeners, the kubelet directory, the rotation
+//     interval, and no monitoring modules (the stack serves no PodMonitor API).
+func Values(s *stack.Stack, o Options) (map[string]any, error) {
+	var v map[string]any
+	for _, f := range []string{
+		"test/chart/testdata/values/base.yaml", "test/chart/testdata/values/local.yaml", "test/chart/local_values.yaml",
+	} {
+		layer, err := readYAML(filepath.Join(s.RepoRoot, f))
+		if err != nil {
+			return nil, err
+		}
+		v = Merge(v, layer)
+	}
+	pki := func(name string) (string, error) {
+		b, err := os.ReadFile(filepath.Join(s.Dir, "pki", name))
+		return string(b), err
+	}
+	ca, err := pki("ca.crt")
+	if err != nil {
+		return nil, err
+	}
+	crt, err := pki("localhost.crt")
+	if err != nil {
+		return nil, err
+	}
+	key, err := pki("localhost.key")
+	if err != nil {
+		return nil, err
+	}
+	conn, err := connection.Effective(connection.Settings{
+		Mode: connection.ModeManual, URL: s.Env.StoreAddr, AuthPath: o.AuthMount, CACert: ca,
+	}, nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	connValue, err := toMap(conn.Value())
+	if err != nil {
+		return nil, err
+	}
+	ports, err := freePorts(3)
+	if err != nil {
+		return nil, err
+	}
+	enabled := []any{}
+	for _, m := range asSlice(dig(v, "global", "enabledModules")) {
+		if m != "prometheus" && m != "operator-prometheus" {
+			enabled = append(enabled, m)
+		}
+	}
+	stackValues := map[string]any{
+		"global": map[string]any{"enabledModules": enabled},
+		"secretsStoreIntegration": map[string]any{
+			"rotationInterval": o.RotationInterval.String(),
+			"internal": map[string]any{
+				"connection":  connValue,
+				"webhookCert": map[string]any{"crt": crt, "key": key, "ca": ca},
+				"local": map[string]any{
+					"apiServer":  map[string]any{"port": s.Env.Ports["apiserver"]},
+					"ports":      map[string]any{"webhook": ports[0], "webhookMetrics": ports[1], "csiHealth": ports[2]},
+					"webhookURL": fmt.Sprintf("https://127.0.0.1:%d/mutate", ports[0]),
+					"kubeletDir": s.Env.KubeletDir,
+				},
+			},
+		},
+	}
+	return Merge(v, stackValues), nil
+}
+
+// Render renders the chart in repoRoot (loaded as Helm loads it, .helmignore included) with
+// values, for KubeVersion and without the monitoring APIs, and returns its objects ordered by
+// template path, then in template order. The values are not checked against openapi/: the
+// schema is Deckhouse's, not the chart's.
+func Render(repoRoot string, values map[string]any) ([]*unstructured.Unstructured, error) {
+	ch, err := loader.Load(repoRoot)
+	if err != nil {
+		return nil, fmt.Errorf("load chart: %w", err)
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{Version: KubeVersion, Major: "1", Minor: "33"}
+	opts := chartutil.ReleaseOptions{Name: ReleaseName, Namespace: Namespace, IsInstall: true}
+	vals, err := chartutil.ToRenderValues(ch, values, opts, caps)
+	if err != nil {
+		return nil, fmt.Errorf("render values: %w", err)
+	}
+	out, err := engine.Render(ch, vals)
+	if err != nil {
+		return nil, fmt.Errorf("render chart: %w", err)
+	}
+	paths := make([]string, 0, len(out))
+	for p := range out {
+		paths = append(paths, p)
+	}
+	sort.Strings(paths)
+	var objs []*unstructured.Unstructured
+	for _, p := range paths {
+		for i, doc := range docSeparator.Split(out[p], -1) {
+			j, err := yaml.YAMLToJSON([]byte(doc))
+			if err != nil {
+				return nil, fmt.Errorf("%s document %d: %w", p, i, err)
+			}
+			if s := strings.TrimSpace(string(j)); s == "null" || s == "{}" {
+				continue // blank or comments only
+			}
+			// UnmarshalJSON keeps integers int64, as the typed clients and the apiserver do.
+			u := &unstructured.Unstructured{}
+			if err := u.UnmarshalJSON(j); err != nil {
+				return nil, fmt.Errorf("%s document %d: %w", p, i, err)
+			}
+			if u.GetName() == "" {
+				return nil, fmt.Errorf("%s document %d (%s) has no name", p, i, u.GetKind())
+			}
+			objs = append(objs, u)
+		}
+	}
+	return objs, nil
+}
+
+var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
+
+func readYAML(path string) (map[string]any, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var v map[string]any
+	if err := yaml.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", path, err)
+	}
+	return v, nil
+}
+
+// Merge returns dst with src merged in, as Helm merges values files: maps recursively,
+// anything else replaced. Neither argument is changed.
+func Merge(dst, src map[string]any) map[string]any {
+	out := make(map[string]any, len(dst)+len(src))
+	for k, v := range dst {
+		out[k] = v
+	}
+	for k, v := range src {
+		sm, sok := v.(map[string]any)
+		dm, dok := out[k].(map[string]any)
+		if sok && dok {
+			out[k] = Merge(dm, sm)
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// dig returns the value at path in nested maps, or nil.
+func dig(v any, path ...string) any {
+	for _, k := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[k]
+	}
+	return v
+}
+
+func asSlice(v any) []any {
+	s, _ := v.([]any)
+	return s
+}
+
+// toMap converts a value the hooks write (a struct with JSON tags) to what the templates read.
+func toMap(v any) (map[string]any, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	return m, json.Unmarshal(b, &m)
+}
+
+// freePorts returns n distinct ports on 127.0.0.1 that were free a moment ago.
+func freePorts(n int) ([]int, error) {
+	seen := map[int]bool{}
+	var ports []int
+	for len(ports) < n {
+		p, err := stack.FreePort()
+		if err != nil {
+			return nil, err
+		}
+		if !seen[p] {
+			seen[p] = true
+			ports = append(ports, p)
+		}
+	}
+	return ports, nil
+}
+
+// renderedReplicas is spec.replicas of the webhook Deployment as rendered.
+func renderedReplicas(objs []*unstructured.Unstructured) (int32, error) {
+	for _, o := range objs {
+		if o.GetKind() == "Deployment" && o.GetName() == webhookDeployment {
+			r, ok, err := unstructured.NestedInt64(o.Object, "spec", "replicas")
+			if err != nil || !ok || r < 1 {
+				return 0, fmt.Errorf("deployment %s: spec.replicas %d: want at least 1 (%v)", webhookDeployment, r, err)
+			}
+			return int32(r), nil
+		}
+	}
+	return 0, fmt.Errorf("the chart rendered no Deployment %s", webhookDeployment)
+}
+
+func splitWebhookConfiguration(objs []*unstructured.Unstructured) (early, late []*unstructured.Unstructured) {
+	for _, o := range objs {
+		if strings.HasSuffix(o.GetKind(), "WebhookConfiguration") {
+			late = append(late, o)
+		} else {
+			early = append(early, o)
+		}
+	}
+	return early, late
+}
