@@ -221,17 +221,25 @@ const pageSize = 4096
 // update the old and the new payload coexist.
 func checkSize(res *ssi.SecretsStoreImport, files []atomicdir.File, size int64) error {
 	var need int64
-	for _, f := range files {
+	largest := -1
+	for i, f := range files {
 		need += 2 * ((int64(len(f.Data)) + pageSize - 1) / pageSize * pageSize)
 		if len(f.Name) >= 120 {
 			need += pageSize // a long symlink target takes a page
+		}
+		if largest < 0 || len(f.Data) > len(files[largest].Data) {
+			largest = i
 		}
 	}
 	if need <= size {
 		return nil
 	}
-	return fmt.Errorf("%w: SecretsStoreImport %s: the %d files need %d KiB on the volume (two copies during an update), more than its size of %d KiB: make the secrets smaller or raise the tmpfs size of the CSI driver",
-		errTooLarge, res.Ref(), len(files), need>>10, size>>10)
+	what := fmt.Sprintf("the %d files need", len(files))
+	if len(files) == 1 {
+		what = "the file needs"
+	}
+	return fmt.Errorf("%w: SecretsStoreImport %s: %s %d KiB on the volume (two copies during an update; the largest, file %q, is %d KiB), more than its size of %d KiB: make the secrets smaller or raise csiDriver.volumeSize in the module configuration",
+		errTooLarge, res.Ref(), what, need>>10, files[largest].Name, (len(files[largest].Data)+1023)>>10, size>>10)
 }
 
 // versioner names contents with an HMAC-SHA256 under a per-process random

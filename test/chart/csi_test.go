@@ -73,15 +73,16 @@ func TestCSIDaemonSet(t *testing.T) {
 				t.Errorf("%s is not mounted at its host path", m.MountPath)
 			}
 		}
-		rotation := "2m"
+		rotation, size := "2m", "4Mi"
 		if c.name == "manual" {
-			rotation = "5m"
+			rotation, size = "5m", "16Mi"
 		}
 		for _, want := range []string{
 			"--endpoint=unix://" + kubeletDir + "/plugins/secrets-store.csi.deckhouse.io/csi.sock",
 			"--kubelet-dir=" + kubeletDir,
 			"--node-name=$(NODE_NAME)",
 			"--rotation-interval=" + rotation,
+			"--tmpfs-size=" + size,
 		} {
 			if !slices.Contains(ctr.Args, want) {
 				t.Errorf("args %q lack %q", ctr.Args, want)

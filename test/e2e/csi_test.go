@@ -117,8 +117,14 @@ func TestCSIInvalidBase64(t *testing.T) {
 func waitEvent(t *testing.T, pod, reason, substr string) string {
 	t.Helper()
 	var msg string
-	sel := fields.AndSelectors(fields.OneTermEqualSelector("involvedObject.name", pod), fields.OneTermEqualSelector("reason", reason)).String()
-	err := stack.Poll(t.Context(), 2*time.Minute, func(ctx context.Context) (bool, error) {
+	// Only this pod's events: a pod of the same name from an earlier run has its own UID.
+	p, err := kube.CoreV1().Pods(seedNS).Get(t.Context(), pod, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("get pod %s: %v", pod, err)
+	}
+	sel := fields.AndSelectors(fields.OneTermEqualSelector("involvedObject.name", pod),
+		fields.OneTermEqualSelector("involvedObject.uid", string(p.UID)), fields.OneTermEqualSelector("reason", reason)).String()
+	err = stack.Poll(t.Context(), 2*time.Minute, func(ctx context.Context) (bool, error) {
 		evs, err := kube.CoreV1().Events(seedNS).List(ctx, metav1.ListOptions{FieldSelector: sel})
 		if err != nil {
 			return false, err

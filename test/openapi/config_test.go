@@ -34,6 +34,8 @@ func TestGoodSettings(t *testing.T) {
 		"webhook replicas 3":            `{"webhook": {"replicas": 3}}`,
 		"csi driver placement":          `{"csiDriver": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "secrets", "effect": "NoSchedule"}, {"operator": "Exists"}]}}`,
 		"log level debug":               `{"logLevel": "Debug"}`,
+		"volume size 16Mi":              `{"csiDriver": {"volumeSize": "16Mi"}}`,
+		"volume size 64Mi maximum":      `{"csiDriver": {"volumeSize": "64Mi"}}`,
 	}
 	for name, settings := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -124,6 +126,21 @@ func TestBadSettings(t *testing.T) {
 			want:     []string{"rotationInterval must be at least 30s"},
 		},
 		{
+			name:     "volume size above the maximum",
+			settings: `{"csiDriver": {"volumeSize": "65Mi"}}`,
+			want:     []string{"csiDriver.volumeSize must be a whole number of mebibytes from 1Mi to 64Mi"},
+		},
+		{
+			name:     "volume size in gibibytes",
+			settings: `{"csiDriver": {"volumeSize": "1Gi"}}`,
+			want:     []string{"csiDriver.volumeSize must be a whole number of mebibytes from 1Mi to 64Mi"},
+		},
+		{
+			name:     "volume size without a unit",
+			settings: `{"csiDriver": {"volumeSize": "4194304"}}`,
+			want:     []string{"csiDriver.volumeSize must be a whole number of mebibytes from 1Mi to 64Mi"},
+		},
+		{
 			name:     "rotation interval as a number",
 			settings: `{"rotationInterval": 120}`,
 			want:     []string{"rotationInterval in body must be of type string"},
@@ -192,7 +209,7 @@ func TestDefaults(t *testing.T) {
 		"connectionConfiguration": "DiscoverLocalStronghold",
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},
-		"csiDriver": {},
+		"csiDriver": {"volumeSize": "4Mi"},
 		"logLevel": "Info"
 	}`)
 	if !reflect.DeepEqual(got, want) {

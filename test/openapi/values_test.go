@@ -54,7 +54,7 @@ func TestValuesDefaults(t *testing.T) {
 		"connectionConfiguration": "DiscoverLocalStronghold",
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},
-		"csiDriver": {},
+		"csiDriver": {"volumeSize": "4Mi"},
 		"logLevel": "Info",
 		"internal": {"connection": {}, "webhookCert": {}}
 	}`)
