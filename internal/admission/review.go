@@ -12,6 +12,7 @@ import (
 	"gomodules.xyz/jsonpatch/v2"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	kjson "sigs.k8s.io/json"
 )
@@ -104,28 +105,112 @@ func deny(code int32, msg string) *admissionv1.AdmissionResponse {
 	}
 }
 
-// diff returns the JSON Patch turning before into after, both as encoded
-// from the typed pods. Diffing typed against typed (not the request's raw
-// object against the mutated pod) keeps fields this binary does not know,
-// sent by a newer API server, out of the patch: they are neither removed nor
-// touched.
+// diff returns the JSON Patch that turns before into after, or nil when they
+// are equal. The patch is computed on the typed objects, so fields this
+// build does not know (newer API fields) are never touched. Only what
+// changed is encoded and compared: the metadata, each container, init
+// container and volume on its own (elements appended at the end become
+// "add" operations), and the rest of the spec and the status as a whole.
 func diff(before, after *corev1.Pod) ([]byte, error) {
-	a, err := json.Marshal(before)
-	if err != nil {
+	var ops []jsonpatch.Operation
+	add := func(prefix string, a, b any) error {
+		more, err := subPatch(prefix, a, b)
+		ops = append(ops, more...)
+		return err
+	}
+	if err := add("/metadata", &before.ObjectMeta, &after.ObjectMeta); err != nil {
 		return nil, err
 	}
-	b, err := json.Marshal(after)
-	if err != nil {
+	restA, restB := before.Spec, after.Spec
+	restA.Containers, restB.Containers = nil, nil
+	restA.InitContainers, restB.InitContainers = nil, nil
+	restA.Volumes, restB.Volumes = nil, nil
+	if err := add("/spec", &restA, &restB); err != nil {
 		return nil, err
 	}
-	ops, err := jsonpatch.CreatePatch(a, b)
-	if err != nil {
+	for _, l := range []struct {
+		path string
+		a, b []any
+	}{
+		{"/spec/initContainers", elems(before.Spec.InitContainers), elems(after.Spec.InitContainers)},
+		{"/spec/containers", elems(before.Spec.Containers), elems(after.Spec.Containers)},
+		{"/spec/volumes", elems(before.Spec.Volumes), elems(after.Spec.Volumes)},
+	} {
+		more, err := listPatch(l.path, l.a, l.b)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, more...)
+	}
+	if err := add("/status", &before.Status, &after.Status); err != nil {
 		return nil, err
 	}
 	if len(ops) == 0 {
 		return nil, nil
 	}
 	return marshalOps(ops)
+}
+
+// elems returns pointers to the elements of s, for listPatch.
+func elems[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
+}
+
+// listPatch patches the list at path (omitted from the JSON when empty):
+// elements at the same index are patched in place, extra elements of b are
+// appended, extra elements of a are removed from the end.
+func listPatch(path string, a, b []any) ([]jsonpatch.Operation, error) {
+	switch {
+	case len(a) == 0 && len(b) == 0:
+		return nil, nil
+	case len(a) == 0:
+		return []jsonpatch.Operation{{Operation: "add", Path: path, Value: b}}, nil
+	case len(b) == 0:
+		return []jsonpatch.Operation{{Operation: "remove", Path: path}}, nil
+	}
+	var ops []jsonpatch.Operation
+	for i := range min(len(a), len(b)) {
+		more, err := subPatch(path+"/"+itoa(int64(i)), a[i], b[i])
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, more...)
+	}
+	for _, v := range b[min(len(a), len(b)):] {
+		ops = append(ops, jsonpatch.Operation{Operation: "add", Path: path + "/-", Value: v})
+	}
+	for i := len(a) - 1; i >= len(b); i-- {
+		ops = append(ops, jsonpatch.Operation{Operation: "remove", Path: path + "/" + itoa(int64(i))})
+	}
+	return ops, nil
+}
+
+// subPatch returns the operations that turn the JSON object a into b, with
+// their paths under prefix; nothing when a and b are deeply equal.
+func subPatch(prefix string, a, b any) ([]jsonpatch.Operation, error) {
+	if equality.Semantic.DeepEqual(a, b) {
+		return nil, nil
+	}
+	ja, err := json.Marshal(a)
+	if err != nil {
+		return nil, err
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	ops, err := jsonpatch.CreatePatch(ja, jb)
+	if err != nil {
+		return nil, err
+	}
+	for i := range ops {
+		ops[i].Path = prefix + ops[i].Path
+	}
+	return ops, nil
 }
 
 // Wire forms of a patch operation. jsonpatch.Operation has a MarshalJSON

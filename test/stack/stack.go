@@ -227,3 +227,24 @@ func (s *Stack) extraPIDs() []string {
 	sort.Strings(out)
 	return out
 }
+
+// RunTemporary starts a stack with the cached binaries in a new directory under the
+// system's temporary directory (named prefix*), runs f on it, and stops and wipes the stack,
+// also when Up or f fails. Progress goes to log.
+func RunTemporary(ctx context.Context, repoRoot, prefix string, log io.Writer, f func(*Stack) error) (err error) {
+	dir, err := os.MkdirTemp("", prefix)
+	if err != nil {
+		return err
+	}
+	s := &Stack{Dir: dir, RepoRoot: repoRoot, Bins: CachedBinaries(), Log: log}
+	defer func() {
+		s.logf("tearing down the cluster in %s", dir)
+		if downErr := s.Down(true); downErr != nil {
+			err = errors.Join(err, fmt.Errorf("tear down the cluster in %s: %w", dir, downErr))
+		}
+	}()
+	if err := s.Up(ctx); err != nil {
+		return fmt.Errorf("start the cluster: %w", err)
+	}
+	return f(s)
+}
