@@ -4,7 +4,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/client-go/kubernetes"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
 
@@ -55,9 +54,9 @@ type KubeEvents struct {
 }
 
 // NewKubeEvents starts an event broadcaster; Shutdown stops it.
-func NewKubeEvents(cs kubernetes.Interface, component, node string) *KubeEvents {
+func NewKubeEvents(cs typedcorev1.EventsGetter, component, node string) *KubeEvents {
 	b := record.NewBroadcaster()
-	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events("")})
+	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.Events("")})
 	r := b.NewRecorder(runtime.NewScheme(), corev1.EventSource{Component: component, Host: node})
 	return &KubeEvents{broadcaster: b, recorder: r}
 }

@@ -9,8 +9,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -66,8 +66,20 @@ type Cache struct {
 
 // NewCache builds the informer; Run starts it.
 func NewCache(dyn dynamic.Interface, resync time.Duration) *Cache {
-	f := dynamicinformer.NewDynamicSharedInformerFactory(dyn, resync)
-	return &Cache{live: NewClient(dyn), informer: f.ForResource(GroupVersionResource).Informer()}
+	// A plain informer on a list-watch of the dynamic client: the dynamic
+	// informer factory would link the typed informers of every API group into
+	// the binary, for nothing.
+	res := dyn.Resource(GroupVersionResource)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return res.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return res.Watch(ctx, o)
+		},
+	}
+	inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, resync, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	return &Cache{live: NewClient(dyn), informer: inf}
 }
 
 // Run runs the informer until ctx ends.

@@ -1,8 +1,10 @@
 // Command bench runs the project's measurements and writes them to docs/BENCHMARKS.md and
 // docs/BENCHMARKS.ru.md: the Go benchmarks of the hot paths (admission review, mutation,
-// injector resolution, atomic writes, CSI publish) and the injector's binary size. Each
-// figure is printed with its target from the design; the command that produced the page is
-// `make bench`. Measurements never fail the run: the page says whether a target is met.
+// injector resolution, atomic writes, CSI publish), the injector's binary size, and the CSI
+// node plugin at 1,000 volumes on a local real cluster (package csiscale). Each figure is
+// printed with its target from the design; the command that produced the page is
+// `make bench`. A missed target never fails the run: the page says whether it is met. An
+// error of a measurement itself (a build, the cluster, a failing publish) does.
 package main
 
 import (
@@ -13,53 +15,94 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"github.com/deckhouse/secrets-store-integration/test/bench/admissionload"
+	"github.com/deckhouse/secrets-store-integration/test/bench/csiscale"
 )
 
 func main() {
 	out := flag.String("out", "docs", "directory of BENCHMARKS.md and BENCHMARKS.ru.md")
 	benchtime := flag.String("benchtime", "2s", "go test -benchtime")
+	scale := flag.Bool("csi-scale", true, "measure the CSI node plugin at 1,000 volumes on a local cluster (needs root and the cluster binaries)")
+	load := flag.Bool("admission-load", true, "create opted-in pods concurrently through the webhook of a local cluster (needs root and the cluster binaries)")
 	flag.Parse()
-	if err := run(context.Background(), *out, *benchtime); err != nil {
+	// A signal cancels the measurements, so that the cluster they started is torn down.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, *out, *benchtime, *scale, *load)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-// result is one measured figure.
+// result is one measured figure. ru and valueRU are the Russian page's wording where it
+// differs.
 type result struct {
 	what, value, target string
 	met                 bool
+	ru, valueRU         string
 }
 
-func run(ctx context.Context, out, benchtime string) error {
+// figureRU is a result with its Russian wording.
+func figureRU(what, ru, value, target string, met bool) result {
+	return result{what: what, ru: ru, value: value, target: target, met: met}
+}
+
+
+func run(ctx context.Context, out, benchtime string, scale, load bool) error {
 	var rs []result
 	size, err := injectorSize(ctx)
 	if err != nil {
 		return err
 	}
-	rs = append(rs, result{"injector binary, stripped static (bytes)", strconv.FormatInt(size, 10), "≤ 8,000,000", size <= 8_000_000})
+	rs = append(rs, figureRU("injector binary, stripped static (bytes)", "бинарный файл инжектора, статический, без отладочной информации (байт)", strconv.FormatInt(size, 10), "≤ 8,000,000", size <= 8_000_000))
 	benches, err := goBench(ctx, benchtime)
 	if err != nil {
 		return err
 	}
 	rs = append(rs, judge(benches)...)
-	page := render(rs, benches, false)
-	if err := os.WriteFile(filepath.Join(out, "BENCHMARKS.md"), []byte(page), 0o644); err != nil {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	var al *admissionload.Result
+	if load {
+		r, err := admissionload.Run(ctx, root, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("admission load measurement: %w", err)
+		}
+		al = &r
+		rs = append(rs, loadResults(r)...)
+	}
+	var sc *csiscale.Result
+	if scale {
+		r, err := csiscale.Run(ctx, root, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("csi scale measurement: %w", err)
+		}
+		sc = &r
+		rs = append(rs, scaleResults(r)...)
+	}
+	page := render(rs, benches, sc, al, false)
+	if err := os.WriteFile(filepath.Join(out, "BENCHMARKS.md"), []byte(page), 0o644); err != nil { //nolint:gosec // G306: a documentation page
 		return err
 	}
 	fmt.Print(page)
-	return os.WriteFile(filepath.Join(out, "BENCHMARKS.ru.md"), []byte(render(rs, benches, true)), 0o644)
+	return os.WriteFile(filepath.Join(out, "BENCHMARKS.ru.md"), []byte(render(rs, benches, sc, al, true)), 0o644) //nolint:gosec // G306: a documentation page
 }
 
 func injectorSize(ctx context.Context) (int64, error) {
 	dst := filepath.Join(os.TempDir(), fmt.Sprintf("injector-size-%d", os.Getpid()))
 	defer os.Remove(dst)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dst, "./images/injector")
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags", "-s -w", "-o", dst, "./images/injector") //nolint:gosec // G204: the go tool on a temporary file
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("build injector: %w: %s", err, b)
@@ -84,7 +127,7 @@ var benchPackages = []string{
 
 func goBench(ctx context.Context, benchtime string) ([]bench, error) {
 	args := append([]string{"test", "-run", "^$", "-bench", ".", "-benchmem", "-benchtime", benchtime}, benchPackages...)
-	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd := exec.CommandContext(ctx, "go", args...) //nolint:gosec // G204: the go tool with fixed arguments
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -121,29 +164,30 @@ func judge(bs []bench) []result {
 	var rs []result
 	if b, ok := find(bs, "BenchmarkReview"); ok {
 		p99 := time.Duration(b.metrics["p99-ns"])
-		rs = append(rs, result{"webhook review, opted-in pod with command: p99", p99.String(), "≤ 1ms", p99 > 0 && p99 <= time.Millisecond})
-		rs = append(rs, result{"webhook review: mean", time.Duration(b.metrics["ns/op"]).String(), "", true})
+		rs = append(rs, figureRU("webhook review, opted-in pod with command: p99", "проверка вебхуком пода с аннотацией роли и command: p99", p99.String(), "≤ 1ms", p99 > 0 && p99 <= time.Millisecond))
+		rs = append(rs, figureRU("webhook review: mean", "проверка вебхуком: среднее", time.Duration(b.metrics["ns/op"]).String(), "", true))
 	}
 	if b, ok := find(bs, "BenchmarkReviewParallel"); ok && b.metrics["ns/op"] > 0 {
 		rps := 1e9 / b.metrics["ns/op"]
-		rs = append(rs, result{fmt.Sprintf("webhook reviews/s on %d cores", runtime.NumCPU()), fmt.Sprintf("%.0f", rps), "≥ 5,000", rps >= 5000})
+		rs = append(rs, figureRU(fmt.Sprintf("webhook reviews/s on %d cores", runtime.NumCPU()), fmt.Sprintf("проверок вебхуком в секунду на %d ядрах", runtime.NumCPU()), fmt.Sprintf("%.0f", rps), "≥ 5,000", rps >= 5000))
 	}
 	if b, ok := find(bs, "BenchmarkResolve"); ok {
 		d := time.Duration(b.metrics["ns/op"])
-		rs = append(rs, result{"injector overhead beyond store round trips (20 templates, 3 paths)", d.String(), "≤ 5ms", d <= 5*time.Millisecond})
+		rs = append(rs, figureRU("injector overhead beyond store round trips (20 templates, 3 paths)", "накладные расходы инжектора сверх обращений к хранилищу (20 шаблонов, 3 пути)", d.String(), "≤ 5ms", d <= 5*time.Millisecond))
 	}
 	if w, ok := find(bs, "BenchmarkPublishWarm"); ok {
 		if r, ok := find(bs, "BenchmarkStoreRead"); ok {
 			limit := time.Duration(1.2*r.metrics["ns/op"]) + 5*time.Millisecond
 			d := time.Duration(w.metrics["ns/op"])
-			rs = append(rs, result{"CSI publish, warm token (one store read: " + time.Duration(r.metrics["ns/op"]).String() + ")",
-				d.String(), "≤ 1.2 × read + 5ms = " + limit.String(), d <= limit})
+			rs = append(rs, figureRU("CSI publish, warm token (one store read: "+time.Duration(r.metrics["ns/op"]).String()+")",
+				"публикация CSI, токен в кэше (одно чтение из хранилища: "+time.Duration(r.metrics["ns/op"]).String()+")",
+				d.String(), "≤ 1.2 × read + 5ms = "+limit.String(), d <= limit))
 		}
 	}
 	return rs
 }
 
-func render(rs []result, bs []bench, ru bool) string {
+func render(rs []result, bs []bench, sc *csiscale.Result, al *admissionload.Result, ru bool) string {
 	var b strings.Builder
 	title, intro, hdr := "Benchmarks", "Measured by `make bench` on %s (%d cores, %s). Targets come from the design; a missed target is marked.", "| what | measured | target | met |\n|---|---|---|---|\n"
 	if ru {
@@ -167,7 +211,20 @@ func render(rs []result, bs []bench, ru bool) string {
 		if r.target == "" {
 			met = ""
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", r.what, r.value, r.target, met)
+		what, value := r.what, r.value
+		if ru && r.ru != "" {
+			what = r.ru
+		}
+		if ru && r.valueRU != "" {
+			value = r.valueRU
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", what, value, r.target, met)
+	}
+	if al != nil {
+		b.WriteString("\n" + loadMethod(*al, ru) + "\n")
+	}
+	if sc != nil {
+		b.WriteString("\n" + scaleMethod(*sc, ru) + "\n")
 	}
 	if ru {
 		b.WriteString("\n## Все бенчмарки Go\n\n")

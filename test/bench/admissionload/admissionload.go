@@ -1,0 +1,186 @@
+// Package admissionload measures the webhook under load on a local real cluster: Pods
+// created concurrently through the real kube-apiserver, which calls the webhook for each one
+// that carries the role annotation (matchConditions keep the others away from it). The Pods
+// name a scheduler that does not exist, so they stay Pending and nothing runs: the figure is
+// admission alone. The same number of Pods without the annotation, created the same way, is
+// the baseline: the difference is what the webhook adds.
+package admissionload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// Parameters of the measurement.
+const (
+	// Pods is the number of Pods of each kind, all created at once.
+	Pods = 200
+	// Rounds is how many times each kind is created (fresh names each round); the
+	// percentiles are over every Pod of every round.
+	Rounds     = 3
+	namespace  = "admission-load"
+	account    = "app"
+	role       = "app-role"
+	authMount  = "kubernetes_local"
+	noSchedule = "admission-load-no-scheduler"
+	runTimeout = 10 * time.Minute
+)
+
+// Latencies are the client-side Create times of one kind of Pod.
+type Latencies struct {
+	P50, P99, Max time.Duration
+	// Wall is the longest round, from the first Create to the last answer.
+	Wall time.Duration
+}
+
+// Result holds the figures of one run.
+type Result struct {
+	Pods, Rounds int
+	// Mutated is the number of opted-in Pods that came back with the injector's
+	// init container; Refused the number of Creates of either kind that failed.
+	Mutated, Refused int
+	OptedIn, Plain   Latencies
+}
+
+// Run brings up a stack in a temporary directory with the webhook running, runs the
+// measurement and tears the stack down, also on error. It fails on errors of the setup,
+// never because a target is missed.
+func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err error) {
+	if os.Geteuid() != 0 {
+		return res, errors.New("the admission load measurement needs root: it runs the local cluster")
+	}
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	defer cancel()
+	logf := func(format string, a ...any) { fmt.Fprintf(log, "admissionload: "+format+"\n", a...) }
+	err = stack.RunTemporary(ctx, repoRoot, "admissionload-", log, func(s *stack.Stack) error {
+		return measure(ctx, s, &res, logf)
+	})
+	return res, err
+}
+
+// measure installs the webhook on the stack and creates the rounds of Pods.
+func measure(ctx context.Context, s *stack.Stack, res *Result, logf func(string, ...any)) error {
+	if err := s.EnableKubernetesAuth(ctx, authMount); err != nil {
+		return err
+	}
+	if err := s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: 2 * time.Minute}); err != nil {
+		return fmt.Errorf("install the module: %w", err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	// As many requests in flight as Pods: the client is not the bottleneck.
+	cfg.QPS, cfg.Burst = 10*Pods, 10*Pods
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if err := stack.EnsureServiceAccount(ctx, kube, namespace, account); err != nil {
+		return err
+	}
+	res.Pods, res.Rounds = Pods, Rounds
+	var optedIn, plain []time.Duration
+	for r := range Rounds {
+		for _, opted := range []bool{true, false} {
+			lat, wall, mutated, refused := wave(ctx, kube, r, opted)
+			res.Refused += refused
+			if opted {
+				optedIn = append(optedIn, lat...)
+				res.Mutated += mutated
+				res.OptedIn.Wall = max(res.OptedIn.Wall, wall)
+			} else {
+				plain = append(plain, lat...)
+				res.Plain.Wall = max(res.Plain.Wall, wall)
+			}
+			logf("round %d, opted-in %t: %d created in %s, %d mutated, %d refused", r+1, opted, len(lat), wall.Round(time.Millisecond), mutated, refused)
+			if err := kube.CoreV1().Pods(namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{}); err != nil {
+				return fmt.Errorf("delete the pods of round %d: %w", r+1, err)
+			}
+		}
+	}
+	res.OptedIn = summarize(optedIn, res.OptedIn.Wall)
+	res.Plain = summarize(plain, res.Plain.Wall)
+	return nil
+}
+
+// wave creates Pods Pods of one kind at once and returns the latency of each successful
+// Create, the wall time, how many came back mutated and how many Creates failed.
+func wave(ctx context.Context, kube kubernetes.Interface, round int, optedIn bool) (lat []time.Duration, wall time.Duration, mutated, refused int) {
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	kind := "plain"
+	if optedIn {
+		kind = "opted-in"
+	}
+	for i := range Pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pod := loadPod(fmt.Sprintf("%s-%d-%03d", kind, round, i), optedIn)
+			<-start
+			t0 := time.Now()
+			got, err := kube.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
+			d := time.Since(t0)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				refused++
+				return
+			}
+			lat = append(lat, d)
+			if slices.ContainsFunc(got.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == envcontract.InitContainerName }) {
+				mutated++
+			}
+		}()
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	return lat, time.Since(t0), mutated, refused
+}
+
+// loadPod is a Pod no scheduler picks up, with a command (the webhook needs no registry).
+func loadPod(name string, optedIn bool) *corev1.Pod {
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
+		Spec: corev1.PodSpec{
+			ServiceAccountName: account,
+			SchedulerName:      noSchedule,
+			Containers: []corev1.Container{{
+				Name: "app", Image: stack.BusyboxImage, Command: []string{"sh", "-c", "env"},
+				Env: []corev1.EnvVar{{Name: "DB_PASS", Value: "secrets-store:kv/data/app#DB_PASS"}},
+			}},
+		},
+	}
+	if optedIn {
+		pod.Annotations = map[string]string{"secrets-store.deckhouse.io/role": role}
+	}
+	return pod
+}
+
+func summarize(ds []time.Duration, wall time.Duration) Latencies {
+	if len(ds) == 0 {
+		return Latencies{Wall: wall}
+	}
+	slices.Sort(ds)
+	at := func(p int) time.Duration { return ds[min(len(ds)-1, (len(ds)*p+99)/100-1)] }
+	return Latencies{P50: at(50), P99: at(99), Max: ds[len(ds)-1], Wall: wall}
+}

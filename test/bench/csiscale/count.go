@@ -1,0 +1,188 @@
+package csiscale
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// auditSettle is left for the store's last audit entries of a window to reach the file.
+const auditSettle = 500 * time.Millisecond
+
+// mark is where a window starts: the audit log's size and the plugin's counters.
+type mark struct {
+	at        time.Time
+	audit     int64
+	requests  int
+	refreshes int
+}
+
+func (b *bench) mark(ctx context.Context) (mark, error) {
+	st, err := os.Stat(b.auditLog)
+	if err != nil {
+		return mark{}, err
+	}
+	m := mark{at: time.Now(), audit: st.Size()}
+	m.requests, m.refreshes, err = b.pluginCounters(ctx)
+	return m, err
+}
+
+// window counts the store requests since m, in the audit log and in the plugin's metrics.
+func (b *bench) window(ctx context.Context, m mark, wave time.Duration) (Window, error) {
+	w := Window{Wave: wave, Span: time.Since(m.at)}
+	if err := sleepUntil(ctx, time.Now().Add(auditSettle)); err != nil {
+		return w, err
+	}
+	var err error
+	if w.Store, err = countAudit(b.auditLog, m.audit); err != nil {
+		return w, err
+	}
+	requests, refreshes, err := b.pluginCounters(ctx)
+	w.Plugin, w.Refreshed = requests-m.requests, refreshes-m.refreshes
+	return w, err
+}
+
+// countAudit counts the store's answers in the audit log from offset on, by the path asked.
+func countAudit(path string, offset int64) (Requests, error) {
+	var r Requests
+	f, err := os.Open(path) //nolint:gosec // G304: the audit log in the stack directory
+	if err != nil {
+		return r, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return r, err
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 8<<20)
+	for sc.Scan() {
+		var e struct {
+			Type    string `json:"type"`
+			Request struct {
+				Path string `json:"path"`
+			} `json:"request"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			return r, fmt.Errorf("decode an entry of the audit log %s: %w", path, err)
+		}
+		if e.Type != "response" {
+			continue
+		}
+		switch p := e.Request.Path; {
+		case p == "auth/"+authMount+"/login":
+			r.Login++
+		case strings.HasPrefix(p, "sys/internal/ui/mounts/"):
+			r.Mount++
+		case strings.HasPrefix(p, kvMount+"/"):
+			r.Read++
+		default:
+			r.Other++
+		}
+	}
+	return r, sc.Err()
+}
+
+// pluginCounters reads the plugin's store requests and refreshes (rotations of every
+// result) from its /metrics.
+func (b *bench) pluginCounters(ctx context.Context) (requests, refreshes int, err error) {
+	m, err := b.scrape(ctx)
+	return int(m["secrets_store_csi_store_requests_total"]), int(m["secrets_store_csi_rotation_total"]), err
+}
+
+// scrape reads the plugin's /metrics: each metric's samples summed over their labels.
+func (b *bench) scrape(ctx context.Context) (map[string]float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.metricsURL, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("read the plugin's metrics: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("read the plugin's metrics: %s", resp.Status)
+	}
+	sums := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		fields := strings.Fields(line)
+		if len(fields) < 2 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, _, _ := strings.Cut(fields[0], "{")
+		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
+			sums[name] += v
+		}
+	}
+	return sums, sc.Err()
+}
+
+// mem is the memory of a process, in bytes, from /proc/<pid>/status.
+type mem struct {
+	rss, peak  int64 // VmRSS, VmHWM
+	anon, file int64 // RssAnon, RssFile: the parts of VmRSS
+}
+
+func memory(pid int) (mem, error) {
+	var m mem
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return m, fmt.Errorf("read the plugin's memory: %w", err)
+	}
+	fields := map[string]*int64{"VmRSS": &m.rss, "VmHWM": &m.peak, "RssAnon": &m.anon, "RssFile": &m.file}
+	for line := range strings.Lines(string(raw)) {
+		key, val, _ := strings.Cut(line, ":")
+		f := strings.Fields(val)
+		dst, ok := fields[key]
+		if !ok || len(f) != 2 || f[1] != "kB" {
+			continue
+		}
+		if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+			*dst = kb << 10
+		}
+	}
+	if m.rss == 0 {
+		return m, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+	}
+	return m, nil
+}
+
+// percentile is the nearest-rank percentile p (0–100) of ds.
+func percentile(ds []time.Duration, p float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(p/100*float64(len(s)))) - 1
+	return s[max(0, min(i, len(s)-1))]
+}
+
+// sleepUntil waits until t or the end of ctx.
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err()
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
+	}
+}
