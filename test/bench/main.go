@@ -56,7 +56,6 @@ func figureRU(what, ru, value, target string, met bool) result {
 	return result{what: what, ru: ru, value: value, target: target, met: met}
 }
 
-
 func run(ctx context.Context, out, benchtime string, scale, load bool) error {
 	var rs []result
 	size, err := injectorSize(ctx)
