@@ -112,17 +112,8 @@ func applySSIIn(ctx context.Context, ns, name string) error {
 func TestBadInputValueLargerThanTheVolume(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
-	huge := strings.Repeat("h", 5<<20)
-	if _, err := stk.PutKV2(ctx, seedKV, "huge-secret", map[string]any{"VALUE": huge}); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WritePolicy(ctx, "huge-read", stack.ReadPolicy(seedKV+"/data/huge-secret")); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WriteRole(ctx, AuthMount, "huge-role", seedNS, seedSA, "", "huge-read"); err != nil {
-		t.Fatal(err)
-	}
-	if err := applySSI(ctx, seedNS, "huge-ssi", "huge-role", ssiFile{Name: "value", Path: seedKV + "/data/huge-secret", Key: "VALUE"}); err != nil {
+	role := secretWithRole(t, "huge", "huge-secret", map[string]any{"VALUE": strings.Repeat("h", 5<<20)})
+	if err := applySSI(ctx, seedNS, "huge-ssi", role, ssiFile{Name: "value", Path: seedKV + "/data/huge-secret", Key: "VALUE"}); err != nil {
 		t.Fatal(err)
 	}
 	pod := createPendingCSIPod(t, "huge-value", "huge-ssi")
@@ -143,18 +134,9 @@ func TestBadInputValueLargerThanTheVolume(t *testing.T) {
 // what to do, and starts the app with the valid keys.
 func TestBadInputKeysThatAreNoVariableNames(t *testing.T) {
 	setupModule(t)
-	ctx := t.Context()
-	if _, err := stk.PutKV2(ctx, seedKV, "odd-keys", map[string]any{"GOOD": "fine", "bad-name": "x", "ключ": "y", "1ST": "z"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WritePolicy(ctx, "odd-read", stack.ReadPolicy(seedKV+"/data/odd-keys")); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WriteRole(ctx, AuthMount, "odd-role", seedNS, seedSA, "", "odd-read"); err != nil {
-		t.Fatal(err)
-	}
+	role := secretWithRole(t, "odd", "odd-keys", map[string]any{"GOOD": "fine", "bad-name": "x", "ключ": "y", "1ST": "z"})
 	pod := injectedPod("odd-keys", map[string]string{"env-from-path": seedKV + "/data/odd-keys"})
-	pod.Annotations[annPrefix+"role"] = "odd-role"
+	pod.Annotations[annPrefix+"role"] = role
 	phase, logs := runInjected(t, pod)
 	if phase != corev1.PodSucceeded {
 		t.Fatalf("phase %s, want Succeeded; log:\n%s", phase, logs)

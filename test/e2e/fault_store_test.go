@@ -132,16 +132,8 @@ func TestFaultStoreDownAtPodStart(t *testing.T) {
 func rotatingPod(t *testing.T, name, secret, first string) *corev1.Pod {
 	t.Helper()
 	ctx := t.Context()
-	if _, err := stk.PutKV2(ctx, seedKV, secret, map[string]any{"VALUE": secretValue(first)}); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WritePolicy(ctx, name+"-read", stack.ReadPolicy(seedKV+"/data/"+secret)); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WriteRole(ctx, AuthMount, name+"-role", seedNS, seedSA, "", name+"-read"); err != nil {
-		t.Fatal(err)
-	}
-	if err := applySSI(ctx, seedNS, name+"-ssi", name+"-role", ssiFile{Name: "value", Path: seedKV + "/data/" + secret, Key: "VALUE"}); err != nil {
+	role := secretWithRole(t, name, secret, map[string]any{"VALUE": secretValue(first)})
+	if err := applySSI(ctx, seedNS, name+"-ssi", role, ssiFile{Name: "value", Path: seedKV + "/data/" + secret, Key: "VALUE"}); err != nil {
 		t.Fatal(err)
 	}
 	pod := csiPod(name, name+"-ssi", "sh", "-c", "while true; do echo \"value=$(cat /mnt/secrets/value)\"; sleep 1; done")
@@ -154,6 +146,23 @@ func rotatingPod(t *testing.T, name, secret, first string) *corev1.Pod {
 	t.Cleanup(func() { _ = stack.DeletePod(context.Background(), kube, seedNS, pod.Name) })
 	waitLog(t, pod.Name, "value="+first, time.Minute)
 	return pod
+}
+
+// secretWithRole writes data to seedKV/data/<secret> and returns the role <name>-role, bound
+// to myapp-sa, whose policy <name>-read reads that secret alone.
+func secretWithRole(t *testing.T, name, secret string, data map[string]any) string {
+	t.Helper()
+	ctx := t.Context()
+	if _, err := stk.PutKV2(ctx, seedKV, secret, data); err != nil {
+		t.Fatal(err)
+	}
+	if err := stk.WritePolicy(ctx, name+"-read", stack.ReadPolicy(seedKV+"/data/"+secret)); err != nil {
+		t.Fatal(err)
+	}
+	if err := stk.WriteRole(ctx, AuthMount, name+"-role", seedNS, seedSA, "", name+"-read"); err != nil {
+		t.Fatal(err)
+	}
+	return name + "-role"
 }
 
 // onlyValues fails unless every line is one of the allowed values: a reader never sees an
