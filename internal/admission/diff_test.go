@@ -23,13 +23,14 @@ func TestDiffAppliesToTheOriginal(t *testing.T) {
 		return p
 	}
 	tests := []struct {
-		name   string
-		mutate func(p *corev1.Pod)
+		name    string
+		prepare func(p *corev1.Pod) // changes base before the mutation, if set
+		mutate  func(p *corev1.Pod)
 	}{
-		{"init container prepended", func(p *corev1.Pod) {
+		{"init container prepended", nil, func(p *corev1.Pod) {
 			p.Spec.InitContainers = append([]corev1.Container{{Name: "copy", Image: "injector:v1"}}, p.Spec.InitContainers...)
 		}},
-		{"volume appended, containers changed in place", func(p *corev1.Pod) {
+		{"volume appended, containers changed in place", nil, func(p *corev1.Pod) {
 			p.Spec.Volumes = append(p.Spec.Volumes, corev1.Volume{Name: "bin", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory}}})
 			for i := range p.Spec.Containers {
 				c := &p.Spec.Containers[i]
@@ -38,15 +39,17 @@ func TestDiffAppliesToTheOriginal(t *testing.T) {
 				c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "bin", MountPath: "/bin"})
 			}
 		}},
-		{"lists emptied and shortened", func(p *corev1.Pod) {
+		{"lists emptied and shortened", nil, func(p *corev1.Pod) {
 			p.Spec.Volumes, p.Spec.InitContainers = nil, nil
 			p.Spec.Containers = p.Spec.Containers[:1]
 		}},
 		{"lists created from nothing", func(p *corev1.Pod) {
-			p.Spec.Volumes = nil
-			p.Spec.InitContainers = nil
+			p.Spec.Volumes, p.Spec.InitContainers = nil, nil
+		}, func(p *corev1.Pod) {
+			p.Spec.Volumes = []corev1.Volume{{Name: "bin"}}
+			p.Spec.InitContainers = []corev1.Container{{Name: "copy", Image: "injector:v1"}}
 		}},
-		{"metadata and other spec fields", func(p *corev1.Pod) {
+		{"metadata and other spec fields", nil, func(p *corev1.Pod) {
 			p.Annotations["a"] = "2"
 			p.Annotations["b/c~d"] = "escaped path"
 			p.Labels = map[string]string{"injected": "true"}
@@ -57,12 +60,8 @@ func TestDiffAppliesToTheOriginal(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			before := base()
-			if tt.name == "lists created from nothing" {
-				before.Spec.Volumes, before.Spec.InitContainers = nil, nil
-				tt.mutate = func(p *corev1.Pod) {
-					p.Spec.Volumes = []corev1.Volume{{Name: "bin"}}
-					p.Spec.InitContainers = []corev1.Container{{Name: "copy", Image: "injector:v1"}}
-				}
+			if tt.prepare != nil {
+				tt.prepare(before)
 			}
 			after := before.DeepCopy()
 			tt.mutate(after)

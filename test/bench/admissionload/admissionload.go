@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -180,7 +181,5 @@ func summarize(ds []time.Duration, wall time.Duration) Latencies {
 	if len(ds) == 0 {
 		return Latencies{Wall: wall}
 	}
-	slices.Sort(ds)
-	at := func(p int) time.Duration { return ds[min(len(ds)-1, (len(ds)*p+99)/100-1)] }
-	return Latencies{P50: at(50), P99: at(99), Max: ds[len(ds)-1], Wall: wall}
+	return Latencies{P50: stats.Percentile(ds, 50), P99: stats.Percentile(ds, 99), Max: slices.Max(ds), Wall: wall}
 }

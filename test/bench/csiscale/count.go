@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,17 +156,6 @@ func memory(pid int) (mem, error) {
 		return m, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 	}
 	return m, nil
-}
-
-// percentile is the nearest-rank percentile p (0–100) of ds.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(math.Ceil(p/100*float64(len(s)))) - 1
-	return s[max(0, min(i, len(s)-1))]
 }
 
 // sleepUntil waits until t or the end of ctx.

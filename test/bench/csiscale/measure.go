@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/deckhouse/secrets-store-integration/internal/store"
+	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -42,7 +43,7 @@ func (b *bench) measure(ctx context.Context, k *kubelet, res *Result) error {
 	if err != nil {
 		return fmt.Errorf("first publish of %d volumes: %w", len(vols), err)
 	}
-	res.PublishAll, res.PublishP50, res.PublishP99 = wall, percentile(lat, 50), percentile(lat, 99)
+	res.PublishAll, res.PublishP50, res.PublishP99 = wall, stats.Percentile(lat, 50), stats.Percentile(lat, 99)
 	if res.Initial, err = b.window(ctx, m, wall); err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func (b *bench) warm(ctx context.Context, k *kubelet, res *Result) error {
 		}
 		reads = append(reads, time.Since(start))
 	}
-	res.WarmPublish, res.StoreRead = percentile(pubs, 50), percentile(reads, 50)
+	res.WarmPublish, res.StoreRead = stats.Percentile(pubs, 50), stats.Percentile(reads, 50)
 	b.logf("warm publish median %s over %d samples; direct store read median %s",
 		res.WarmPublish.Round(time.Microsecond), WarmSamples, res.StoreRead.Round(time.Microsecond))
 	return nil
