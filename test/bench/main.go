@@ -25,6 +25,7 @@ import (
 
 	"github.com/deckhouse/secrets-store-integration/test/bench/admissionload"
 	"github.com/deckhouse/secrets-store-integration/test/bench/csiscale"
+	"github.com/deckhouse/secrets-store-integration/test/bench/hostileload"
 )
 
 func main() {
@@ -32,10 +33,11 @@ func main() {
 	benchtime := flag.String("benchtime", "2s", "go test -benchtime")
 	scale := flag.Bool("csi-scale", true, "measure the CSI node plugin at 1,000 volumes on a local cluster (needs root and the cluster binaries)")
 	load := flag.Bool("admission-load", true, "create opted-in pods concurrently through the webhook of a local cluster (needs root and the cluster binaries)")
+	hostile := flag.Bool("hostile-load", true, "create pods naming a hostile registry next to benign ones and read the webhook's memory (needs root and the cluster binaries)")
 	flag.Parse()
 	// A signal cancels the measurements, so that the cluster they started is torn down.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *out, *benchtime, *scale, *load)
+	err := run(ctx, *out, *benchtime, measurements{scale: *scale, load: *load, hostile: *hostile})
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -56,7 +58,10 @@ func figureRU(what, ru, value, target string, met bool) result {
 	return result{what: what, ru: ru, value: value, target: target, met: met}
 }
 
-func run(ctx context.Context, out, benchtime string, scale, load bool) error {
+// measurements says which of the measurements on a local cluster run.
+type measurements struct{ scale, load, hostile bool }
+
+func run(ctx context.Context, out, benchtime string, m measurements) error {
 	var rs []result
 	size, err := injectorSize(ctx)
 	if err != nil {
@@ -73,7 +78,7 @@ func run(ctx context.Context, out, benchtime string, scale, load bool) error {
 		return err
 	}
 	var al *admissionload.Result
-	if load {
+	if m.load {
 		r, err := admissionload.Run(ctx, root, os.Stderr)
 		if err != nil {
 			return fmt.Errorf("admission load measurement: %w", err)
@@ -81,8 +86,17 @@ func run(ctx context.Context, out, benchtime string, scale, load bool) error {
 		al = &r
 		rs = append(rs, loadResults(r)...)
 	}
+	var hl *hostileload.Result
+	if m.hostile {
+		r, err := hostileload.Run(ctx, root, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("hostile registry measurement: %w", err)
+		}
+		hl = &r
+		rs = append(rs, hostileResults(r)...)
+	}
 	var sc *csiscale.Result
-	if scale {
+	if m.scale {
 		r, err := csiscale.Run(ctx, root, os.Stderr)
 		if err != nil {
 			return fmt.Errorf("csi scale measurement: %w", err)
@@ -90,12 +104,13 @@ func run(ctx context.Context, out, benchtime string, scale, load bool) error {
 		sc = &r
 		rs = append(rs, scaleResults(r)...)
 	}
-	page := render(rs, benches, sc, al, false)
+	methods := pageMethods{sc: sc, al: al, hl: hl}
+	page := render(rs, benches, methods, false)
 	if err := os.WriteFile(filepath.Join(out, "BENCHMARKS.md"), []byte(page), 0o644); err != nil { //nolint:gosec // G306: a documentation page
 		return err
 	}
 	fmt.Print(page)
-	return os.WriteFile(filepath.Join(out, "BENCHMARKS.ru.md"), []byte(render(rs, benches, sc, al, true)), 0o644) //nolint:gosec // G306: a documentation page
+	return os.WriteFile(filepath.Join(out, "BENCHMARKS.ru.md"), []byte(render(rs, benches, methods, true)), 0o644) //nolint:gosec // G306: a documentation page
 }
 
 func injectorSize(ctx context.Context) (int64, error) {
@@ -186,7 +201,15 @@ func judge(bs []bench) []result {
 	return rs
 }
 
-func render(rs []result, bs []bench, sc *csiscale.Result, al *admissionload.Result, ru bool) string {
+// pageMethods are the measurements on a local cluster that ran; each explains its method
+// under the table.
+type pageMethods struct {
+	sc *csiscale.Result
+	al *admissionload.Result
+	hl *hostileload.Result
+}
+
+func render(rs []result, bs []bench, m pageMethods, ru bool) string {
 	var b strings.Builder
 	title, intro, hdr := "Benchmarks", "Measured by `make bench` on %s (%d cores, %s). Targets come from the design; a missed target is marked.", "| what | measured | target | met |\n|---|---|---|---|\n"
 	if ru {
@@ -219,11 +242,14 @@ func render(rs []result, bs []bench, sc *csiscale.Result, al *admissionload.Resu
 		}
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", what, value, r.target, met)
 	}
-	if al != nil {
-		b.WriteString("\n" + loadMethod(*al, ru) + "\n")
+	if m.al != nil {
+		b.WriteString("\n" + loadMethod(*m.al, ru) + "\n")
 	}
-	if sc != nil {
-		b.WriteString("\n" + scaleMethod(*sc, ru) + "\n")
+	if m.hl != nil {
+		b.WriteString("\n" + hostileMethod(*m.hl, ru) + "\n")
+	}
+	if m.sc != nil {
+		b.WriteString("\n" + scaleMethod(*m.sc, ru) + "\n")
 	}
 	if ru {
 		b.WriteString("\n## Все бенчмарки Go\n\n")

@@ -44,6 +44,9 @@ func (s *Stack) start(name string, env []string, argv ...string) error {
 
 func (s *Stack) pidFile(name string) string { return filepath.Join(s.Dir, "run", name+".pid") }
 
+// PID returns the PID of the side process started as name, if it is recorded.
+func (s *Stack) PID(name string) (int, bool) { return s.pid(name) }
+
 func (s *Stack) pid(name string) (int, bool) {
 	b, err := os.ReadFile(s.pidFile(name))
 	if err != nil {

@@ -1,0 +1,243 @@
+// Package hostileload measures the webhook's memory while pods that name a hostile registry
+// are admitted, on a local real cluster. Pods whose containers have no command make the
+// webhook look their images up; here every container names another image on a registry
+// that answers each manifest request with a large body sent slowly. The same number of
+// benign opted-in pods (with a command, so no lookup) is created at the same moment: they
+// must all be admitted while the hostile ones are refused. The webhook runs as a host
+// process, so its resident memory is read from /proc while the pods are created.
+package hostileload
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// Parameters of the measurement.
+const (
+	// Pods is the number of hostile pods, and of benign pods, created at once.
+	Pods = 50
+	// ImagesPerPod is how many containers, each naming its own image, a hostile pod has.
+	ImagesPerPod = 8
+	// ManifestBytes is the size of every manifest the hostile registry serves.
+	ManifestBytes = 8 << 20
+	// WebhookLimitMiB is the webhook container's memory limit in the chart.
+	WebhookLimitMiB = 192
+
+	namespace  = "hostile-load"
+	account    = "app"
+	role       = "app-role"
+	authMount  = "kubernetes_local"
+	noSchedule = "hostile-load-no-scheduler"
+	runTimeout = 10 * time.Minute
+)
+
+// Result holds the figures of one run.
+type Result struct {
+	Pods, ImagesPerPod, ManifestBytes int
+	// PeakRSSMiB is the largest resident set of the webhook sampled during the burst;
+	// BaseRSSMiB the one just before it.
+	PeakRSSMiB, BaseRSSMiB float64
+	// BenignAdmitted counts benign pods admitted with the injector; HostileRefused the
+	// hostile pods refused; HostileAdmitted those admitted (never expected).
+	BenignAdmitted, HostileRefused, HostileAdmitted int
+	// RegistryRequests is every request the hostile registry received; RegistryMaxInFlight
+	// the most it served at once.
+	RegistryRequests, RegistryMaxInFlight int64
+	// Refusal is one hostile pod's refusal, as its author reads it.
+	Refusal string
+	// Wall is the time from the first Create to the last answer.
+	Wall time.Duration
+}
+
+// Run brings up a stack in a temporary directory with the webhook running as a host
+// process, runs the measurement and tears the stack down, also on error.
+func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err error) {
+	if os.Geteuid() != 0 {
+		return res, errors.New("the hostile registry measurement needs root: it runs the local cluster")
+	}
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	defer cancel()
+	logf := func(format string, a ...any) { fmt.Fprintf(log, "hostileload: "+format+"\n", a...) }
+	err = stack.RunTemporary(ctx, repoRoot, "hostileload-", log, func(s *stack.Stack) error {
+		return measure(ctx, s, &res, logf)
+	})
+	return res, err
+}
+
+func measure(ctx context.Context, s *stack.Stack, res *Result, logf func(string, ...any)) error {
+	if err := s.EnableKubernetesAuth(ctx, authMount); err != nil {
+		return err
+	}
+	if err := s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: 2 * time.Minute}); err != nil {
+		return fmt.Errorf("install the module: %w", err)
+	}
+	pid, ok := s.PID("webhook")
+	if !ok {
+		return errors.New("the webhook process has no recorded PID")
+	}
+	// The stack's localhost certificate is signed by the CA the webhook trusts for
+	// registries (--registry-ca-file), so the hostile registry is a trusted HTTPS one.
+	reg, err := startHostileRegistry(filepath.Join(s.Dir, "pki", "localhost.crt"), filepath.Join(s.Dir, "pki", "localhost.key"), ManifestBytes)
+	if err != nil {
+		return err
+	}
+	defer reg.close()
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	cfg.QPS, cfg.Burst = 20*Pods, 20*Pods
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if err := stack.EnsureServiceAccount(ctx, kube, namespace, account); err != nil {
+		return err
+	}
+	res.Pods, res.ImagesPerPod, res.ManifestBytes = Pods, ImagesPerPod, ManifestBytes
+	if res.BaseRSSMiB, err = rssMiB(pid); err != nil {
+		return err
+	}
+	sampler := startSampler(pid)
+	burst(ctx, kube, reg.addr, res)
+	res.PeakRSSMiB = sampler.stop()
+	res.RegistryRequests, res.RegistryMaxInFlight = reg.total.Load(), reg.maxSeen.Load()
+	logf("webhook RSS %.1f MiB before, %.1f MiB peak; benign admitted %d/%d; hostile refused %d/%d; registry saw %d requests, %d at once",
+		res.BaseRSSMiB, res.PeakRSSMiB, res.BenignAdmitted, Pods, res.HostileRefused, Pods, res.RegistryRequests, res.RegistryMaxInFlight)
+	return kube.CoreV1().Pods(namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{})
+}
+
+// burst creates the hostile and the benign pods at the same moment.
+func burst(ctx context.Context, kube kubernetes.Interface, registry string, res *Result) {
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+	)
+	create := func(pod *corev1.Pod, hostile bool) {
+		defer wg.Done()
+		<-start
+		got, err := kube.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case hostile && err != nil:
+			res.HostileRefused++
+			if res.Refusal == "" {
+				res.Refusal = err.Error()
+			}
+		case hostile:
+			res.HostileAdmitted++
+		case err == nil && slices.ContainsFunc(got.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == envcontract.InitContainerName }):
+			res.BenignAdmitted++
+		}
+	}
+	for i := range Pods {
+		wg.Add(2)
+		go create(hostilePod(i, registry), true)
+		go create(benignPod(i), false)
+	}
+	t0 := time.Now()
+	close(start)
+	wg.Wait()
+	res.Wall = time.Since(t0)
+}
+
+func hostilePod(i int, registry string) *corev1.Pod {
+	pod := basePod(fmt.Sprintf("hostile-%03d", i))
+	pod.Spec.Containers = nil
+	for j := range ImagesPerPod {
+		pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{
+			Name:  fmt.Sprintf("c%d", j),
+			Image: fmt.Sprintf("%s/hostile/p%03d-c%d:v1", registry, i, j),
+			Env:   []corev1.EnvVar{{Name: "DB_PASS", Value: "secrets-store:kv/data/app#DB_PASS"}},
+		})
+	}
+	return pod
+}
+
+func benignPod(i int) *corev1.Pod {
+	return basePod(fmt.Sprintf("benign-%03d", i))
+}
+
+func basePod(name string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace,
+			Annotations: map[string]string{"secrets-store.deckhouse.io/role": role}},
+		Spec: corev1.PodSpec{
+			ServiceAccountName: account,
+			SchedulerName:      noSchedule,
+			Containers: []corev1.Container{{
+				Name: "app", Image: stack.BusyboxImage, Command: []string{"sh", "-c", "env"},
+				Env: []corev1.EnvVar{{Name: "DB_PASS", Value: "secrets-store:kv/data/app#DB_PASS"}},
+			}},
+		},
+	}
+}
+
+// sampler reads a process's resident set every 20 ms and keeps the largest.
+type sampler struct {
+	done chan struct{}
+	peak chan float64
+}
+
+func startSampler(pid int) *sampler {
+	s := &sampler{done: make(chan struct{}), peak: make(chan float64, 1)}
+	go func() {
+		peak := 0.0
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if v, err := rssMiB(pid); err == nil {
+				peak = max(peak, v)
+			}
+			select {
+			case <-s.done:
+				s.peak <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) stop() float64 {
+	close(s.done)
+	return <-s.peak
+}
+
+// rssMiB reads VmRSS of pid.
+func rssMiB(pid int) (float64, error) {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
+			return kb / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
+}
