@@ -3,6 +3,7 @@ package podmutate
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -42,6 +43,50 @@ func imageRef(pod *corev1.Pod) ImageRef {
 	return ref
 }
 
+// DefaultMaxImages is how many distinct images of one pod are looked up
+// when Mutator.MaxImages is 0. Pods rarely run more than a few images; the
+// bound keeps one pod from holding many registry lookups.
+const DefaultMaxImages = 10
+
+// needsLookup reports a container whose argv comes from its image.
+func needsLookup(c *corev1.Container) bool {
+	return len(c.Command) == 0 && c.Image != ""
+}
+
+// checkImageCount refuses a pod whose containers without a command use
+// more distinct images than the limit, before any lookup.
+func (m *Mutator) checkImageCount(targets []target) error {
+	if m.Images == nil {
+		return nil
+	}
+	limit := m.MaxImages
+	if limit <= 0 {
+		limit = DefaultMaxImages
+	}
+	images := map[string]bool{}
+	var names []string
+	for _, t := range targets {
+		if needsLookup(t.c) {
+			images[t.c.Image] = true
+			names = append(names, t.c.Name)
+		}
+	}
+	if len(images) <= limit {
+		return nil
+	}
+	return fmt.Errorf("the containers without a command use %d distinct images, more than the %d this webhook looks up per pod: set command for containers %s",
+		len(images), limit, quoteNames(names))
+}
+
+// quoteNames lists container names as "a", "b".
+func quoteNames(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	return strings.Join(q, ", ")
+}
+
 // imageCache resolves each distinct image of one pod once, remembering
 // failures too.
 type imageCache struct {
@@ -53,6 +98,12 @@ type imageCache struct {
 type imageResult struct {
 	cfg ImageConfig
 	err error
+}
+
+// has reports whether image was looked up already.
+func (ic *imageCache) has(image string) bool {
+	_, ok := ic.seen[image]
+	return ok
 }
 
 func (ic *imageCache) resolve(ctx context.Context, image string) (ImageConfig, error) {

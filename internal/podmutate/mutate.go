@@ -20,6 +20,10 @@ type Mutator struct {
 	// Images looks up the Entrypoint and Cmd of images for containers that
 	// have no command in the spec.
 	Images ImageResolver
+	// MaxImages bounds the distinct images looked up for one pod; a pod
+	// whose containers without a command use more is refused without any
+	// lookup. 0 means DefaultMaxImages.
+	MaxImages int
 }
 
 // target is a container to mutate with the argv it will hand to the injector.
@@ -121,18 +125,37 @@ func selectContainers(pod *corev1.Pod, skip []string) []target {
 }
 
 // plan computes the argv of every target and checks each one, without
-// changing the pod. Every problem of every container is reported.
+// changing the pod. Every problem of every container is reported. No
+// lookup starts once ctx is done: the containers left are named in one
+// error instead.
 func (m *Mutator) plan(ctx context.Context, pod *corev1.Pod, targets []target) error {
 	images := imageCache{resolver: m.Images, base: imageRef(pod)}
 	var errs []error
+	tooMany := m.checkImageCount(targets)
+	if tooMany != nil {
+		errs = append(errs, tooMany)
+	}
+	var skipped []string
 	for i := range targets {
 		c := targets[i].c
-		argv, err := images.argv(ctx, c)
-		if err != nil {
-			errs = append(errs, err)
+		lookup := m.Images != nil && needsLookup(c)
+		switch {
+		case lookup && tooMany != nil:
+			// Refused as a whole above: no lookup at all.
+		case lookup && !images.has(c.Image) && ctx.Err() != nil:
+			skipped = append(skipped, c.Name)
+		default:
+			argv, err := images.argv(ctx, c)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			targets[i].argv = argv
 		}
-		targets[i].argv = argv
 		errs = append(errs, checkContainer(c)...)
+	}
+	if len(skipped) > 0 {
+		errs = append(errs, fmt.Errorf("the images of containers %s were not looked up: %w: retry, or set command for them",
+			quoteNames(skipped), ctx.Err()))
 	}
 	return errors.Join(errs...)
 }

@@ -192,7 +192,7 @@ func TestCredentialIDStable(t *testing.T) {
 	r := newTestResolver(t, tr, newFakeSecrets(multi), Config{})
 	var first string
 	for i := range 20 {
-		creds, _ := r.podCredentials(t.Context(), "ns", []string{"multi"}, tr.host, "app")
+		creds := r.podCredentials(t.Context(), "ns", []string{"multi"}, tr.host, "app")
 		if got, want := len(creds), 3; got != want {
 			t.Fatalf("got %d credentials, want %d", got, want)
 		}

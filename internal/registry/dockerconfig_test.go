@@ -210,10 +210,7 @@ func TestPodCredentialsOrder(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			creds, problems := r.podCredentials(t.Context(), "ns", []string{"host", "path", "host2", "hub", "host"}, tt.host, tt.repo)
-			if len(problems) != 0 {
-				t.Fatalf("got problems %q", problems)
-			}
+			creds := r.podCredentials(t.Context(), "ns", []string{"host", "path", "host2", "hub", "host"}, tt.host, tt.repo)
 			var got []string
 			for _, c := range creds {
 				got = append(got, c.cred.Username)

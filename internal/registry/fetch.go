@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -25,6 +26,7 @@ type lookupError struct {
 	kind      error
 	err       error
 	available []string
+	mirror    string // the mirror endpoint that answered; "" for the registry
 }
 
 func (e *lookupError) Error() string {
@@ -34,6 +36,18 @@ func (e *lookupError) Error() string {
 	return fmt.Sprintf("%v: %v", e.kind, e.err)
 }
 func (e *lookupError) Unwrap() error { return e.err }
+
+// definitive reports failures that no other source would change: the
+// content of a digest is the same everywhere.
+func (e *lookupError) definitive() bool {
+	return errors.Is(e.kind, ErrPlatform) || errors.Is(e.kind, ErrUnsupported)
+}
+
+// answered reports failures that are a registry's answer rather than a
+// failure to reach it.
+func (e *lookupError) answered() bool {
+	return errors.Is(e.kind, ErrDenied) || errors.Is(e.kind, ErrNotFound)
+}
 
 // lookup is one Resolve call's network side: the image, the platform and
 // the credentials to try, in kubelet's order, then anonymous.
@@ -53,14 +67,17 @@ func (l *lookup) digest(ctx context.Context) (name.Digest, error) {
 	}
 	repo := l.img.Context()
 	key := l.img.Name() + "|" + l.id
-	if h, ok := l.r.tags.get(key); ok {
-		l.r.observer.OnCacheHit(CacheTag)
-		return repo.Digest(h.String()), nil
+	cached := func() (v1.Hash, bool) {
+		h, ok := l.r.tags.get(key)
+		if ok {
+			l.r.observer.OnCacheHit(CacheTag)
+		}
+		return h, ok
 	}
-	h, err := shared(ctx, l.r, "tag|"+key, func(ctx context.Context) (v1.Hash, error) {
+	h, err := shared(ctx, l.r, "tag|"+key, cached, func(ctx context.Context) (v1.Hash, error) {
 		var h v1.Hash
-		err := l.try(ctx, func(opts []remote.Option) error {
-			d, err := remote.Head(l.img, opts...)
+		err := l.each(ctx, CapabilityResolve, l.img, func(ref name.Reference, opts []remote.Option) error {
+			d, err := remote.Head(ref, opts...)
 			if err == nil {
 				h = d.Digest
 			}
@@ -82,15 +99,18 @@ func (l *lookup) digest(ctx context.Context) (name.Digest, error) {
 // when d is an index.
 func (l *lookup) config(ctx context.Context, d name.Digest) (podmutate.ImageConfig, error) {
 	key := d.Name() + "|linux/" + l.arch + "|" + l.id
-	if cfg, ok := l.r.configs.get(key); ok {
-		l.r.observer.OnCacheHit(CacheConfig)
-		return cfg, nil
+	cached := func() (podmutate.ImageConfig, bool) {
+		cfg, ok := l.r.configs.get(key)
+		if ok {
+			l.r.observer.OnCacheHit(CacheConfig)
+		}
+		return cfg, ok
 	}
-	return shared(ctx, l.r, "config|"+key, func(ctx context.Context) (podmutate.ImageConfig, error) {
+	return shared(ctx, l.r, "config|"+key, cached, func(ctx context.Context) (podmutate.ImageConfig, error) {
 		var cfg podmutate.ImageConfig
-		err := l.try(ctx, func(opts []remote.Option) error {
+		err := l.each(ctx, CapabilityPull, d, func(ref name.Reference, opts []remote.Option) error {
 			var err error
-			cfg, err = fetchConfig(d, l.arch, opts)
+			cfg, err = fetchConfig(ref, l.arch, opts)
 			return err
 		})
 		if err != nil {
@@ -101,12 +121,61 @@ func (l *lookup) config(ctx context.Context, d name.Digest) (podmutate.ImageConf
 	})
 }
 
+// each runs op on target at every source with the capability, mirrors
+// first, until one succeeds. It stops early on a definitive failure or when ctx
+// ends. Of several failures it reports the first that is a registry's
+// answer (denied, not found), else the first: with an unreachable upstream
+// behind a mirror, the mirror's answer is the one that explains.
+func (l *lookup) each(ctx context.Context, capability string, target name.Reference,
+	op func(name.Reference, []remote.Option) error,
+) error {
+	var first, answered *lookupError
+	for _, src := range l.r.sources(target.Context().RegistryStr(), capability) {
+		ref, err := src.reg(target)
+		if err == nil {
+			err = l.try(ctx, src.transport, ref, op)
+		}
+		if err == nil {
+			return nil
+		}
+		le := asLookupError(err)
+		le.mirror = src.mirror
+		if le.definitive() || ctx.Err() != nil {
+			return le
+		}
+		if first == nil {
+			first = le
+		}
+		if answered == nil && le.answered() {
+			answered = le
+		}
+	}
+	if answered != nil {
+		return answered
+	}
+	return first
+}
+
+func asLookupError(err error) *lookupError {
+	var le *lookupError
+	if errors.As(err, &le) {
+		return le
+	}
+	return &lookupError{kind: classify(err), err: err}
+}
+
 // try runs op with each credential, then anonymously, until one is not
 // refused. A 401/403 or 404 moves on to the next credential (registries
 // answer 404 for private repositories too); any other failure stops at
 // once. Of several refusals, "not found" is reported over "denied": a
 // credential got in and found nothing.
-func (l *lookup) try(ctx context.Context, op func([]remote.Option) error) error {
+//
+// Mirrors get the same credentials as the registry, as containerd sends
+// them: kubelet matches pull secrets against the image's registry, and
+// containerd passes what it gets to every host configured for it.
+func (l *lookup) try(ctx context.Context, rt http.RoundTripper, ref name.Reference,
+	op func(name.Reference, []remote.Option) error,
+) error {
 	auths := make([]authn.Authenticator, 0, len(l.creds)+1)
 	for _, e := range l.creds {
 		auths = append(auths, authn.FromConfig(authn.AuthConfig{
@@ -119,10 +188,10 @@ func (l *lookup) try(ctx context.Context, op func([]remote.Option) error) error 
 	auths = append(auths, authn.Anonymous)
 	var refused *lookupError
 	for _, a := range auths {
-		err := op([]remote.Option{
+		err := op(ref, []remote.Option{
 			remote.WithContext(ctx),
 			remote.WithAuth(a),
-			remote.WithTransport(l.r.transport),
+			remote.WithTransport(rt),
 			remote.WithUserAgent(userAgent),
 			remote.WithRetryBackoff(retryBackoff),
 		})
@@ -142,112 +211,4 @@ func (l *lookup) try(ctx context.Context, op func([]remote.Option) error) error 
 		}
 	}
 	return refused
-}
-
-// fetchConfig reads the manifest at d and the config it names; for an index
-// it picks linux/<arch> first. Fetches by digest are verified by
-// go-containerregistry, which is what makes caching by digest sound.
-func fetchConfig(d name.Digest, arch string, opts []remote.Option) (podmutate.ImageConfig, error) {
-	desc, err := remote.Get(d, opts...)
-	if err != nil {
-		return podmutate.ImageConfig{}, err
-	}
-	var img v1.Image
-	switch {
-	case desc.MediaType.IsIndex():
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return podmutate.ImageConfig{}, err
-		}
-		m, err := idx.IndexManifest()
-		if err != nil {
-			return podmutate.ImageConfig{}, err
-		}
-		child, err := pickPlatform(m, arch)
-		if err != nil {
-			return podmutate.ImageConfig{}, err
-		}
-		if img, err = idx.Image(child); err != nil {
-			return podmutate.ImageConfig{}, err
-		}
-	case desc.MediaType.IsImage():
-		if img, err = desc.Image(); err != nil {
-			return podmutate.ImageConfig{}, err
-		}
-	default:
-		return podmutate.ImageConfig{}, &lookupError{
-			kind: ErrUnsupported,
-			err:  fmt.Errorf("manifest media type %q", desc.MediaType),
-		}
-	}
-	cf, err := img.ConfigFile()
-	if err != nil {
-		return podmutate.ImageConfig{}, err
-	}
-	return podmutate.ImageConfig{Entrypoint: cf.Config.Entrypoint, Cmd: cf.Config.Cmd}, nil
-}
-
-// defaultVariant is what containerd picks for an architecture when an
-// index lists several variants.
-var defaultVariant = map[string]string{"arm64": "v8", "arm": "v7"}
-
-// pickPlatform returns the image of an index for linux/<arch>: an entry
-// with the default variant (or none) first, else the first entry of that
-// architecture. Entries without a platform are skipped.
-func pickPlatform(m *v1.IndexManifest, arch string) (v1.Hash, error) {
-	var (
-		first     *v1.Descriptor
-		available []string
-	)
-	for i := range m.Manifests {
-		d := &m.Manifests[i]
-		p := d.Platform
-		if p == nil || !d.MediaType.IsImage() {
-			continue
-		}
-		if p.OS == "unknown" {
-			continue // attestation manifests
-		}
-		available = append(available, p.String())
-		if p.OS != "linux" || p.Architecture != arch {
-			continue
-		}
-		if p.Variant == "" || p.Variant == defaultVariant[arch] {
-			return d.Digest, nil
-		}
-		if first == nil {
-			first = d
-		}
-	}
-	if first != nil {
-		return first.Digest, nil
-	}
-	return v1.Hash{}, &lookupError{kind: ErrPlatform, available: available}
-}
-
-// shared runs fn once for concurrent callers of the same key. The run is
-// detached from any single caller's cancellation (one pod's timeout must
-// not fail the others) and bounded by Config.Timeout; each caller still
-// returns as soon as its own context ends.
-func shared[T any](ctx context.Context, r *Resolver, key string, fn func(context.Context) (T, error)) (T, error) {
-	ch := r.flight.DoChan(key, func() (any, error) {
-		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.Timeout)
-		defer cancel()
-		return fn(fctx)
-	})
-	var zero T
-	select {
-	case res := <-ch:
-		if res.Err != nil {
-			return zero, res.Err
-		}
-		// Every flight of a key runs an fn of the same T.
-		v, ok := res.Val.(T)
-		if !ok {
-			return zero, fmt.Errorf("shared lookup %q: unexpected result %T", key, res.Val)
-		}
-		return v, nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	}
 }

@@ -33,6 +33,8 @@ import (
 const (
 	testUser     = "puller"
 	testPassword = "pa55-w0rd-never-logged"
+	// untrusted as Config.Trust.CA makes newTestResolver trust no extra CA.
+	untrusted = "untrusted"
 )
 
 // testRegistry is go-containerregistry's in-memory registry behind TLS and
@@ -278,11 +280,15 @@ func (o *recordingObserver) hit(cache string) int {
 	return o.hits[cache]
 }
 
-// newTestResolver trusts tr's certificate.
+// newTestResolver trusts tr's certificate unless cfg says which CA to
+// trust (untrusted sets an empty bundle).
 func newTestResolver(t *testing.T, tr *testRegistry, secrets SecretGetter, cfg Config, opts ...Option) *Resolver {
 	t.Helper()
-	if cfg.CABundle == nil {
-		cfg.CABundle = tr.caPEM()
+	switch cfg.Trust.CA {
+	case "":
+		cfg.Trust.CA = string(tr.caPEM())
+	case untrusted:
+		cfg.Trust.CA = ""
 	}
 	r, err := New(secrets, cfg, opts...)
 	if err != nil {

@@ -6,14 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
 	"net"
 	"net/url"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
 // dockerHubAliases are the names under which Docker Hub credentials are
@@ -107,16 +104,15 @@ func (e keyEntry) sortKey() string {
 }
 
 // podCredentials reads the pod's pull secrets and returns the credentials
-// matching host/repo in the order kubelet would try them, plus a note for
-// every secret that could not be used. Like kubelet, an unusable secret is
-// skipped rather than failing the lookup: the image may be public.
-func (r *Resolver) podCredentials(ctx context.Context, namespace string, secrets []string, host, repo string) (
-	[]keyEntry, []string,
-) {
+// matching host/repo in the order kubelet would try them. Like kubelet, a
+// secret that cannot be read or used (missing, forbidden, of another type,
+// malformed) is skipped rather than failing the lookup: the image may be
+// public. Which of these it was is not reported: refusals must not tell
+// whether a Secret exists or what type it has (see Error).
+func (r *Resolver) podCredentials(ctx context.Context, namespace string, secrets []string, host, repo string) []keyEntry {
 	var (
-		entries  []keyEntry
-		problems []string
-		seen     = map[string]bool{}
+		entries []keyEntry
+		seen    = map[string]bool{}
 	)
 	for _, name := range secrets {
 		if name == "" || seen[name] {
@@ -125,16 +121,10 @@ func (r *Resolver) podCredentials(ctx context.Context, namespace string, secrets
 		seen[name] = true
 		s, err := r.secrets.GetSecret(ctx, namespace, name)
 		if err != nil {
-			if apierrors.IsNotFound(err) {
-				problems = append(problems, fmt.Sprintf("pull secret %q not found in namespace %q", name, namespace))
-			} else {
-				problems = append(problems, fmt.Sprintf("read pull secret %q: %v", name, err))
-			}
 			continue
 		}
 		cfg, err := secretConfig(s)
 		if err != nil {
-			problems = append(problems, fmt.Sprintf("pull secret %q: %v", name, err))
 			continue
 		}
 		for loc, c := range cfg {
@@ -161,7 +151,7 @@ func (r *Resolver) podCredentials(ctx context.Context, namespace string, secrets
 			out = append(out, e)
 		}
 	}
-	return out, problems
+	return out
 }
 
 // credentialID identifies the ordered credential set of a lookup for the

@@ -12,7 +12,6 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"golang.org/x/sync/singleflight"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
@@ -27,17 +26,22 @@ const (
 	DefaultConfigTTL  = time.Hour
 	DefaultTagTTL     = time.Minute
 	DefaultMaxEntries = 1024
+	// DefaultMaxConcurrentLookups bounds the registry lookups in progress
+	// in the whole process; see the package comment for the memory it
+	// allows.
+	DefaultMaxConcurrentLookups = 8
 )
 
 // Config tunes a Resolver. Zero fields take the defaults above.
 type Config struct {
-	// CABundle is a PEM bundle of CAs trusted for registries in addition to
-	// the system pool.
-	CABundle []byte
-	// InsecureRegistries are registry hosts ("host" or "host:port", exactly
-	// as in image names) that may be reached over plain http or with an
-	// unverified certificate. Nothing is insecure unless listed.
-	InsecureRegistries []string
+	// Trust holds the CAs, insecure registries and mirrors. Nothing is
+	// insecure unless listed; the system pool is always trusted.
+	Trust Trust
+	// MaxConcurrentLookups bounds the registry lookups (HEAD of a tag, or
+	// manifests and config of a digest) in progress at once, process-wide.
+	// Callers sharing a lookup count once; a caller that would start one
+	// waits for a slot as long as its context allows.
+	MaxConcurrentLookups int
 	// DefaultArch is the architecture looked up in an image index when the
 	// pod names none.
 	DefaultArch string
@@ -108,7 +112,10 @@ type Resolver struct {
 	// configs maps "<repo>@<digest>|<os/arch>|<credential ID>" to a config.
 	tags    *lru[v1.Hash]
 	configs *lru[podmutate.ImageConfig]
-	flight  singleflight.Group
+	flights *flights
+	// mirrors maps a canonical registry name ("_default" included) to its
+	// mirror endpoints, in order.
+	mirrors map[string][]*endpoint
 }
 
 var _ podmutate.ImageResolver = (*Resolver)(nil)
@@ -116,26 +123,31 @@ var _ podmutate.ImageResolver = (*Resolver)(nil)
 // New returns a Resolver reading pull secrets with secrets.
 func New(secrets SecretGetter, cfg Config, opts ...Option) (*Resolver, error) {
 	cfg = withDefaults(cfg)
-	if cfg.Timeout < 0 || cfg.ConfigTTL < 0 || cfg.TagTTL < 0 || cfg.MaxEntries < 0 {
-		return nil, errors.New("registry timeout, ttls and cache size must not be negative")
+	if cfg.Timeout < 0 || cfg.ConfigTTL < 0 || cfg.TagTTL < 0 || cfg.MaxEntries < 0 || cfg.MaxConcurrentLookups < 0 {
+		return nil, errors.New("registry timeout, ttls, cache size and concurrent lookups must not be negative")
 	}
-	insecure := make(map[string]bool, len(cfg.InsecureRegistries))
-	for _, h := range cfg.InsecureRegistries {
-		h = strings.ToLower(strings.TrimSpace(h))
-		if h == "" || strings.ContainsAny(h, "/ ") {
-			return nil, fmt.Errorf("insecure registry %q: want host or host:port", h)
-		}
-		insecure[h] = true
+	if err := cfg.Trust.Validate(); err != nil {
+		return nil, err
 	}
-	t, err := newTransport(cfg.CABundle, insecure)
+	insecure := make(map[string]bool, len(cfg.Trust.InsecureRegistries))
+	for _, h := range cfg.Trust.InsecureRegistries {
+		insecure[strings.ToLower(h)] = true
+	}
+	pool, err := certPool(cfg.Trust.CA)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", settingCA, err)
+	}
+	mirrors, err := compileMirrors(cfg.Trust)
 	if err != nil {
 		return nil, err
 	}
 	r := &Resolver{
 		cfg:       cfg,
 		secrets:   secrets,
-		transport: t,
+		transport: newHostPolicy(pool, insecure),
 		insecure:  insecure,
+		mirrors:   mirrors,
+		flights:   newFlights(cfg.MaxConcurrentLookups, cfg.Timeout),
 		observer:  nopObserver{},
 		now:       time.Now,
 		hmacKey:   make([]byte, 32),
@@ -165,6 +177,9 @@ func withDefaults(c Config) Config {
 	if c.MaxEntries == 0 {
 		c.MaxEntries = DefaultMaxEntries
 	}
+	if c.MaxConcurrentLookups == 0 {
+		c.MaxConcurrentLookups = DefaultMaxConcurrentLookups
+	}
 	return c
 }
 
@@ -189,15 +204,16 @@ func (r *Resolver) resolve(ctx context.Context, ref podmutate.ImageRef) (podmuta
 	if arch == "" {
 		arch = r.cfg.DefaultArch
 	}
-	e := &Error{Image: ref.Image, Platform: "linux/" + arch, Secrets: ref.PullSecrets}
+	e := &Error{Image: ref.Image, Platform: "linux/" + arch, Namespace: ref.Namespace, Secrets: ref.PullSecrets}
 	img, err := r.parse(ref.Image)
 	if err != nil {
-		e.Kind, e.Err = ErrInvalid, err
+		// The parser's text quotes only the image, which the pod names.
+		e.Kind, e.Err = ErrInvalid, &safeError{text: err.Error()}
 		return podmutate.ImageConfig{}, e
 	}
 	repo := img.Context()
 	e.Registry = repo.RegistryStr()
-	creds, problems := r.podCredentials(ctx, ref.Namespace, ref.PullSecrets, repo.RegistryStr(), repo.RepositoryStr())
+	creds := r.podCredentials(ctx, ref.Namespace, ref.PullSecrets, repo.RegistryStr(), repo.RepositoryStr())
 	l := &lookup{r: r, img: img, arch: arch, creds: creds, id: r.credentialID(creds)}
 	digest, err := l.digest(ctx)
 	if err == nil {
@@ -206,14 +222,10 @@ func (r *Resolver) resolve(ctx context.Context, ref podmutate.ImageRef) (podmuta
 			return cfg, nil
 		}
 	}
-	var le *lookupError
-	if errors.As(err, &le) {
-		e.Kind, e.Err, e.Available = le.kind, le.err, le.available
-	} else {
-		e.Kind, e.Err = classify(err), err
-	}
-	if errors.Is(e.Kind, ErrDenied) || errors.Is(e.Kind, ErrNotFound) {
-		e.SecretProblems = problems
+	le := asLookupError(err)
+	e.Kind, e.Err, e.Available, e.Mirror = le.kind, le.err, le.available, le.mirror
+	if errors.Is(err, ErrBusy) {
+		e.Kind, e.Err = ErrUnavailable, err
 	}
 	return podmutate.ImageConfig{}, e
 }

@@ -90,19 +90,19 @@ func TestResolve(t *testing.T) {
 			name:    "private image with a wrong password",
 			ref:     podmutate.ImageRef{Image: tr.host + "/private/app:v1", Namespace: "team", PullSecrets: []string{"wrong"}},
 			wantErr: ErrDenied,
-			wantMsg: []string{"denied access", `imagePullSecrets (wrong) hold valid credentials for "` + tr.host + `"`},
+			wantMsg: []string{"denied access", `imagePullSecrets (wrong) exists in namespace "team", is of type kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg and holds credentials for registry "` + tr.host + `"`},
 		},
 		{
 			name:    "private image with a missing secret",
 			ref:     podmutate.ImageRef{Image: tr.host + "/private/app:v1", Namespace: "team", PullSecrets: []string{"missing"}},
 			wantErr: ErrDenied,
-			wantMsg: []string{`pull secret "missing" not found in namespace "team"`},
+			wantMsg: []string{`imagePullSecrets (missing) exists in namespace "team"`},
 		},
 		{
 			name:    "private image with a secret of another type",
 			ref:     podmutate.ImageRef{Image: tr.host + "/private/app:v1", Namespace: "team", PullSecrets: []string{"opaque"}},
 			wantErr: ErrDenied,
-			wantMsg: []string{`pull secret "opaque": secret has no docker config: type is "Opaque"`},
+			wantMsg: []string{`imagePullSecrets (opaque) exists in namespace "team"`},
 		},
 		{
 			name:    "private image with a secret for another registry",

@@ -36,7 +36,7 @@ func TestResolveTLS(t *testing.T) {
 	tr := newTestRegistry(t)
 	tr.pushImage(t, "public/app:v1", []string{"/bin/app"}, nil)
 	plain := plainRegistry(t)
-	untrusted := tr.host + "/public/app:v1"
+	untrustedImage := tr.host + "/public/app:v1"
 
 	tests := []struct {
 		name     string
@@ -48,31 +48,31 @@ func TestResolveTLS(t *testing.T) {
 	}{
 		{
 			name:    "untrusted certificate",
-			cfg:     Config{CABundle: []byte{}},
-			image:   untrusted,
+			cfg:     Config{Trust: Trust{CA: untrusted}},
+			image:   untrustedImage,
 			wantErr: ErrTLS,
-			wantMsg: "--registry-ca-file",
+			wantMsg: "imageRegistries.ca",
 		},
 		{
 			name:     "trusted through the extra CA bundle",
-			image:    untrusted,
+			image:    untrustedImage,
 			wantArgv: "/bin/app",
 		},
 		{
 			name:     "untrusted certificate of a registry listed insecure",
-			cfg:      Config{CABundle: []byte{}, InsecureRegistries: []string{tr.host}},
-			image:    untrusted,
+			cfg:      Config{Trust: Trust{CA: untrusted, InsecureRegistries: []string{tr.host}}},
+			image:    untrustedImage,
 			wantArgv: "/bin/app",
 		},
 		{
 			name:    "plain http refused on loopback",
 			image:   plain + "/app:v1",
 			wantErr: ErrTLS,
-			wantMsg: "--insecure-registries",
+			wantMsg: "imageRegistries.insecureRegistries",
 		},
 		{
 			name:     "plain http of a registry listed insecure",
-			cfg:      Config{InsecureRegistries: []string{plain}},
+			cfg:      Config{Trust: Trust{InsecureRegistries: []string{plain}}},
 			image:    plain + "/app:v1",
 			wantArgv: "/plain",
 		},
@@ -112,9 +112,10 @@ func TestNewConfigErrors(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"ca bundle without certificates", Config{CABundle: []byte("not pem")}, "holds no PEM certificate"},
-		{"insecure registry with a path", Config{InsecureRegistries: []string{"reg.example/path"}}, "want host or host:port"},
+		{"ca bundle without certificates", Config{Trust: Trust{CA: "not pem"}}, "imageRegistries.ca: holds no PEM certificate"},
+		{"insecure registry with a path", Config{Trust: Trust{InsecureRegistries: []string{"reg.example/path"}}}, "want host or host:port"},
 		{"negative ttl", Config{TagTTL: -1}, "must not be negative"},
+		{"negative concurrent lookups", Config{MaxConcurrentLookups: -1}, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,12 +133,15 @@ func TestLimitedBody(t *testing.T) {
 		size    int
 		wantErr error
 	}{
-		{"at the bound", maxResponseBody, nil},
-		{"over the bound", maxResponseBody + 1, errBodyTooLarge},
+		{"at the bound", MaxManifestBytes, nil},
+		{"over the bound", MaxManifestBytes + 1, errBodyTooLarge},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &limitedBody{rc: io.NopCloser(strings.NewReader(strings.Repeat("x", tt.size))), left: maxResponseBody}
+			b := &limitedBody{
+				rc:   io.NopCloser(strings.NewReader(strings.Repeat("x", tt.size))),
+				left: MaxManifestBytes, limit: MaxManifestBytes, what: "manifest",
+			}
 			n, err := io.Copy(io.Discard, b)
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("got %v after %d bytes, want %v", err, n, tt.wantErr)
@@ -147,10 +151,7 @@ func TestLimitedBody(t *testing.T) {
 }
 
 func TestTransportRefusesPlainHTTP(t *testing.T) {
-	h, err := newTransport(nil, map[string]bool{"insecure.example:5000": true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := newHostPolicy(nil, map[string]bool{"insecure.example:5000": true})
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, "http://registry.example/v2/", nil)
 	if err != nil {
 		t.Fatal(err)

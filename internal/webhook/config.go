@@ -37,8 +37,19 @@ type Config struct {
 	InjectorImage  string // image holding the injector binary
 	TokenAudience  string // audience of the projected token for the store; "" = the API server's default
 
+	// RegistryConfigFile is the registry trust document (registry.Trust as
+	// JSON: CAs, insecure registries, mirrors), rendered from the module
+	// settings registry.*; read at start. RegistryCAFile and
+	// InsecureRegistries are added to what it says.
+	RegistryConfigFile string
 	RegistryCAFile     string   // PEM of extra CAs trusted for image registries
 	InsecureRegistries []string // registry hosts allowed plain http / unverified TLS
+	// RegistryMaxConcurrentLookups bounds the registry lookups in progress
+	// in the process (0 = registry.DefaultMaxConcurrentLookups).
+	RegistryMaxConcurrentLookups int
+	// RegistryMaxImagesPerPod bounds the distinct images looked up for one
+	// pod (0 = podmutate.DefaultMaxImages).
+	RegistryMaxImagesPerPod int
 
 	LogLevel   slog.Level
 	Kubeconfig string // "" = in-cluster configuration
@@ -81,6 +92,9 @@ func (c Config) Validate() error {
 	}
 	if c.CertReloadInterval < 0 || c.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("certificate reload interval and shutdown timeout must not be negative"))
+	}
+	if c.RegistryMaxConcurrentLookups < 0 || c.RegistryMaxImagesPerPod < 0 {
+		errs = append(errs, errors.New("registry-max-concurrent-lookups and registry-max-images-per-pod must not be negative"))
 	}
 	if err := c.defaults(nil).Validate(); err != nil {
 		errs = append(errs, err)

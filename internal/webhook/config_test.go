@@ -39,6 +39,10 @@ func TestConfigValidate(t *testing.T) {
 		},
 		{name: "negative shutdown timeout", edit: func(c *Config) { c.ShutdownTimeout = -1 }, want: []string{"must not be negative"}},
 		{
+			name: "negative registry limits", edit: func(c *Config) { c.RegistryMaxConcurrentLookups, c.RegistryMaxImagesPerPod = -1, -1 },
+			want: []string{"registry-max-concurrent-lookups and registry-max-images-per-pod must not be negative"},
+		},
+		{
 			name: "all problems at once", edit: func(c *Config) { c.Listen, c.CertFile, c.InjectorImage = "", "", "" },
 			want: []string{"listen", "tls-cert-file", "injector image"},
 		},

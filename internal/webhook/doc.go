@@ -10,11 +10,19 @@
 // in use. On shutdown /healthz answers 503, the listeners close and
 // requests in flight get a bounded time to finish.
 //
+// Registry lookups read their trust from --registry-config, a JSON
+// registry.Trust rendered from the module settings imageRegistries.ca,
+// imageRegistries.insecureRegistries and imageRegistries.mirrors; --registry-ca-file and
+// --insecure-registries add to it. --registry-max-concurrent-lookups bounds
+// the lookups in progress in the process and --registry-max-images-per-pod
+// the distinct images one pod may have looked up (see packages registry
+// and podmutate).
+//
 // Metrics ([Metrics], a registry of their own):
 //
 //	secrets_store_webhook_reviews_total{result="mutated|unchanged|refused|error"}
 //	secrets_store_webhook_review_duration_seconds (histogram, from 100 µs)
-//	secrets_store_webhook_registry_lookups_total{result="ok|denied|not_found|platform|tls|unavailable|invalid|unsupported"}
+//	secrets_store_webhook_registry_lookups_total{result="ok|denied|not_found|platform|tls|unavailable|busy|invalid|unsupported"}
 //	secrets_store_webhook_registry_cache_hits_total{cache="tag|config"}
 //	secrets_store_webhook_certificate_expiry_timestamp_seconds
 //

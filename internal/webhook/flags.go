@@ -4,6 +4,9 @@ import (
 	"flag"
 	"log/slog"
 	"strings"
+
+	"github.com/deckhouse/secrets-store-integration/internal/podmutate"
+	"github.com/deckhouse/secrets-store-integration/internal/registry"
 )
 
 // AddFlags binds c to the webhook's command-line flags, with their defaults.
@@ -18,8 +21,14 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StoreCAFile, "store-ca-file", "", "PEM file of the module-wide store CA, read at start (empty: system pool)")
 	fs.StringVar(&c.InjectorImage, "injector-image", "", "image holding the injector binary")
 	fs.StringVar(&c.TokenAudience, "token-audience", "", "audience of the ServiceAccount token for the store (empty: the API server's)")
-	fs.StringVar(&c.RegistryCAFile, "registry-ca-file", "", "PEM file of extra CAs trusted for image registries")
-	fs.Func("insecure-registries", "comma-separated registry hosts (host[:port]) allowed plain http or unverified TLS", func(s string) error {
+	fs.StringVar(&c.RegistryConfigFile, "registry-config", "",
+		`JSON file of registry trust: {"ca": PEM, "insecureRegistries": [host[:port]], "mirrors": [{"registry", "endpoints": [{"url", "ca", "skipTLSVerify", "overridePath", "capabilities"}]}]}`)
+	fs.StringVar(&c.RegistryCAFile, "registry-ca-file", "", "PEM file of extra CAs trusted for image registries (added to registry-config's)")
+	fs.IntVar(&c.RegistryMaxConcurrentLookups, "registry-max-concurrent-lookups", registry.DefaultMaxConcurrentLookups,
+		"registry lookups in progress at once in the webhook; a pod waits for a slot as long as its review lasts")
+	fs.IntVar(&c.RegistryMaxImagesPerPod, "registry-max-images-per-pod", podmutate.DefaultMaxImages,
+		"distinct images looked up for one pod's containers without a command; a pod naming more is refused")
+	fs.Func("insecure-registries", "comma-separated registry hosts (host[:port]) allowed plain http or unverified TLS (added to registry-config's)", func(s string) error {
 		c.InsecureRegistries = nil
 		for _, h := range strings.Split(s, ",") {
 			if h = strings.TrimSpace(h); h != "" {

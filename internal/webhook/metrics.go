@@ -66,6 +66,7 @@ func NewMetrics() *Metrics {
 	for _, r := range []string{
 		registry.ResultOK, registry.ResultInvalid, registry.ResultDenied, registry.ResultNotFound,
 		registry.ResultPlatform, registry.ResultUnsupported, registry.ResultTLS, registry.ResultUnavailable,
+		registry.ResultBusy,
 	} {
 		m.lookups.WithLabelValues(r)
 	}

@@ -41,6 +41,7 @@ func TestMetrics(t *testing.T) {
 		{`secrets_store_webhook_registry_lookups_total{result="ok"}`, 1},
 		{`secrets_store_webhook_registry_lookups_total{result="denied"}`, 1},
 		{`secrets_store_webhook_registry_lookups_total{result="unavailable"}`, 0},
+		{`secrets_store_webhook_registry_lookups_total{result="busy"}`, 0},
 		{`secrets_store_webhook_registry_cache_hits_total{cache="tag"}`, 2},
 		{`secrets_store_webhook_registry_cache_hits_total{cache="config"}`, 1},
 		{`secrets_store_webhook_certificate_expiry_timestamp_seconds`, float64(notAfter.Unix())},

@@ -34,7 +34,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := defaults.Validate(); err != nil {
 		return err
 	}
-	registryCA, err := readPEM("registry-ca-file", cfg.RegistryCAFile)
+	trust, err := loadTrust(cfg)
 	if err != nil {
 		return err
 	}
@@ -44,13 +44,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	m := NewMetrics()
 	images, err := registry.New(registry.SecretsFrom(secrets), registry.Config{
-		CABundle:           registryCA,
-		InsecureRegistries: cfg.InsecureRegistries,
+		Trust:                trust,
+		MaxConcurrentLookups: cfg.RegistryMaxConcurrentLookups,
 	}, registry.WithObserver(m))
 	if err != nil {
 		return err
 	}
-	mutator := &podmutate.Mutator{Defaults: defaults, Images: images}
+	mutator := &podmutate.Mutator{Defaults: defaults, Images: images, MaxImages: cfg.RegistryMaxImagesPerPod}
 	srv, err := NewServer(ctx, cfg, admission.NewHandler(mutator, log, admission.WithObserver(m)), m, log)
 	if err != nil {
 		return err
