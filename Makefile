@@ -78,10 +78,18 @@ bench: ## benchmarks and measurements; results go to docs/BENCHMARKS.md (+ .ru.m
 demo: cluster-build ## bring the cluster up, show each delivery mode, tear it down
 	go run ./test/demo -dir $(STACK_DIR)
 
+GOLANGCI_VERSION := v2.15.0
+GOLANGCI := $(STACK_CACHE)/tools/golangci-lint-$(GOLANGCI_VERSION)/golangci-lint
+
+$(GOLANGCI):
+	@echo ">> building golangci-lint $(GOLANGCI_VERSION) into $(dir $@) (once; 3-10 minutes on 2 cores)"
+	@mkdir -p $(dir $@)
+	GOBIN=$(abspath $(dir $@)) GOFLAGS= go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+
 .PHONY: lint
-lint: ## golangci-lint (pinned) and gofmt check; never rewrites code
+lint: $(GOLANGCI) ## golangci-lint (pinned, cached in $(STACK_CACHE)/tools) and gofmt check; never rewrites code
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
-	go run github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 run ./...
+	$(GOLANGCI) run ./...
 
 .PHONY: fmt
 fmt: ## format the Go code

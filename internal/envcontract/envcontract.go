@@ -48,7 +48,7 @@ const (
 	// TokenVolumeName is a projected ServiceAccount token for the store login, mounted
 	// read-only at TokenMountPath (independent of automountServiceAccountToken).
 	TokenVolumeName = "secrets-store-token"
-	TokenMountPath  = "/var/run/secrets/secrets-store.deckhouse.io/serviceaccount"
+	TokenMountPath  = "/var/run/secrets/secrets-store.deckhouse.io/serviceaccount" //nolint:gosec // G101: a mount path, not a credential
 	TokenFileName   = "token"
 	// CAVolumeName mounts the ca.crt key of the tls-secret annotation's Secret at CAMountPath.
 	CAVolumeName = "secrets-store-ca"

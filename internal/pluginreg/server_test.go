@@ -90,12 +90,12 @@ func start(t *testing.T, cfg Config) *running {
 		if err != nil || fi.Mode().Type() != fs.ModeSocket {
 			return false
 		}
-		c, err := net.Dial("unix", cfg.SocketPath)
+		var d net.Dialer
+		c, err := d.DialContext(t.Context(), "unix", cfg.SocketPath)
 		if err != nil {
 			return false
 		}
-		c.Close()
-		return true
+		return c.Close() == nil
 	})
 	conn, err := grpc.NewClient("unix://"+cfg.SocketPath, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

@@ -67,7 +67,7 @@ func createPendingCSIPod(t *testing.T, name, ssiName string) *corev1.Pod {
 	if _, err := kube.CoreV1().Pods(seedNS).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stack.DeletePod(context.Background(), kube, seedNS, pod.Name) })
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(t.Context()), kube, seedNS, pod.Name) })
 	return pod
 }
 

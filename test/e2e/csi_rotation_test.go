@@ -42,7 +42,7 @@ func TestCSIRotation(t *testing.T) {
 	if _, err := kube.CoreV1().Pods(seedNS).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stack.DeletePod(context.Background(), kube, seedNS, pod.Name) })
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(t.Context()), kube, seedNS, pod.Name) })
 	waitLog(t, pod.Name, "value=generation-1", time.Minute)
 
 	put("generation-2")
@@ -53,7 +53,7 @@ func TestCSIRotation(t *testing.T) {
 	t.Run("store down keeps the files", func(t *testing.T) {
 		stk.StopStore()
 		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 2*time.Minute)
 			defer cancel()
 			if err := stk.StartStore(ctx, ""); err != nil {
 				t.Fatalf("restart store: %v", err)

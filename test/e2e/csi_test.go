@@ -93,7 +93,7 @@ func TestCSIInvalidBase64(t *testing.T) {
 	if _, err := kube.CoreV1().Pods(seedNS).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stack.DeletePod(context.Background(), kube, seedNS, pod.Name) })
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(t.Context()), kube, seedNS, pod.Name) })
 	ev := waitEvent(t, pod.Name, "FailedMount", "base64")
 	for _, want := range []string{"bad-b64", "db-password", "DB_PASS"} {
 		if !strings.Contains(ev, want) {

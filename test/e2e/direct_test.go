@@ -20,8 +20,10 @@ func TestPodReadsStoreItself(t *testing.T) {
 	if err := stk.BuildGoImage(ctx, image, "./test/apps/store-reader", "store-reader"); err != nil {
 		t.Fatal(err)
 	}
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "store-ca", Namespace: itNS},
-		Data: map[string]string{"ca.crt": string(mustRead(t, stk.Env.CAFile))}}
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "store-ca", Namespace: itNS},
+		Data:       map[string]string{"ca.crt": string(mustRead(t, stk.Env.CAFile))},
+	}
 	if _, err := kube.CoreV1().ConfigMaps(itNS).Create(ctx, cm, metav1.CreateOptions{}); err != nil && !strings.Contains(err.Error(), "already exists") {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func restoreStore(t *testing.T) {
 	t.Helper()
 	t.Cleanup(func() {
 		_ = stk.SignalProcess("openbao", syscall.SIGCONT)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 2*time.Minute)
 		defer cancel()
 		if stk.StoreAPI(ctx, http.MethodGet, "sys/health", nil, nil) == nil {
 			return
@@ -58,7 +58,7 @@ func TestFaultStoreDownAtPodStart(t *testing.T) {
 	if err := stack.DeletePod(ctx, kube, seedNS, csi.Name); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stack.DeletePod(context.Background(), kube, seedNS, csi.Name) })
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(t.Context()), kube, seedNS, csi.Name) })
 
 	stk.StopStore()
 	if _, err := kube.CoreV1().Pods(seedNS).Create(ctx, csi, metav1.CreateOptions{}); err != nil {
@@ -143,7 +143,7 @@ func rotatingPod(t *testing.T, name, secret, first string) *corev1.Pod {
 	if _, err := kube.CoreV1().Pods(seedNS).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stack.DeletePod(context.Background(), kube, seedNS, pod.Name) })
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(t.Context()), kube, seedNS, pod.Name) })
 	waitLog(t, pod.Name, "value="+first, time.Minute)
 	return pod
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -36,7 +35,7 @@ func TestInjectionImageWithoutCommand(t *testing.T) {
 	pass := secretValue("pull-password")
 	host := startRegistry(t, user, pass)
 
-	spec := stack.BusyboxImageSpec()
+	spec := stack.BusyboxImageSpec(ctx)
 	spec.Name = host + "/apps/printenv:1"
 	spec.Entrypoint, spec.Cmd = []string{"/bin/sh", "-c"}, []string{"env | sort"}
 	img, err := spec.Build()
@@ -61,8 +60,11 @@ func TestInjectionImageWithoutCommand(t *testing.T) {
 	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{
 		"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
 	}}})
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "registry-creds", Namespace: seedNS},
-		Type: corev1.SecretTypeDockerConfigJson, Data: map[string][]byte{corev1.DockerConfigJsonKey: cfg}}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "registry-creds", Namespace: seedNS},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: cfg},
+	}
 	_ = kube.CoreV1().Secrets(seedNS).Delete(ctx, secret.Name, metav1.DeleteOptions{})
 	if _, err := kube.CoreV1().Secrets(seedNS).Create(ctx, secret, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
@@ -104,12 +106,7 @@ func startRegistry(t *testing.T, user, pass string) string {
 		}
 		reg.ServeHTTP(w, r)
 	})
-	srv := httptest.NewUnstartedServer(h)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv.Listener = l
+	srv := httptest.NewUnstartedServer(h) // listens on 127.0.0.1, port 0
 	kp, err := tls.LoadX509KeyPair(filepath.Join(stk.Dir, "pki", "localhost.crt"), filepath.Join(stk.Dir, "pki", "localhost.key"))
 	if err != nil {
 		t.Fatal(err)

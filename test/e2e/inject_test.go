@@ -133,15 +133,18 @@ func TestInjection(t *testing.T) {
 func TestInjectionEnvFromConfigMap(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
-	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "app-env", Namespace: seedNS},
-		Data: map[string]string{"FROM_CM": "secrets-store:" + seedKV + "/data/myapp-secret#DB_PASS"}}
+	cm := &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "app-env", Namespace: seedNS},
+		Data:       map[string]string{"FROM_CM": "secrets-store:" + seedKV + "/data/myapp-secret#DB_PASS"},
+	}
 	_ = kube.CoreV1().ConfigMaps(seedNS).Delete(ctx, cm.Name, metav1.DeleteOptions{})
 	if _, err := kube.CoreV1().ConfigMaps(seedNS).Create(ctx, cm, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	pod := injectedPod("envfrom", nil)
 	pod.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{
-		LocalObjectReference: corev1.LocalObjectReference{Name: "app-env"}}}}
+		LocalObjectReference: corev1.LocalObjectReference{Name: "app-env"},
+	}}}
 	phase, logs := runInjected(t, pod)
 	if phase != corev1.PodSucceeded || !strings.Contains(logs, "FROM_CM=secret-password") {
 		t.Fatalf("got phase %s, log:\n%s", phase, logs)

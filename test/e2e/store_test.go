@@ -186,14 +186,22 @@ func TestStoreErrors(t *testing.T) {
 		wantErr  error
 		mentions []string
 	}{
-		{name: "missing path", login: loginAs(itNS, itReader, "it-reader"), path: itKV2 + "/data/nope",
-			wantErr: store.ErrNotFound, mentions: []string{"nope"}},
-		{name: "role bound to another service account", login: loginAs(itNS, itReader, "it-other"), path: itKV2 + "/data/app",
-			wantErr: store.ErrLogin, mentions: []string{"it-other", itNS + "/" + itReader}},
-		{name: "unknown role", login: loginAs(itNS, itReader, "no-such-role"), path: itKV2 + "/data/app",
-			wantErr: store.ErrLogin, mentions: []string{"no-such-role"}},
-		{name: "policy does not allow the path", login: loginAs(itNS, itReader, "it-limited"), path: itKV2 + "/data/versioned",
-			wantErr: store.ErrPermissionDenied, mentions: []string{"it-limited", "policy"}},
+		{
+			name: "missing path", login: loginAs(itNS, itReader, "it-reader"), path: itKV2 + "/data/nope",
+			wantErr: store.ErrNotFound, mentions: []string{"nope"},
+		},
+		{
+			name: "role bound to another service account", login: loginAs(itNS, itReader, "it-other"), path: itKV2 + "/data/app",
+			wantErr: store.ErrLogin, mentions: []string{"it-other", itNS + "/" + itReader},
+		},
+		{
+			name: "unknown role", login: loginAs(itNS, itReader, "no-such-role"), path: itKV2 + "/data/app",
+			wantErr: store.ErrLogin, mentions: []string{"no-such-role"},
+		},
+		{
+			name: "policy does not allow the path", login: loginAs(itNS, itReader, "it-limited"), path: itKV2 + "/data/versioned",
+			wantErr: store.ErrPermissionDenied, mentions: []string{"it-limited", "policy"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -283,8 +291,12 @@ func TestStoreLoginIsRealTokenReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	login := store.Login{AuthPath: AuthMount, Role: "it-short", ServiceAccount: itNS + "/" + sa,
-		JWT: func(context.Context) (string, error) { return jwt, nil }}
+	login := store.Login{
+		AuthPath:       AuthMount,
+		Role:           "it-short",
+		ServiceAccount: itNS + "/" + sa,
+		JWT:            func(context.Context) (string, error) { return jwt, nil },
+	}
 	if _, err := newStoreClient(t, store.Config{CAFile: stk.Env.CAFile}).Read(ctx, login, itKV2+"/data/app", 0); err != nil {
 		t.Fatalf("login with a live ServiceAccount: %v", err)
 	}

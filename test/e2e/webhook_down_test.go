@@ -18,7 +18,7 @@ func TestWebhookDown(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 2*time.Minute)
 		defer cancel()
 		if err := mod.StartWebhook(ctx); err != nil {
 			t.Errorf("restart webhook: %v", err)

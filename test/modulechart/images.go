@@ -43,7 +43,7 @@ type builtImage struct {
 // local overlay and imports them into the node's containerd.
 func buildImages(ctx context.Context, s *stack.Stack, values map[string]any) ([]builtImage, error) {
 	dir := filepath.Join(s.Dir, "images", "module")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	var out []builtImage

@@ -54,7 +54,11 @@ func containerArgs(t *testing.T, o *unstructured.Unstructured) []string {
 	if len(cs) == 0 {
 		t.Fatalf("%s %s has no containers", o.GetKind(), o.GetName())
 	}
-	args, _, _ := unstructured.NestedStringSlice(cs[0].(map[string]any), "args")
+	c, ok := cs[0].(map[string]any)
+	if !ok {
+		t.Fatalf("%s %s: container is a %T, want an object", o.GetKind(), o.GetName(), cs[0])
+	}
+	args, _, _ := unstructured.NestedStringSlice(c, "args")
 	return args
 }
 
@@ -90,7 +94,14 @@ func TestRenderForStack(t *testing.T) {
 	}
 	mwc := find(t, objs, "MutatingWebhookConfiguration", "d8-secrets-store-integration")
 	hooks, _, _ := unstructured.NestedSlice(mwc.Object, "webhooks")
-	url, _, _ := unstructured.NestedString(hooks[0].(map[string]any), "clientConfig", "url")
+	if len(hooks) == 0 {
+		t.Fatal("MutatingWebhookConfiguration has no webhooks")
+	}
+	hook, ok := hooks[0].(map[string]any)
+	if !ok {
+		t.Fatalf("webhook is a %T, want an object", hooks[0])
+	}
+	url, _, _ := unstructured.NestedString(hook, "clientConfig", "url")
 	if listen == "" || url != "https://"+listen+"/mutate" {
 		t.Errorf("webhook listens on %q, configuration calls %q", listen, url)
 	}

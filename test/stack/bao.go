@@ -13,7 +13,7 @@ import (
 )
 
 // startOpenBao runs a real OpenBao server (not dev mode): file storage under data/openbao,
-// TLS with the stack CA, initialised with one key share and unsealed. The unseal key and root
+// TLS with the stack CA, initialized with one key share and unsealed. The unseal key and root
 // token are kept in stack.json (0600) so tests can restart the store and unseal it again.
 func (s *Stack) startOpenBao(ctx context.Context) error {
 	dir := filepath.Join(s.Dir, "data", "openbao")
@@ -48,10 +48,10 @@ log_level     = "warn"
 		RootToken string   `json:"root_token"`
 	}
 	if err := s.StoreAPI(ctx, http.MethodPut, "sys/init", map[string]any{"secret_shares": 1, "secret_threshold": 1}, &init); err != nil {
-		return fmt.Errorf("initialise openbao: %w", err)
+		return fmt.Errorf("initialize openbao: %w", err)
 	}
 	if len(init.Keys) != 1 || init.RootToken == "" {
-		return fmt.Errorf("initialise openbao: unexpected answer")
+		return fmt.Errorf("initialize openbao: unexpected answer")
 	}
 	s.Env.StoreUnsealKey, s.Env.StoreRootToken = init.Keys[0], init.RootToken
 	return s.Unseal(ctx)
@@ -66,7 +66,7 @@ func (s *Stack) StartStore(ctx context.Context, config string) error {
 		return err
 	}
 	return s.waitFor(ctx, "openbao", 60*time.Second, func(ctx context.Context) error {
-		// 200 active, 429 standby, 501 not initialised, 503 sealed: all mean the API answers
+		// 200 active, 429 standby, 501 not initialized, 503 sealed: all mean the API answers
 		return s.StoreAPI(ctx, http.MethodGet, "sys/seal-status", nil, nil)
 	})
 }
@@ -82,7 +82,7 @@ func (s *Stack) InNamespace(ns string) *Stack {
 // StopStore stops the OpenBao process by its PID (its data stays).
 func (s *Stack) StopStore() { s.stop("openbao", 15*time.Second) }
 
-// Unseal unseals the store with the key kept at initialisation.
+// Unseal unseals the store with the key kept at initialization.
 func (s *Stack) Unseal(ctx context.Context) error {
 	var st struct {
 		Sealed bool `json:"sealed"`
@@ -133,7 +133,8 @@ func (s *Stack) StoreAPI(ctx context.Context, method, path string, body, out any
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode >= 300 && !(path == "sys/seal-status" && resp.StatusCode < 600) {
+	// Every status of sys/seal-status means the API answers (see StartStore).
+	if resp.StatusCode >= 300 && (path != "sys/seal-status" || resp.StatusCode >= 600) {
 		var e struct {
 			Errors []string `json:"errors"`
 		}

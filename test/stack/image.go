@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -160,38 +161,26 @@ func sortedKeys[V any](m map[string]V) []string {
 	return out
 }
 
+// tarDir archives the tree under dir as dst, replacing dst only once the archive is
+// complete. The tree is read through an os.Root, so no link in it leads outside dir.
 func tarDir(dir, dst string) error {
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	tmp := dst + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return err
 	}
 	tw := tar.NewWriter(f)
-	err = filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || p == dir {
+	fsys := root.FS()
+	err = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == "." {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, p)
-		h, err := tar.FileInfoHeader(info, "")
-		if err != nil {
-			return err
-		}
-		h.Name = filepath.ToSlash(rel)
-		if info.IsDir() {
-			h.Name += "/"
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if info.Mode().IsRegular() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			_, err = tw.Write(b)
-			return err
-		}
-		return nil
+		return tarEntry(tw, fsys, p, d)
 	})
 	if err == nil {
 		err = tw.Close()
@@ -204,6 +193,34 @@ func tarDir(dir, dst string) error {
 		return err
 	}
 	return os.Rename(tmp, dst)
+}
+
+// tarEntry writes the header of p and, for a regular file, its content.
+func tarEntry(tw *tar.Writer, fsys fs.FS, p string, d fs.DirEntry) error {
+	info, err := d.Info()
+	if err != nil {
+		return err
+	}
+	h, err := tar.FileInfoHeader(info, "")
+	if err != nil {
+		return err
+	}
+	h.Name = p
+	if d.IsDir() {
+		h.Name += "/"
+	}
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	if !info.Mode().IsRegular() {
+		return nil
+	}
+	b, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return err
+	}
+	_, err = tw.Write(b)
+	return err
 }
 
 // ImportImage imports an OCI archive into the stack's containerd (CRI namespace), so pods
@@ -227,7 +244,7 @@ func BuildStatic(ctx context.Context, repoRoot, pkg, dst string) error {
 // from Debian's busybox-static.
 func (s *Stack) importBaseImages(ctx context.Context) error {
 	dir := filepath.Join(s.Dir, "images")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	pause := filepath.Join(dir, "pause")
@@ -236,7 +253,7 @@ func (s *Stack) importBaseImages(ctx context.Context) error {
 	}
 	images := []Image{
 		{Name: PauseImage, Files: map[string]string{"/pause": pause}, Entrypoint: []string{"/pause"}},
-		BusyboxImageSpec(),
+		BusyboxImageSpec(ctx),
 	}
 	for _, im := range images {
 		archive := filepath.Join(dir, strings.NewReplacer("/", "_", ":", "_").Replace(im.Name)+".tar")
@@ -251,7 +268,7 @@ func (s *Stack) importBaseImages(ctx context.Context) error {
 }
 
 // BusyboxImageSpec is Debian's static busybox with a symlink per applet, named BusyboxImage.
-func BusyboxImageSpec() Image {
+func BusyboxImageSpec(ctx context.Context) Image {
 	const bb = "/bin/busybox"
 	im := Image{
 		Name:     BusyboxImage,
@@ -260,7 +277,7 @@ func BusyboxImageSpec() Image {
 		Dirs:     map[string]os.FileMode{"/tmp": 0o777 | os.ModeSticky, "/etc": 0o755, "/root": 0o700},
 		Cmd:      []string{"/bin/sh"},
 	}
-	if out, err := exec.Command("/bin/busybox", "--list").Output(); err == nil {
+	if out, err := exec.CommandContext(ctx, "/bin/busybox", "--list").Output(); err == nil {
 		for _, a := range strings.Fields(string(out)) {
 			if a != "busybox" {
 				im.Symlinks["/bin/"+a] = "busybox"
@@ -274,7 +291,7 @@ func BusyboxImageSpec() Image {
 // binary and imports an image name whose entrypoint is that binary at /<bin>.
 func (s *Stack) BuildGoImage(ctx context.Context, name, pkg, bin string) error {
 	dir := filepath.Join(s.Dir, "images")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	local := filepath.Join(dir, bin)

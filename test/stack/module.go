@@ -70,7 +70,7 @@ func (s *Stack) moduleBin(name string) string { return filepath.Join(s.Dir, "ima
 // MutatingWebhookConfiguration at it.
 func (s *Stack) StartWebhook(ctx context.Context, o ModuleOptions) error {
 	s.StopProcess("webhook")
-	ports, err := freePorts(2)
+	ports, err := freePorts(ctx, 2)
 	if err != nil {
 		return err
 	}
@@ -87,12 +87,13 @@ func (s *Stack) StartWebhook(ctx context.Context, o ModuleOptions) error {
 		return err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
-	if err := s.waitFor(ctx, "webhook", 30*time.Second, func(context.Context) error {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
+	d := net.Dialer{Timeout: time.Second}
+	if err := s.waitFor(ctx, "webhook", 30*time.Second, func(ctx context.Context) error {
+		c, err := d.DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return err
 		}
-		return err
+		return c.Close()
 	}); err != nil {
 		return err
 	}
@@ -147,10 +148,11 @@ func (s *Stack) applyWebhookConfiguration(ctx context.Context, url string) error
 // CSINode.
 func (s *Stack) StartCSIPlugin(ctx context.Context, o ModuleOptions) error {
 	s.StopProcess("csi-driver")
-	health, err := FreePort()
+	ports, err := freePorts(ctx, 1)
 	if err != nil {
 		return err
 	}
+	health := ports[0]
 	plugDir := filepath.Join(s.Env.KubeletDir, "plugins", CSIDriverName)
 	if err := os.MkdirAll(plugDir, 0o750); err != nil {
 		return err
@@ -256,8 +258,10 @@ type SSIFile struct {
 func (s *Stack) ApplySSI(ctx context.Context, ns, name, role string, files ...SSIFile) error {
 	fs := make([]any, 0, len(files))
 	for _, f := range files {
-		fs = append(fs, map[string]any{"name": f.Name, "decodeBase64": f.DecodeBase64,
-			"source": map[string]any{"path": f.Path, "key": f.Key}})
+		fs = append(fs, map[string]any{
+			"name": f.Name, "decodeBase64": f.DecodeBase64,
+			"source": map[string]any{"path": f.Path, "key": f.Key},
+		})
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "deckhouse.io/v1alpha1",

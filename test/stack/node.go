@@ -27,13 +27,13 @@ const (
 func (s *Stack) startContainerd(ctx context.Context) error {
 	data := filepath.Join(s.Dir, "data")
 	cniDir := filepath.Join(data, "cni")
-	if err := os.MkdirAll(cniDir, 0o755); err != nil {
+	if err := os.MkdirAll(cniDir, 0o750); err != nil {
 		return err
 	}
 	// Only the loopback plugin: the runtime's network is "ready", and pods use hostNetwork
 	// (traffic stays on 127.0.0.1).
 	if err := os.WriteFile(filepath.Join(cniDir, "10-loopback.conflist"),
-		[]byte(`{"cniVersion": "0.4.0", "name": "stack-lo", "plugins": [{"type": "loopback"}]}`), 0o644); err != nil {
+		[]byte(`{"cniVersion": "0.4.0", "name": "stack-lo", "plugins": [{"type": "loopback"}]}`), 0o600); err != nil {
 		return err
 	}
 	cfg := fmt.Sprintf(`version = 2

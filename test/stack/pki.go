@@ -69,8 +69,10 @@ func newPKI(dir, nodeName string) (*pki, error) {
 	}
 	loop := []net.IP{net.ParseIP("127.0.0.1")}
 	specs := []certSpec{
-		{name: "apiserver", cn: "kube-apiserver", server: true, ips: append(loop, net.ParseIP("10.96.0.1")),
-			dns: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}},
+		{
+			name: "apiserver", cn: "kube-apiserver", server: true, ips: append(loop, net.ParseIP("10.96.0.1")),
+			dns: []string{"localhost", "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
+		},
 		{name: "admin", cn: "stack-admin", orgs: []string{"system:masters"}, client: true},
 		{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}, client: true},
 		{name: "kubelet", cn: nodeName, server: true, ips: loop, dns: []string{"localhost", nodeName}},
@@ -129,8 +131,11 @@ func (p *pki) issue(s certSpec) error {
 	return p.write(s.name, der, key)
 }
 
+// write stores the certificate world-readable (it is public, and image builds copy a file
+// with its mode: the webhook image carries ca.crt for its non-root user) and the key 0600.
 func (p *pki) write(name string, der []byte, key *ecdsa.PrivateKey) error {
-	if err := os.WriteFile(p.path(name, "crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+	crt := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	if err := os.WriteFile(p.path(name, "crt"), crt, 0o644); err != nil { //nolint:gosec // G306: public, see above
 		return err
 	}
 	return writeKey(p.path(name, "key"), key)

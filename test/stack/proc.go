@@ -26,7 +26,9 @@ func (s *Stack) start(name string, env []string, argv ...string) error {
 		return err
 	}
 	defer logf.Close()
-	cmd := exec.Command(argv[0], argv[1:]...) //nolint:gosec // the stack runs its own binaries
+	// The component outlives the call that starts it and is stopped by its PID (stop), so no
+	// caller's context may end it.
+	cmd := exec.CommandContext(context.Background(), argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), env...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -86,7 +88,7 @@ func alive(pid int) bool {
 	if err != nil {
 		return false
 	}
-	// state is the field after the parenthesised command name
+	// state is the field after the parenthesized command name
 	if i := strings.LastIndexByte(string(b), ')'); i > 0 && i+2 < len(b) {
 		return b[i+2] != 'Z'
 	}
@@ -125,36 +127,42 @@ func (s *Stack) waitFor(ctx context.Context, name string, timeout time.Duration,
 
 // freePorts returns n distinct TCP ports on 127.0.0.1 that were free a moment ago. The
 // listeners are held until all ports are picked so one call never returns a port twice.
-func freePorts(n int) ([]int, error) {
+func freePorts(ctx context.Context, n int) ([]int, error) {
 	ports := make([]int, 0, n)
 	var ls []net.Listener
 	defer func() {
 		for _, l := range ls {
-			l.Close()
+			_ = l.Close() // only probed; nothing was accepted
 		}
 	}()
+	var lc net.ListenConfig
 	for len(ports) < n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
 		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+		a, ok := l.Addr().(*net.TCPAddr)
+		if !ok {
+			return nil, fmt.Errorf("listener on %s is not TCP", l.Addr())
+		}
+		ports = append(ports, a.Port)
 	}
 	return ports, nil
 }
 
 // freePortPair returns a free port p such that p+1 is free too (OpenBao's dev server puts
 // its cluster listener on the next port).
-func freePortPair() (int, error) {
+func freePortPair(ctx context.Context) (int, error) {
+	var lc net.ListenConfig
 	for range 50 {
-		ps, err := freePorts(1)
+		ps, err := freePorts(ctx, 1)
 		if err != nil {
 			return 0, err
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ps[0]+1)))
+		l, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(ps[0]+1)))
 		if err == nil {
-			l.Close()
+			_ = l.Close() // only probed
 			return ps[0], nil
 		}
 	}
@@ -170,9 +178,10 @@ func (s *Stack) StartProcess(name string, env []string, argv ...string) error {
 // StopProcess stops a process started with StartProcess by its recorded PID.
 func (s *Stack) StopProcess(name string) { s.stop(name, 10*time.Second) }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago. Binding a loopback
+// port does not block, so it needs no context.
 func FreePort() (int, error) {
-	p, err := freePorts(1)
+	p, err := freePorts(context.Background(), 1)
 	if err != nil {
 		return 0, err
 	}

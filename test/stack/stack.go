@@ -111,7 +111,7 @@ func (s *Stack) Up(ctx context.Context) error {
 		}
 	}
 	t0 := time.Now()
-	if err := s.allocate(); err != nil {
+	if err := s.allocate(ctx); err != nil {
 		return err
 	}
 	if err := s.save(); err != nil {
@@ -144,13 +144,13 @@ func (s *Stack) Up(ctx context.Context) error {
 }
 
 // allocate picks the ports and fills in the static parts of Env.
-func (s *Stack) allocate() error {
+func (s *Stack) allocate(ctx context.Context) error {
 	names := []string{"etcd", "etcd-peer", "apiserver", "controller-manager", "scheduler", "kubelet", "kubelet-healthz"}
-	ports, err := freePorts(len(names))
+	ports, err := freePorts(ctx, len(names))
 	if err != nil {
 		return err
 	}
-	bao, err := freePortPair()
+	bao, err := freePortPair(ctx)
 	if err != nil {
 		return err
 	}
@@ -214,8 +214,10 @@ func (s *Stack) Down(wipe bool) error {
 // extraPIDs lists pid files of processes started next to the stack (by tests or the demo)
 // in run/, so Down stops them too.
 func (s *Stack) extraPIDs() []string {
-	known := map[string]bool{"etcd": true, "kube-apiserver": true, "kube-controller-manager": true,
-		"kube-scheduler": true, "containerd": true, "kubelet": true, "openbao": true}
+	known := map[string]bool{
+		"etcd": true, "kube-apiserver": true, "kube-controller-manager": true,
+		"kube-scheduler": true, "containerd": true, "kubelet": true, "openbao": true,
+	}
 	files, _ := filepath.Glob(filepath.Join(s.Dir, "run", "*.pid"))
 	var out []string
 	for _, f := range files {

@@ -9,6 +9,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -16,18 +17,23 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "store-reader:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(ctx context.Context) error {
 	tokenFile := env("TOKEN_FILE", "/var/run/secrets/kubernetes.io/serviceaccount/token")
 	jwt, err := os.ReadFile(tokenFile)
 	if err != nil {
@@ -51,7 +57,7 @@ func run() error {
 		} `json:"auth"`
 	}
 	body, _ := json.Marshal(map[string]string{"role": os.Getenv("STORE_ROLE"), "jwt": strings.TrimSpace(string(jwt))})
-	if err := call(c, http.MethodPost, addr+"/v1/auth/"+env("STORE_AUTH_PATH", "kubernetes_local")+"/login", "", body, &login); err != nil {
+	if err := call(ctx, c, http.MethodPost, addr+"/v1/auth/"+env("STORE_AUTH_PATH", "kubernetes_local")+"/login", "", body, &login); err != nil {
 		return fmt.Errorf("login: %w", err)
 	}
 	var secret struct {
@@ -60,7 +66,7 @@ func run() error {
 		} `json:"data"`
 	}
 	path := os.Getenv("SECRET_PATH")
-	if err := call(c, http.MethodGet, addr+"/v1/"+path, login.Auth.ClientToken, nil, &secret); err != nil {
+	if err := call(ctx, c, http.MethodGet, addr+"/v1/"+path, login.Auth.ClientToken, nil, &secret); err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
 	key := os.Getenv("SECRET_KEY")
@@ -72,8 +78,8 @@ func run() error {
 	return nil
 }
 
-func call(c *http.Client, method, url, token string, body []byte, out any) error {
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+func call(ctx context.Context, c *http.Client, method, url, token string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}

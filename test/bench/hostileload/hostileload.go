@@ -95,7 +95,7 @@ func measure(ctx context.Context, s *stack.Stack, res *Result, logf func(string,
 	}
 	// The stack's localhost certificate is signed by the CA the webhook trusts for
 	// registries (--registry-ca-file), so the hostile registry is a trusted HTTPS one.
-	reg, err := startHostileRegistry(filepath.Join(s.Dir, "pki", "localhost.crt"), filepath.Join(s.Dir, "pki", "localhost.key"), ManifestBytes)
+	reg, err := startHostileRegistry(ctx, filepath.Join(s.Dir, "pki", "localhost.crt"), filepath.Join(s.Dir, "pki", "localhost.key"), ManifestBytes)
 	if err != nil {
 		return err
 	}
@@ -180,8 +180,11 @@ func benignPod(i int) *corev1.Pod {
 
 func basePod(name string) *corev1.Pod {
 	return &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace,
-			Annotations: map[string]string{"secrets-store.deckhouse.io/role": role}},
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        name,
+			Namespace:   namespace,
+			Annotations: map[string]string{"secrets-store.deckhouse.io/role": role},
+		},
 		Spec: corev1.PodSpec{
 			ServiceAccountName: account,
 			SchedulerName:      noSchedule,

@@ -1,6 +1,7 @@
 package hostileload
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
 	"encoding/hex"
@@ -33,12 +34,13 @@ const manifestHead = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.
 	`"digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},"layers":[],` +
 	`"annotations":{"pad":"`
 
-func startHostileRegistry(certFile, keyFile string, body int) (*hostileRegistry, error) {
+func startHostileRegistry(ctx context.Context, certFile, keyFile string, body int) (*hostileRegistry, error) {
 	kp, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	l, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
