@@ -9,6 +9,7 @@ package main
 import (
 	"github.com/deckhouse/module-sdk/pkg/app"
 
+	_ "github.com/deckhouse/secrets-store-integration/hooks/apiserver"
 	_ "github.com/deckhouse/secrets-store-integration/hooks/connection"
 	_ "github.com/deckhouse/secrets-store-integration/hooks/crds"
 	_ "github.com/deckhouse/secrets-store-integration/hooks/tlscert"

@@ -54,13 +54,13 @@ func TestBinary(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^(\d+) - (\S+)$`).FindAllStringSubmatch(list, -1) {
 		index[m[2]] = m[1]
 	}
-	for _, name := range []string{"connection/connection", "crds/crds", "tlscert/tlscert"} {
+	for _, name := range []string{"apiserver/apiserver", "connection/connection", "crds/crds", "tlscert/tlscert"} {
 		if index[name] == "" {
 			t.Fatalf("hook %s not listed:\n%s", name, list)
 		}
 	}
-	if len(index) != 3 {
-		t.Errorf("got hooks %v, want exactly three", index)
+	if len(index) != 4 {
+		t.Errorf("got hooks %v, want exactly four", index)
 	}
 
 	var config struct {
@@ -100,6 +100,7 @@ func TestBinary(t *testing.T) {
 		got[h.Metadata.Name] = strings.Join(b, " ")
 	}
 	want := map[string]string{
+		"apiserver/apiserver":   "apiserver_endpoints=EndpointSlice:default/ beforeHelm",
 		"connection/connection": "stronghold_service=Service:d8-stronghold/stronghold stronghold_ca=Secret:d8-stronghold/stronghold-tls beforeHelm",
 		"crds/crds":             "onStartup",
 		"tlscert/tlscert":       "secret=Secret:d8-secrets-store-integration/secrets-store-integration-webhook-tls beforeHelm",

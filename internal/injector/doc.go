@@ -76,6 +76,26 @@
 // injector command line exits 2. A SIGTERM before the command starts stops
 // the resolution and exits 1 without starting it.
 //
+// execve refuses (E2BIG) an argument or "NAME=value" string over
+// MAX_ARG_STRLEN (32 pages, 128 KiB with 4 KiB pages, NUL included), and
+// all strings plus their pointers over a quarter of the stack size limit
+// (at least ARG_MAX, 128 KiB; at most 6 MiB). Both are checked before
+// execve, as fs/exec.c counts them, and an E2BIG from execve itself is
+// reported the same way: an error matching [ErrTooLarge] that names the
+// variables (never their values), their sizes and the limit, and says to
+// deliver large secrets as files with a CSI volume. It exits 1, since the
+// command is fine and the environment is not.
+//
+// # The store token
+//
+// After the resolution, failed or not, the injector revokes the token it
+// logged in with (auth/token/revoke-self) before it executes the command,
+// so that neither a container start nor an exec probe leaves a live token
+// behind until its TTL ends. The revocation is best effort, bounded by
+// SECRETS_STORE_CLIENT_TIMEOUT; a failure is a warning and the command
+// starts all the same. A batch token (no accessor) is not revoked: the
+// store keeps nothing for it.
+//
 // The application's VAULT_* variables are removed from the injector's own
 // process before the store client is built (the client ignores them, but
 // the vault library refuses malformed ones) and reach the command unchanged.

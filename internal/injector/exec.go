@@ -58,7 +58,8 @@ type Command struct {
 }
 
 // Exec replaces the process with the command. It returns only on failure,
-// with an error matching ErrNotFound or ErrNotExecutable.
+// with an error matching ErrNotFound, ErrNotExecutable or ErrTooLarge (an
+// argument or variable over the kernel's limits, checked before execve).
 func (c Command) Exec() error {
 	if len(c.Args) == 0 {
 		return fmt.Errorf("no command: %w", ErrUsage)
@@ -67,7 +68,17 @@ func (c Command) Exec() error {
 	if err != nil {
 		return err
 	}
-	err = syscall.Exec(path, c.Args, c.Env)
+	if err := checkArgSize(path, c.Args, c.Env, currentLimits()); err != nil {
+		return err
+	}
+	return execError(path, c.Env, syscall.Exec(path, c.Args, c.Env))
+}
+
+// execError classifies the error of execve(path).
+func execError(path string, env []string, err error) error {
+	if errors.Is(err, syscall.E2BIG) {
+		return tooLargeError(path, env, err)
+	}
 	kind := ErrNotExecutable
 	if errors.Is(err, syscall.ENOENT) || errors.Is(err, syscall.ENOTDIR) {
 		kind = ErrNotFound

@@ -22,14 +22,16 @@ const (
 )
 
 // fakeStore is a minimal TLS store: Kubernetes auth login, the mounts lookup
-// (one KV v2 mount, demo-kv/) and KV v2 reads of the latest version. A path
+// (one KV v2 mount, demo-kv/), KV v2 reads of the latest version and
+// token revocation (counted; the one token stays valid). A path
 // under demo-kv/data/denied/ answers 403.
 type fakeStore struct {
 	srv     *httptest.Server
 	secrets map[string]map[string]string // API path -> data
 
-	mu    sync.Mutex
-	reads map[string]int
+	mu      sync.Mutex
+	reads   map[string]int
+	revokes int // auth/token/revoke-self requests
 }
 
 func newFakeStore(t *testing.T) *fakeStore {
@@ -59,6 +61,12 @@ func (f *fakeStore) readCount(path string) int {
 	return f.reads[path]
 }
 
+func (f *fakeStore) revokeCount() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revokes
+}
+
 func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) {
 	p := strings.TrimPrefix(r.URL.Path, "/v1/")
 	if p == "auth/"+storeAuth+"/login" {
@@ -68,11 +76,20 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) {
 			reply(w, http.StatusForbidden, map[string]any{"errors": []string{"permission denied for jwt " + body.JWT}})
 			return
 		}
-		reply(w, http.StatusOK, map[string]any{"auth": map[string]any{"client_token": storeToken, "lease_duration": 600}})
+		reply(w, http.StatusOK, map[string]any{"auth": map[string]any{
+			"client_token": storeToken, "accessor": "accessor-1", "lease_duration": 600,
+		}})
 		return
 	}
 	if r.Header.Get("X-Vault-Token") != storeToken {
 		reply(w, http.StatusForbidden, map[string]any{"errors": []string{"permission denied"}})
+		return
+	}
+	if p == "auth/token/revoke-self" {
+		f.mu.Lock()
+		f.revokes++
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
 		return
 	}
 	if m, ok := strings.CutPrefix(p, "sys/internal/ui/mounts/"); ok {

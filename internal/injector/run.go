@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -65,7 +66,9 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 	if err != nil {
 		return err
 	}
-	env, err := Resolve(ctx, cfg, r, environ, cfg.Logger(stderr, inv.probe))
+	log := cfg.Logger(stderr, inv.probe)
+	env, err := Resolve(ctx, cfg, r, environ, log)
+	revoke(ctx, cfg, r, log)
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted before the command started: %w", ctx.Err())
 	}
@@ -73,6 +76,31 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 		return err
 	}
 	return sys.exec(Command{Args: inv.argv, Env: env})
+}
+
+// revoker is a Reader that can give up its store token; *store.Client is
+// one.
+type revoker interface {
+	RevokeSelf(ctx context.Context, l store.Login) error
+}
+
+var _ revoker = (*store.Client)(nil)
+
+// revoke gives up the store token of the resolution, if r holds one: the
+// command never uses it, and every start (every exec probe too) would
+// otherwise leave a live token until its TTL ends. Best effort: it also
+// runs after a failed or interrupted resolution, bounded by the client
+// timeout; a failure is logged (never with the token) and changes nothing.
+func revoke(ctx context.Context, cfg Config, r Reader, log *slog.Logger) {
+	rv, ok := r.(revoker)
+	if !ok {
+		return
+	}
+	if err := rv.RevokeSelf(context.WithoutCancel(ctx), cfg.Login()); err != nil {
+		log.Warn("store token not revoked: it stays valid until its TTL ends", "error", err.Error())
+		return
+	}
+	log.Debug("store token released")
 }
 
 // invocation is a parsed command line.

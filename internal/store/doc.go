@@ -21,7 +21,9 @@
 // login, and concurrent reads of the same (identity, path, version) share one
 // request; the shared work runs detached from any single caller's
 // cancellation, bounded by the per-request timeout. Failures are never cached:
-// the next call tries again.
+// the next call tries again. A process that is done with the store (the
+// injector, before it executes the command) revokes its token with
+// [Client.RevokeSelf] rather than leave it valid until its TTL ends.
 //
 // A 403 on a read with a cached token makes the client log in once more and
 // retry once, since a token can lose access before its TTL ends (revoked, or

@@ -41,14 +41,15 @@ var (
 
 // Operations recorded in Error.Op.
 const (
-	OpLogin = "login"
-	OpRead  = "read"
+	OpLogin  = "login"
+	OpRead   = "read"
+	OpRevoke = "revoke" // Client.RevokeSelf
 )
 
 // Error is the only error type the package returns. Its text never contains a
 // token, a JWT or a secret value.
 type Error struct {
-	Op        string // OpLogin or OpRead
+	Op        string // OpLogin, OpRead or OpRevoke
 	Path      string // secret path as the caller wrote it
 	StorePath string // API path requested, when it differs from Path
 	Key       string // key within the secret (ErrKeyNotFound)
@@ -151,8 +152,11 @@ func (e *Error) describe() (problem, hint string) {
 
 // subject names the operation and its object.
 func (e *Error) subject() string {
-	if e.Op == OpLogin {
+	switch e.Op {
+	case OpLogin:
 		return fmt.Sprintf("login as role %q at %q", e.Role, "auth/"+e.AuthPath)
+	case OpRevoke:
+		return fmt.Sprintf("revoke the token of role %q from %q", e.Role, "auth/"+e.AuthPath)
 	}
 	s := "read " + e.secret()
 	if e.Version > 0 {

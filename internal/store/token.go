@@ -131,7 +131,9 @@ func (c *Client) login(ctx context.Context, l Login, key string) (string, error)
 		return "", &e
 	}
 	ttl := time.Duration(sec.Auth.LeaseDuration) * time.Second
-	c.tokens.put(key, sec.Auth.ClientToken, c.now(), ttl)
+	// A token without an accessor is a batch token: the store keeps no
+	// state for it and cannot revoke it.
+	c.tokens.put(key, cachedToken{token: sec.Auth.ClientToken, revocable: sec.Auth.Accessor != ""}, c.now(), ttl)
 	return sec.Auth.ClientToken, nil
 }
 
@@ -145,6 +147,7 @@ type tokenCache struct {
 type cachedToken struct {
 	token     string
 	refreshAt time.Time // reuse until then; a safety margin before expiry
+	revocable bool      // a service token, which RevokeSelf revokes
 }
 
 func (tc *tokenCache) get(key string, now time.Time) (string, bool) {
@@ -157,7 +160,8 @@ func (tc *tokenCache) get(key string, now time.Time) (string, bool) {
 	return t.token, true
 }
 
-func (tc *tokenCache) put(key, token string, now time.Time, ttl time.Duration) {
+// put stores t for key; its refreshAt is set from now and ttl.
+func (tc *tokenCache) put(key string, t cachedToken, now time.Time, ttl time.Duration) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	if tc.m == nil {
@@ -165,12 +169,22 @@ func (tc *tokenCache) put(key, token string, now time.Time, ttl time.Duration) {
 	}
 	// Expired entries are garbage; sweeping here keeps the map bounded by
 	// the identities active within one TTL.
-	for k, t := range tc.m {
-		if !now.Before(t.refreshAt) {
+	for k, old := range tc.m {
+		if !now.Before(old.refreshAt) {
 			delete(tc.m, k)
 		}
 	}
-	tc.m[key] = cachedToken{token: token, refreshAt: now.Add(reuseFor(ttl))}
+	t.refreshAt = now.Add(reuseFor(ttl))
+	tc.m[key] = t
+}
+
+// take removes key's token and returns it, expired or not.
+func (tc *tokenCache) take(key string) (cachedToken, bool) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	t, ok := tc.m[key]
+	delete(tc.m, key)
+	return t, ok
 }
 
 // drop forgets key's token only if it is still token, so that a newer token
