@@ -13,6 +13,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
 )
 
@@ -49,6 +50,11 @@ type Config struct {
 	KubeletDir string
 	// StateDir holds one JSON file per published volume.
 	StateDir string
+	// StagingDir is a directory of the plugin's own where a volume's tmpfs
+	// is mounted while its first files are written and where writable
+	// views of published volumes exist while they are updated. Nothing
+	// under it reaches kubelet or a pod (see Tmpfs).
+	StagingDir string
 	// RotationInterval is how long files are used before they are read again.
 	RotationInterval time.Duration
 	// TmpfsSize is the size of each volume's tmpfs, in bytes.
@@ -56,6 +62,11 @@ type Config struct {
 	// Store holds the module's connection settings; a SecretsStoreImport
 	// overrides them field by field.
 	Store StoreDefaults
+	// TokenAudience is the audience of the ServiceAccount token presented
+	// to the store for a SecretsStoreImport without spec.audience (the
+	// module's tokenAudience); "" is the API server's audience. The
+	// CSIDriver must request a token for it.
+	TokenAudience string
 
 	HealthListen  string
 	MetricsListen string // empty: /metrics is served on HealthListen
@@ -84,10 +95,16 @@ func (c Config) Validate() error {
 	check(c.NodeID == "", "node name is empty: set --node-name (from the downward API, spec.nodeName)")
 	check(c.Endpoint == "" || !filepath.IsAbs(c.Endpoint), "endpoint %q is not an absolute socket path", c.Endpoint)
 	check(c.StateDir == "" || !filepath.IsAbs(c.StateDir), "state directory %q is not an absolute path", c.StateDir)
+	check(c.StagingDir == "" || !filepath.IsAbs(c.StagingDir), "staging directory %q is not an absolute path", c.StagingDir)
 	check(c.KubeletDir != "" && !filepath.IsAbs(c.KubeletDir), "kubelet directory %q is not an absolute path", c.KubeletDir)
 	check(c.RotationInterval < time.Second, "rotation interval %s is shorter than 1s", c.RotationInterval)
 	check(c.TmpfsSize < minTmpfsSize, "tmpfs size %d is smaller than %d bytes", c.TmpfsSize, minTmpfsSize)
 	check(c.Store.Timeout < 0, "store timeout %s is negative", c.Store.Timeout)
+	if c.TokenAudience != "" {
+		if err := ssi.ValidateAudience(c.TokenAudience); err != nil {
+			errs = append(errs, fmt.Errorf("token audience: %w", err))
+		}
+	}
 	if c.Store.Address != "" {
 		if err := (store.Config{Address: c.Store.Address}).Validate(); err != nil {
 			errs = append(errs, err)
@@ -111,6 +128,8 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.DurationVar(&c.RotationInterval, "rotation-interval", DefaultRotationInterval, "how often mounted files are read from the store again")
 	fs.StringVar(&tmpfsSize, "tmpfs-size", "4Mi", "size of each volume's tmpfs (a quantity such as 4Mi)")
 	fs.StringVar(&c.StateDir, "state-dir", "", "directory of the per-volume state files (default <kubelet-dir>/plugins/<driver-name>/state)")
+	fs.StringVar(&c.StagingDir, "staging-dir", "", "private directory where volumes are prepared and updated (default <kubelet-dir>/plugins/<driver-name>/staging)")
+	fs.StringVar(&c.TokenAudience, "token-audience", "", "audience of the ServiceAccount token for SecretsStoreImports without spec.audience (empty: the API server's); the CSIDriver must request it")
 	fs.StringVar(&c.Store.Address, "store-addr", "", "store address, such as https://stronghold.example:8200")
 	fs.StringVar(&c.Store.AuthPath, "store-auth-path", DefaultStoreAuthPath, "path of the Kubernetes auth method in the store, without auth/")
 	fs.StringVar(&c.Store.Namespace, "store-namespace", "", "store namespace (X-Vault-Namespace)")
@@ -142,6 +161,9 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	}
 	if c.StateDir == "" {
 		c.StateDir = filepath.Join(pluginDir, "state")
+	}
+	if c.StagingDir == "" {
+		c.StagingDir = filepath.Join(pluginDir, "staging")
 	}
 	c.Version = pluginVersion()
 	return c, c.Validate()

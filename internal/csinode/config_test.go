@@ -24,6 +24,8 @@ func TestParseFlagsDefaults(t *testing.T) {
 		{"registration endpoint", c.RegistrationEndpoint, "/var/lib/kubelet/plugins/secrets-store.csi.deckhouse.io/csi.sock"},
 		{"registration socket", c.RegistrationSocket(), "/var/lib/kubelet/plugins_registry/secrets-store.csi.deckhouse.io-reg.sock"},
 		{"state dir", c.StateDir, "/var/lib/kubelet/plugins/secrets-store.csi.deckhouse.io/state"},
+		{"staging dir", c.StagingDir, "/var/lib/kubelet/plugins/secrets-store.csi.deckhouse.io/staging"},
+		{"token audience", c.TokenAudience, ""},
 		{"rotation", c.RotationInterval, 2 * time.Minute},
 		{"tmpfs", c.TmpfsSize, int64(4 << 20)},
 		{"auth path", c.Store.AuthPath, "kubernetes_local"},
@@ -103,7 +105,8 @@ func TestConnectionOf(t *testing.T) {
 	if sameStore.key != base.key || sameStore.identity("r", "a/b") != base.identity("r", "a/b") {
 		t.Error("equal connections written differently got different keys")
 	}
-	if base.identity("r", "ns/a") == base.identity("r", "ns/b") || base.identity("r1", "ns/a") == base.identity("r2", "ns/a") {
+	if base.identity("r", "ns/a") == base.identity("r", "ns/b") || base.identity("r1", "ns/a") == base.identity("r2", "ns/a") ||
+		base.forAudience("").identity("r", "ns/a") == base.forAudience("secrets-store").identity("r", "ns/a") {
 		t.Error("different identities share a key")
 	}
 	if _, err := connectionOf(StoreDefaults{}, &ssi.Spec{}); err == nil {

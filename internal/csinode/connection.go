@@ -74,9 +74,20 @@ func firstSet(vals ...string) string {
 	return ""
 }
 
-// identity is the read cache's name for who reads through c: the connection,
-// auth path, role and ServiceAccount. Volumes with equal identities are
-// entitled to the same secrets, so they may share reads; nothing else does.
+// forAudience is c for logins with tokens of audience aud. The audience is
+// part of the key, so each audience has its own store.Client, token cache and
+// read-cache identities: a pod receives a token for every audience the module
+// requests, but a SecretsStoreImport whose audience its role refuses must
+// fail on its own, never succeed on a login or a read made for another one.
+func (c connection) forAudience(aud string) connection {
+	c.key += " aud=" + strconv.Quote(aud)
+	return c
+}
+
+// identity is the read cache's name for who reads through c: the connection
+// (with the token audience), auth path, role and ServiceAccount. Volumes with
+// equal identities are entitled to the same secrets, so they may share reads;
+// nothing else does.
 func (c connection) identity(role, serviceAccount string) string {
 	authPath := strings.Trim(strings.TrimPrefix(strings.Trim(c.authPath, "/")+"/", "auth/"), "/")
 	return c.key + " " + strconv.Quote(authPath) + " " + strconv.Quote(role) + " " + strconv.Quote(serviceAccount)

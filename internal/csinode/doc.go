@@ -10,23 +10,33 @@
 //
 // # Publish
 //
-// A first publish runs validate → mount → fetch (log in, read, decode) →
+// A first publish runs validate → fetch (log in, read, decode) → mount and
 // write → record. Each step is a function of its own:
 //
 //   - validate checks the request: volume id, target path, a mount (not
 //     block) capability, the pod's namespace, name, UID and ServiceAccount,
-//     the ServiceAccount token and the secretsStoreImport attribute. The
+//     the ServiceAccount tokens and the secretsStoreImport attribute. The
 //     SecretsStoreImport is looked up in the pod's namespace only.
-//   - mount puts a tmpfs with an explicit size, mode 0750 and
-//     nosuid,nodev,noexec on the target path (nothing if it is mounted
-//     already).
-//   - fetch logs in with the pod's ServiceAccount token and the resource's
-//     role (the store client caches the token per identity until its TTL)
-//     and reads each distinct path of the resource once.
-//   - write makes the files the volume's content in one atomic step
-//     (package atomicdir): a reader never sees half of an update.
+//   - fetch logs in with the pod's ServiceAccount token for the resource's
+//     audience and the resource's role (the store client caches the token
+//     per identity until its TTL) and reads each distinct path of the
+//     resource once.
+//   - mount and write put a new tmpfs with an explicit size, mode 0750 and
+//     nosuid,nodev,noexec on the target path, read-only, holding the files
+//     (see Tmpfs; package atomicdir writes them, and later updates are
+//     atomic: a reader never sees half of one).
 //   - record keeps the volume's state (pod, resource, times, an HMAC version
 //     of the content) in memory and as a JSON file in the state directory.
+//
+// # Token audience
+//
+// kubelet sends one token per audience of the CSIDriver's tokenRequests.
+// A resource's spec.audience picks one of them; without it, the module's
+// tokenAudience (--token-audience, "" for the API server's audience) is
+// used. A missing token fails the publish with a message naming the module
+// settings tokenAudience and additionalTokenAudiences, from which the chart
+// renders tokenRequests. Each audience has its own store client, token cache
+// and read-cache entries.
 //
 // A failed first publish removes what it did (unmount, remove the target
 // directory) and returns an error, which kubelet shows on the pod and
@@ -57,18 +67,24 @@
 //
 // # Files and permissions
 //
-// The plugin advertises the VOLUME_MOUNT_GROUP node capability, so kubelet
-// hands it the pod's fsGroup (VolumeMountGroup) and does not change the
-// volume's ownership itself. The tmpfs root, the files and the payload
-// directories then belong to that group: files are 0440, directories 0750,
-// nothing for others. A pod without fsGroup gets root-owned files, readable
-// by containers running as root only: a non-root pod sets
-// securityContext.fsGroup. The CSIDriver should say fsGroupPolicy: File, so
-// that a kubelet that does not delegate fsGroup still applies it.
+// The volume is read-only for the pod, whatever its readOnly flag, like a
+// Kubernetes Secret volume: only the plugin writes, through a view of its
+// own in the staging directory (see Tmpfs). The plugin advertises the
+// VOLUME_MOUNT_GROUP node capability, so kubelet hands it the pod's fsGroup
+// (VolumeMountGroup) and does not change the volume's ownership itself. The
+// tmpfs root, the files and the payload directories then belong to that
+// group: files are 0440, directories 0750, nothing for others. A pod without
+// fsGroup gets root-owned files, readable by containers running as root
+// only: a non-root pod sets securityContext.fsGroup. The CSIDriver should say
+// fsGroupPolicy: File, so that a kubelet that does not delegate fsGroup still
+// applies it.
 //
 // The tmpfs is small (4 MiB by default): secrets are small, and during an
 // update the old and the new copy coexist. Content that would not fit twice
 // is refused before anything is written, with a message naming the size.
+// The kernel charges the pages to the memory cgroup of the writer, this
+// plugin's container, so the files of all volumes on a node count against
+// its memory limit (docs/FAQ.md has the measured figures).
 //
 // # State
 //

@@ -91,7 +91,7 @@ func TestPublishFailures(t *testing.T) {
 				return s
 			},
 			code:    codes.FailedPrecondition,
-			message: `SecretsStoreImport myapp-namespace/x asks for a token with audience "vault", kubelet sent none`,
+			message: `SecretsStoreImport myapp-namespace/x asks for a token with audience "vault" (spec.audience), which the module does not request: add "vault" to additionalTokenAudiences`,
 		},
 		{
 			name: "too large",

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/deckhouse/secrets-store-integration/internal/atomicdir"
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
 
@@ -79,12 +80,15 @@ func (f *fakeEvents) list() []recordedEvent {
 }
 
 // fakeMounter records mounts instead of making them; a "mounted" target is a
-// plain directory.
+// plain directory, written directly.
 type fakeMounter struct {
 	mu       sync.Mutex
 	mounted  map[string]TmpfsOptions
 	mounts   int
 	unmounts int
+	writable int // Writable calls
+	// failMount makes MountReadOnly fail after fill, as a failed bind would.
+	failMount error
 }
 
 func newFakeMounter() *fakeMounter { return &fakeMounter{mounted: map[string]TmpfsOptions{}} }
@@ -96,15 +100,38 @@ func (f *fakeMounter) IsMounted(target string) (bool, error) {
 	return ok, nil
 }
 
-func (f *fakeMounter) MountTmpfs(target string, opt TmpfsOptions) error {
+func (f *fakeMounter) MountReadOnly(target string, opt TmpfsOptions, fill func(string) error) error {
 	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.mounted[target]; ok {
+	_, ok := f.mounted[target]
+	failMount := f.failMount
+	f.mu.Unlock()
+	if ok {
 		return fmt.Errorf("%s mounted twice", target)
 	}
+	if err := fill(target); err != nil {
+		return err
+	}
+	if failMount != nil {
+		// The real mounter's staging tmpfs goes with the failure.
+		_ = atomicdir.Clear(target)
+		return failMount
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.mounted[target] = opt
 	f.mounts++
 	return nil
+}
+
+func (f *fakeMounter) Writable(target string, fn func(string) error) error {
+	f.mu.Lock()
+	_, ok := f.mounted[target]
+	f.writable++
+	f.mu.Unlock()
+	if !ok {
+		return fmt.Errorf("%s is not mounted", target)
+	}
+	return fn(target)
 }
 
 func (f *fakeMounter) Unmount(target string) error {
@@ -120,6 +147,12 @@ func (f *fakeMounter) options(target string) (TmpfsOptions, bool) {
 	defer f.mu.Unlock()
 	o, ok := f.mounted[target]
 	return o, ok
+}
+
+func (f *fakeMounter) writes() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writable
 }
 
 type fakeClock struct {

@@ -63,10 +63,13 @@ func newFakeStore(t testing.TB) *fakeStore {
 		roles: map[string]map[string]string{
 			"myapp-role": {jwtApp: saApp, jwtOther: saOther, jwtVault: saApp},
 			"other-role": {jwtApp: saApp},
+			// A role with audience "vault": only the token for it logs in.
+			"vault-role": {jwtVault: saApp},
 		},
 		paths: map[string][]string{
 			"myapp-role": {secretPath, "demo-kv/data/binary", "demo-kv/data/empty"},
 			"other-role": {"demo-kv/data/other"},
+			"vault-role": {secretPath},
 		},
 		secrets: map[string]map[string]any{
 			secretPath: {"DB_PASS": valuePass, "DB_USER": "username",

@@ -89,21 +89,23 @@ type session struct {
 }
 
 // login prepares the store login of the pod's ServiceAccount with the
-// resource's role. The request itself is made by the first read that needs
-// it; the store client caches the token per identity until its TTL.
+// resource's role and the token kubelet sent for the resource's audience.
+// The request itself is made by the first read that needs it; the store
+// client caches the token per identity until its TTL.
 func (s *Service) login(v *volume, res *ssi.SecretsStoreImport) (*session, error) {
+	aud := s.audienceOf(res)
+	jwt, ok := v.tokens[aud]
+	if !ok {
+		return nil, s.noToken(res, aud)
+	}
 	conn, err := connectionOf(s.cfg.Store, &res.Spec)
 	if err != nil {
 		return nil, fmt.Errorf("SecretsStoreImport %s: %w", res.Ref(), err)
 	}
+	conn = conn.forAudience(aud)
 	client, err := s.clients.get(conn)
 	if err != nil {
 		return nil, fmt.Errorf("SecretsStoreImport %s: %w", res.Ref(), err)
-	}
-	jwt, ok := v.tokens[res.Spec.Audience]
-	if !ok {
-		return nil, fmt.Errorf("%w: SecretsStoreImport %s asks for a token with audience %q, kubelet sent none: add {audience: %q} to tokenRequests of the CSIDriver %s or drop spec.audience",
-			errNoToken, res.Ref(), res.Spec.Audience, res.Spec.Audience, s.cfg.DriverName)
 	}
 	return &session{
 		client: client,
@@ -115,6 +117,33 @@ func (s *Service) login(v *volume, res *ssi.SecretsStoreImport) (*session, error
 		},
 		identity: conn.identity(res.Spec.Role, v.serviceAccount),
 	}, nil
+}
+
+// audienceOf is the audience of the token presented for res: spec.audience,
+// or else the module's tokenAudience (--token-audience).
+func (s *Service) audienceOf(res *ssi.SecretsStoreImport) string {
+	return firstSet(res.Spec.Audience, s.cfg.TokenAudience)
+}
+
+// noToken explains a token kubelet did not send. kubelet sends one token
+// per audience of the CSIDriver's tokenRequests, which the module renders
+// from its tokenAudience and additionalTokenAudiences settings.
+func (s *Service) noToken(res *ssi.SecretsStoreImport, aud string) error {
+	if res.Spec.Audience != "" {
+		return fmt.Errorf("%w: SecretsStoreImport %s asks for a token with audience %q (spec.audience), which the module does not request: "+
+			"add %q to additionalTokenAudiences in the settings of the secrets-store-integration module, or remove spec.audience to use the module's tokenAudience (%s)",
+			errNoToken, res.Ref(), aud, aud, describeAudience(s.cfg.TokenAudience))
+	}
+	return fmt.Errorf("%w: kubelet sent no token with the module's tokenAudience (%s) for SecretsStoreImport %s: "+
+		"the CSIDriver %s does not request it yet; wait until the module's settings are applied, or check tokenAudience in the settings of the secrets-store-integration module",
+		errNoToken, describeAudience(aud), res.Ref(), s.cfg.DriverName)
+}
+
+func describeAudience(aud string) string {
+	if aud == "" {
+		return "the API server's audience"
+	}
+	return strconv.Quote(aud)
 }
 
 // read reads every distinct path of res once, concurrently, through the

@@ -52,11 +52,13 @@ type harness struct {
 	ssis    *fakeSSIs
 	events  *fakeEvents
 	mounter *fakeMounter
-	clock   *fakeClock
-	logs    *syncBuffer
-	cfg     Config
-	svc     *Service
-	seq     int
+	// tmpfs, when set, replaces mounter: real mounts (root only).
+	tmpfs *Tmpfs
+	clock *fakeClock
+	logs  *syncBuffer
+	cfg   Config
+	svc   *Service
+	seq   int
 }
 
 func newHarness(t testing.TB) *harness {
@@ -74,6 +76,7 @@ func newHarness(t testing.TB) *harness {
 	h.cfg = Config{
 		DriverName: DefaultDriverName, Version: "1.2.3", NodeID: "node-1",
 		Endpoint: filepath.Join(root, "csi.sock"), KubeletDir: root, StateDir: filepath.Join(root, "state"),
+		StagingDir:       filepath.Join(root, "staging"),
 		RotationInterval: DefaultRotationInterval, TmpfsSize: DefaultTmpfsSize,
 		Store: StoreDefaults{Address: h.store.srv.URL, AuthPath: DefaultStoreAuthPath, CAFile: h.store.caFile},
 	}
@@ -91,8 +94,12 @@ func newHarness(t testing.TB) *harness {
 // start creates a new Service on the harness's state, as a restart would.
 func (h *harness) start() {
 	h.t.Helper()
+	var m Mounter = h.mounter
+	if h.tmpfs != nil {
+		m = h.tmpfs
+	}
 	svc, err := NewService(h.cfg, Deps{
-		SSI: h.ssis, Events: h.events, Mounter: h.mounter, Registry: prometheus.NewRegistry(),
+		SSI: h.ssis, Events: h.events, Mounter: m, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Clock:  h.clock.now,
 	})

@@ -18,20 +18,24 @@ import (
 // maxEventMessage bounds Event messages (the events API caps notes at 1 KiB).
 const maxEventMessage = 1024
 
-// publish is the first publish of a volume: mount → fetch → write → record.
-// On failure it undoes the mount and the directory it created, so that
-// nothing is left half done; kubelet retries.
+// publish is the first publish of a volume: fetch → mount and write →
+// record. A failure leaves nothing behind (no mount, no directory it
+// created); kubelet retries.
 func (s *Service) publish(ctx context.Context, v *volume, mounted bool) error {
-	created, err := s.mount(v, mounted)
+	c, err := s.fetch(ctx, v)
 	if err != nil {
 		return err
 	}
-	c, err := s.fetch(ctx, v)
-	if err == nil {
-		_, err = s.write(v, c.files)
-	}
+	created, err := makeTarget(v.target)
 	if err != nil {
-		s.undo(v, mounted, created)
+		return err
+	}
+	// A target mounted already holds no files (publishOrRefresh): it is
+	// filled through a writable view, as a refresh would.
+	if _, err := s.writeVolume(v, c.files, !mounted); err != nil {
+		if created {
+			_ = os.Remove(v.target)
+		}
 		return err
 	}
 	now := s.now()
@@ -44,52 +48,52 @@ func (s *Service) publish(ctx context.Context, v *volume, mounted bool) error {
 	return nil
 }
 
-// mount creates the target directory if needed and mounts the volume's tmpfs
-// on it unless it is mounted already.
-func (s *Service) mount(v *volume, mounted bool) (created bool, err error) {
-	err = os.Mkdir(v.target, tmpfsMode)
-	created = err == nil
+// makeTarget creates the target directory if needed.
+func makeTarget(target string) (created bool, err error) {
+	err = os.Mkdir(target, tmpfsMode)
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return false, fmt.Errorf("%w: create target: %w", errMount, err)
 	}
-	if mounted {
-		return created, nil
-	}
-	opt := TmpfsOptions{Size: s.cfg.TmpfsSize, Mode: tmpfsMode, GID: v.gid}
-	if err := s.mounter.MountTmpfs(v.target, opt); err != nil {
-		if created {
-			_ = os.Remove(v.target)
-		}
-		return false, fmt.Errorf("%w: %w", errMount, err)
-	}
-	return created, nil
+	return err == nil, nil
 }
 
-// undo reverts a failed first publish: the tmpfs it mounted (with whatever
-// it holds) and the directory it created.
-func (s *Service) undo(v *volume, wasMounted, created bool) {
-	if !wasMounted {
-		if err := s.unmount(v.target); err != nil {
-			s.log.Warn("unmount after failed publish failed", v.attrs("error", err)...)
-			return
-		}
+// writeVolume makes files the content of the volume, atomically: on a new
+// read-only tmpfs (fresh), or through a writable view of the mounted one.
+// Unchanged content writes nothing. Errors of the mounter match errMount;
+// those of writing are returned as writeFiles classified them.
+func (s *Service) writeVolume(v *volume, files []atomicdir.File, fresh bool) (changed bool, err error) {
+	var werr error
+	fill := func(dir string) error {
+		changed, werr = s.writeFiles(v, dir, files)
+		return werr
 	}
-	if created {
-		if err := atomicdir.Clear(v.target); err == nil {
-			_ = os.Remove(v.target)
-		}
+	if fresh {
+		err = s.mounter.MountReadOnly(v.target, TmpfsOptions{Size: s.cfg.TmpfsSize, Mode: tmpfsMode, GID: v.gid}, fill)
+	} else {
+		err = s.mounter.Writable(v.target, fill)
 	}
+	switch {
+	case err == nil:
+		return changed, nil
+	case werr != nil:
+		return changed, werr
+	case changed && !fresh:
+		// Committed; only removing the writable view failed, and the next
+		// update removes it.
+		s.log.Warn("removing the writable view after an update failed", v.attrs("error", err)...)
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: %w", errMount, err)
 }
 
-// write makes files the content of the volume, atomically; unchanged content
-// writes nothing.
-func (s *Service) write(v *volume, files []atomicdir.File) (changed bool, err error) {
-	changed, err = atomicdir.Write(v.target, files, atomicdir.Options{GID: v.gid})
+// writeFiles writes files into dir, the writable path of the volume.
+func (s *Service) writeFiles(v *volume, dir string, files []atomicdir.File) (changed bool, err error) {
+	changed, err = atomicdir.Write(dir, files, atomicdir.Options{GID: v.gid})
 	switch {
 	case err == nil:
 		return changed, nil
 	case errors.Is(err, syscall.ENOSPC):
-		return changed, fmt.Errorf("%w: the volume (%d KiB) is full: %w: make the secrets smaller or raise the tmpfs size of the CSI driver",
+		return changed, fmt.Errorf("%w: the volume (%d KiB) is full: %w: make the secrets smaller or raise csiDriver.volumeSize in the module configuration",
 			errTooLarge, s.cfg.TmpfsSize>>10, err)
 	case changed:
 		// Committed; only the clean-up failed and the next write retries it.
@@ -125,8 +129,11 @@ func (s *Service) refresh(ctx context.Context, v *volume, prev volumeState) erro
 	}
 	c, err := s.fetch(ctx, v)
 	changed := false
-	if err == nil {
-		changed, err = s.write(v, c.files)
+	// The version is an HMAC under this process's key: equal versions are
+	// equal content, and a volume published before a restart (no version)
+	// is compared file by file.
+	if err == nil && (prev.Version == "" || c.version != prev.Version) {
+		changed, err = s.writeVolume(v, c.files, false)
 	}
 	if err != nil {
 		vs.Failures++

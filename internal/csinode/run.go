@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 	defer events.Shutdown()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := NewService(cfg, Deps{SSI: ssis, Events: events, Mounter: Tmpfs{}, Registry: registry, Logger: log})
+	svc, err := NewService(cfg, Deps{SSI: ssis, Events: events, Mounter: NewTmpfs(cfg.StagingDir), Registry: registry, Logger: log})
 	if err != nil {
 		return err
 	}

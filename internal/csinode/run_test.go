@@ -65,6 +65,7 @@ func TestRun(t *testing.T) {
 	cfg := Config{
 		DriverName: DefaultDriverName, Version: "1.2.3", NodeID: "node-1",
 		Endpoint: filepath.Join(root, "csi", "csi.sock"), KubeletDir: root, StateDir: filepath.Join(root, "state"),
+		StagingDir:       filepath.Join(root, "staging"),
 		RotationInterval: DefaultRotationInterval, TmpfsSize: DefaultTmpfsSize,
 		Store:        StoreDefaults{Address: "https://127.0.0.1:1", AuthPath: DefaultStoreAuthPath},
 		HealthListen: "127.0.0.1:0", Kubeconfig: fakeAPIServer(t),

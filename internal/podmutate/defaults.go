@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"unicode"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -74,10 +75,29 @@ func (d Defaults) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("injector pull policy %q is not Always, IfNotPresent or Never", d.InjectorPullPolicy))
 	}
+	if err := validAudience(d.TokenAudience); err != nil {
+		errs = append(errs, err)
+	}
 	if e := d.TokenExpirationSeconds; e != 0 && (e < MinTokenExpirationSeconds || e > MaxTokenExpirationSeconds) {
 		errs = append(errs, fmt.Errorf("token expiration %d s is outside %d..%d", e, MinTokenExpirationSeconds, MaxTokenExpirationSeconds))
 	}
 	return errors.Join(errs...)
+}
+
+// maxAudienceLength is the longest token audience the module settings allow.
+const maxAudienceLength = 256
+
+// validAudience checks the module's tokenAudience: "" (the API server's) or
+// an identifier such as "secrets-store" or a URL.
+func validAudience(aud string) error {
+	bad := func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) || r > unicode.MaxASCII }
+	switch {
+	case len(aud) > maxAudienceLength:
+		return fmt.Errorf("token audience is %d bytes long, more than %d", len(aud), maxAudienceLength)
+	case strings.ContainsFunc(aud, bad):
+		return fmt.Errorf("token audience %q has spaces, control or non-ASCII characters", aud)
+	}
+	return nil
 }
 
 func (d Defaults) tokenExpiration() int64 {

@@ -110,6 +110,11 @@ func (sp *Spec) validate() error {
 	case sp.SkipTLSVerify && sp.CACert != "":
 		return errors.New("spec.caCert and spec.skipTLSVerify are both set: set one")
 	}
+	if sp.Audience != "" {
+		if err := ValidateAudience(sp.Audience); err != nil {
+			return fmt.Errorf("spec.audience: %w", err)
+		}
+	}
 	seen := make(map[string]int, len(sp.Files))
 	for i, f := range sp.Files {
 		if err := secretref.ValidateFileName(f.Name); err != nil {

@@ -43,8 +43,13 @@ const FieldManager = "secrets-store-integration-e2e"
 type Options struct {
 	AuthMount        string        // store auth path (connection.authPath)
 	RotationInterval time.Duration // rotationInterval; below the schema's 30 s minimum is fine here
+	TokenAudience    string        // tokenAudience; "" is the API server's audience
 	Log              io.Writer     // progress lines; nil discards
 }
+
+// ExtraTokenAudience is listed in additionalTokenAudiences of every install, so that a
+// SecretsStoreImport may ask for it in spec.audience, as an administrator would allow.
+const ExtraTokenAudience = "secrets-store-e2e"
 
 // Module is the module installed from the chart. Its methods inject the faults the e2e suite
 // needs: a webhook outage and a crash of the CSI node plugin.
@@ -54,6 +59,7 @@ type Module struct {
 	log  io.Writer
 
 	webhookReplicas int32              // as rendered, restored by StartWebhook
+	values          map[string]any     // the install's chart values, the base of Configure
 	killed          map[types.UID]bool // CSI plugin pods deleted by KillCSIPlugin
 }
 
@@ -73,6 +79,7 @@ func Install(ctx context.Context, s *stack.Stack, o Options) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
+	m.values = values
 	images, err := buildImages(ctx, s, values)
 	if err != nil {
 		return nil, err

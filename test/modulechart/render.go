@@ -30,7 +30,8 @@ const KubeVersion = stack.KubernetesVersion
 //  4. the running stack: internal.connection as the connection hook computes it for Manual
 //     mode with the stack's store, the webhook certificate the stack issued for 127.0.0.1, the
 //     apiserver port, free ports for the listeners, the kubelet directory, the rotation
-//     interval, and no monitoring modules (the stack serves no PodMonitor API).
+//     interval, the token audiences (tokenAudience from o, ExtraTokenAudience as the one
+//     additional audience), and no monitoring modules (the stack serves no PodMonitor API).
 func Values(s *stack.Stack, o Options) (map[string]any, error) {
 	var v map[string]any
 	for _, f := range []string{
@@ -81,7 +82,9 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 	stackValues := map[string]any{
 		"global": map[string]any{"enabledModules": enabled},
 		"secretsStoreIntegration": map[string]any{
-			"rotationInterval": o.RotationInterval.String(),
+			"rotationInterval":         o.RotationInterval.String(),
+			"tokenAudience":            o.TokenAudience,
+			"additionalTokenAudiences": []any{ExtraTokenAudience},
 			"internal": map[string]any{
 				"connection":  connValue,
 				"webhookCert": map[string]any{"crt": crt, "key": key, "ca": ca},

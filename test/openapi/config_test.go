@@ -207,6 +207,8 @@ func TestDefaults(t *testing.T) {
 	applyDefaults(got, configSchema(t))
 	want := fromJSON(t, `{
 		"connectionConfiguration": "DiscoverLocalStronghold",
+		"tokenAudience": "",
+		"additionalTokenAudiences": [],
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},
 		"csiDriver": {"volumeSize": "4Mi"},

@@ -52,11 +52,13 @@ func TestValuesDefaults(t *testing.T) {
 	applyDefaults(got, valuesSchema(t))
 	want := fromJSON(t, `{
 		"connectionConfiguration": "DiscoverLocalStronghold",
+		"tokenAudience": "",
+		"additionalTokenAudiences": [],
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},
 		"csiDriver": {"volumeSize": "4Mi"},
 		"logLevel": "Info",
-		"internal": {"connection": {}, "webhookCert": {}}
+		"internal": {"apiServerAddresses": [], "connection": {}, "webhookCert": {}}
 	}`)
 	if !reflect.DeepEqual(got, want) {
 		g, _ := json.Marshal(got)
