@@ -379,3 +379,10 @@ spec:
     - regex: endpoint|container
       action: labeldrop
 {{- end }}
+
+{{- /* The imageRegistries settings as the JSON document of the webhook's --registry-config. */ -}}
+{{- define "ssi.imageRegistries" -}}
+{{- dig "imageRegistries" dict .Values.secretsStoreIntegration | toJson }}
+{{- end }}
+
+{{- define "ssi.imageRegistriesDir" -}}/etc/secrets-store/registries{{- end }}

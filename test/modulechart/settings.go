@@ -11,6 +11,9 @@ import (
 type Settings struct {
 	TokenAudience            string   // tokenAudience; "" is the API server's audience
 	AdditionalTokenAudiences []string // additionalTokenAudiences
+	// ImageRegistries is the imageRegistries section as a ModuleConfig holds it; nil keeps
+	// the install's.
+	ImageRegistries map[string]any
 }
 
 // Configure renders the chart again with the install's values and st, applies it as Deckhouse
@@ -22,13 +25,16 @@ func (m *Module) Configure(ctx context.Context, st Settings) error {
 	for _, a := range st.AdditionalTokenAudiences {
 		additional = append(additional, a)
 	}
-	values := Merge(m.values, map[string]any{"secretsStoreIntegration": map[string]any{
-		"tokenAudience": st.TokenAudience, "additionalTokenAudiences": additional,
-	}})
+	settings := map[string]any{"tokenAudience": st.TokenAudience, "additionalTokenAudiences": additional}
+	if st.ImageRegistries != nil {
+		settings["imageRegistries"] = st.ImageRegistries
+	}
+	values := Merge(m.values, map[string]any{"secretsStoreIntegration": settings})
 	if err := m.apply(ctx, values); err != nil {
 		return err
 	}
-	m.logf("module settings applied: tokenAudience %q, additionalTokenAudiences %q", st.TokenAudience, st.AdditionalTokenAudiences)
+	m.logf("module settings applied: tokenAudience %q, additionalTokenAudiences %q, imageRegistries set %t",
+		st.TokenAudience, st.AdditionalTokenAudiences, st.ImageRegistries != nil)
 	return nil
 }
 

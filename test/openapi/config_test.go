@@ -208,6 +208,7 @@ func TestDefaults(t *testing.T) {
 	want := fromJSON(t, `{
 		"connectionConfiguration": "DiscoverLocalStronghold",
 		"tokenAudience": "",
+		"imageRegistries": {"insecureRegistries": [], "mirrors": []},
 		"additionalTokenAudiences": [],
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},

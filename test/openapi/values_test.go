@@ -53,6 +53,7 @@ func TestValuesDefaults(t *testing.T) {
 	want := fromJSON(t, `{
 		"connectionConfiguration": "DiscoverLocalStronghold",
 		"tokenAudience": "",
+		"imageRegistries": {"insecureRegistries": [], "mirrors": []},
 		"additionalTokenAudiences": [],
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},
