@@ -235,7 +235,7 @@ func TestLoginErrorMessage(t *testing.T) {
 	l.Role = "nope-role"
 	_, err := c.Read(t.Context(), l, "kv1/app", 0)
 	want := `login as role "nope-role" at "auth/kubernetes_local" refused: store says: invalid role name "nope-role": ` +
-		`check that the auth path is enabled and the role exists and is bound to service account "myapp-namespace/myapp-sa"`
+		`check that the auth path is enabled and the role exists, is bound to service account "myapp-namespace/myapp-sa" and, if it sets an audience, expects the token's (module setting tokenAudience)`
 	if err == nil || err.Error() != want {
 		t.Errorf("got %v, want %s", err, want)
 	}

@@ -105,7 +105,7 @@ func (e *Error) describe() (problem, hint string) {
 				"check the service account token source (projected token file or kubelet token request)"
 		}
 		return e.subject() + " refused", fmt.Sprintf(
-			"check that the auth path is enabled and the role exists and is bound to service account %q", e.ServiceAccount)
+			"check that the auth path is enabled and the role exists, is bound to service account %q and, if it sets an audience, expects the token's (module setting tokenAudience)", e.ServiceAccount)
 	case errors.Is(k, ErrPermissionDenied):
 		return fmt.Sprintf("role %q may not read %s", e.Role, e.secret()),
 			fmt.Sprintf("check that the policy bound to the role allows read on %q", e.policyPath())
