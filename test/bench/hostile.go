@@ -12,9 +12,9 @@ import (
 func hostileResults(r hostileload.Result) []result {
 	return []result{
 		{
-			what: fmt.Sprintf("webhook RSS while %d pods naming a hostile registry (%d images each, %d MiB manifests sent slowly) and %d benign opted-in pods are created at once: peak (before)",
+			what: fmt.Sprintf("webhook RSS while %d pods naming a hostile registry (%d images each, %d MiB manifests at 1 MiB/s) and %d benign opted-in pods are created at once: peak (before)",
 				r.Pods, r.ImagesPerPod, r.ManifestBytes>>20, r.Pods),
-			ru: fmt.Sprintf("RSS вебхука, пока одновременно создаются %d подов с образами во враждебном реестре (по %d образов, манифесты по %d МиБ, медленно) и %d обычных подов с аннотацией: пик (до начала)",
+			ru: fmt.Sprintf("RSS вебхука, пока одновременно создаются %d подов с образами во враждебном реестре (по %d образов, манифесты по %d МиБ со скоростью 1 МиБ/с) и %d обычных подов с аннотацией: пик (до начала)",
 				r.Pods, r.ImagesPerPod, r.ManifestBytes>>20, r.Pods),
 			value:   fmt.Sprintf("%.1f MiB (%.1f MiB)", r.PeakRSSMiB, r.BaseRSSMiB),
 			valueRU: fmt.Sprintf("%.1f МиБ (%.1f МиБ)", r.PeakRSSMiB, r.BaseRSSMiB),
@@ -42,15 +42,15 @@ func hostileResults(r hostileload.Result) []result {
 func hostileMethod(r hostileload.Result, ru bool) string {
 	if ru {
 		return fmt.Sprintf("**Враждебный реестр.** Локальный настоящий кластер, вебхук запущен процессом рядом с ним. "+
-			"Реестр на 127.0.0.1 с доверенным сертификатом отвечает на каждый запрос манифеста телом в %d МиБ, "+
-			"которое отдаёт около двух секунд. %d подов, у каждого %d контейнеров без command с разными образами в этом "+
+			"Реестр на 127.0.0.1 с доверенным сертификатом отвечает на каждый запрос манифеста телом в %d МиБ "+
+			"без Content-Length со скоростью 1 МиБ/с. %d подов, у каждого %d контейнеров без command с разными образами в этом "+
 			"реестре, и %d обычных подов с аннотацией роли и command создаются одновременно. RSS процесса вебхука "+
 			"читается из /proc каждые 20 мс. Отказ, который видит автор пода: %q",
 			r.ManifestBytes>>20, r.Pods, r.ImagesPerPod, r.Pods, r.Refusal)
 	}
 	return fmt.Sprintf("**Hostile registry.** A local real cluster; the webhook runs as a process next to it. A registry "+
-		"on 127.0.0.1 with a trusted certificate answers every manifest request with a %d MiB body sent over about two "+
-		"seconds. %d pods, each with %d containers without a command naming distinct images on it, and %d benign "+
+		"on 127.0.0.1 with a trusted certificate answers every manifest request with a %d MiB body without a Content-Length, "+
+		"at 1 MiB/s. %d pods, each with %d containers without a command naming distinct images on it, and %d benign "+
 		"opted-in pods with a command are created at once. The webhook process's RSS is read from /proc every 20 ms. "+
 		"The refusal a hostile pod's author reads: %q",
 		r.ManifestBytes>>20, r.Pods, r.ImagesPerPod, r.Pods, r.Refusal)

@@ -61,7 +61,7 @@ type Result struct {
 	// RegistryRequests is every request the hostile registry received; RegistryMaxInFlight
 	// the most it served at once.
 	RegistryRequests, RegistryMaxInFlight int64
-	// Refusal is one hostile pod's refusal, as its author reads it.
+	// Refusal is the first line of one hostile pod's refusal, as its author reads it.
 	Refusal string
 	// Wall is the time from the first Create to the last answer.
 	Wall time.Duration
@@ -142,7 +142,8 @@ func burst(ctx context.Context, kube kubernetes.Interface, registry string, res 
 		case hostile && err != nil:
 			res.HostileRefused++
 			if res.Refusal == "" {
-				res.Refusal = err.Error()
+				// The first container's part: the others say the same of their images.
+				res.Refusal, _, _ = strings.Cut(err.Error(), "\n")
 			}
 		case hostile:
 			res.HostileAdmitted++
