@@ -24,7 +24,7 @@ func buildHooks(t *testing.T) string {
 		t.Skip("no go command to build the hooks binary")
 	}
 	bin := filepath.Join(t.TempDir(), "hooks", "go-hooks")
-	cmd := exec.Command(gobin, "build", "-o", bin, ".")
+	cmd := exec.CommandContext(t.Context(), gobin, "build", "-o", bin, ".")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
@@ -33,7 +33,7 @@ func buildHooks(t *testing.T) string {
 
 func runHooks(t *testing.T, bin string, env []string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	cmd := exec.CommandContext(t.Context(), bin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()

@@ -1,7 +1,6 @@
 package apiserver_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/netip"
 	"reflect"
@@ -38,7 +37,7 @@ func endpointSlice(namespace, name, service, addressType string, endpoints ...[]
 func filtered(t *testing.T, obj map[string]any) pkg.Snapshot {
 	t.Helper()
 	var out any
-	if err := helpers.JQRunOnObject(context.Background(), apiserver.Filter, obj, &out); err != nil {
+	if err := helpers.JQRunOnObject(t.Context(), apiserver.Filter, obj, &out); err != nil {
 		t.Fatalf("run filter: %v", err)
 	}
 	return helpers.SnapshotFromObject(out)
@@ -113,9 +112,13 @@ func TestHandle(t *testing.T) {
 	}{
 		{"addresses found", nil, two, []string{"192.168.199.10", "192.168.199.12", "fd00::10"}, true},
 		{"unchanged: no patch", []string{"192.168.199.10", "192.168.199.12", "fd00::10"}, two, nil, false},
-		{"an api server gone", []string{"192.168.199.10", "192.168.199.11"},
+		{
+			"an api server gone",
+			[]string{"192.168.199.10", "192.168.199.11"},
 			[]pkg.Snapshot{filtered(t, endpointSlice("default", "kubernetes", "kubernetes", "IPv4", []string{"192.168.199.10"}))},
-			[]string{"192.168.199.10"}, true},
+			[]string{"192.168.199.10"},
+			true,
+		},
 		{"no slices yet", nil, nil, nil, false},
 		{"slices gone", []string{"192.168.199.10"}, nil, []string{}, true},
 	}
@@ -127,7 +130,7 @@ func TestHandle(t *testing.T) {
 			}
 			in := helpers.NewInputBuilder(t).WithValuesMap(moduleValues(t, internal)).
 				WithSnapshot(apiserver.Snapshot, tt.snapshots...).Build()
-			if err := apiserver.Handle(context.Background(), in); err != nil {
+			if err := apiserver.Handle(t.Context(), in); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
 			patches := in.Values.GetPatches()
@@ -166,11 +169,17 @@ func TestFlow(t *testing.T) {
 		slices []map[string]any
 		want   []string
 	}{
-		{"one api server", []map[string]any{endpointSlice("default", "kubernetes", "kubernetes", "IPv4", []string{"192.168.199.10"})},
-			[]string{"192.168.199.10"}},
-		{"three api servers", []map[string]any{endpointSlice("default", "kubernetes", "kubernetes", "IPv4",
-			[]string{"192.168.199.12"}, []string{"192.168.199.10"}, []string{"192.168.199.11"})},
-			[]string{"192.168.199.10", "192.168.199.11", "192.168.199.12"}},
+		{
+			"one api server",
+			[]map[string]any{endpointSlice("default", "kubernetes", "kubernetes", "IPv4", []string{"192.168.199.10"})},
+			[]string{"192.168.199.10"},
+		},
+		{
+			"three api servers",
+			[]map[string]any{endpointSlice("default", "kubernetes", "kubernetes", "IPv4",
+				[]string{"192.168.199.12"}, []string{"192.168.199.10"}, []string{"192.168.199.11"})},
+			[]string{"192.168.199.10", "192.168.199.11", "192.168.199.12"},
+		},
 		{"slice gone", nil, []string{}},
 	}
 	for _, step := range steps {

@@ -1,7 +1,6 @@
 package connection_test
 
 import (
-	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -85,7 +84,7 @@ func TestCAFilter(t *testing.T) {
 	secret := strongholdTLSSecret(caPEM)
 
 	var got map[string]any
-	if err := helpers.JQRunOnObject(context.Background(), connection.CAFilter, secret, &got); err != nil {
+	if err := helpers.JQRunOnObject(t.Context(), connection.CAFilter, secret, &got); err != nil {
 		t.Fatalf("run filter: %v", err)
 	}
 	want := map[string]any{"caCrt": b64(caPEM)}
@@ -100,8 +99,12 @@ func TestCAFilter(t *testing.T) {
 		}
 	}
 
-	delete(secret["data"].(map[string]any), "ca.crt")
-	if err := helpers.JQRunOnObject(context.Background(), connection.CAFilter, secret, &got); err != nil {
+	data, ok := secret["data"].(map[string]any)
+	if !ok {
+		t.Fatal("fixture Secret has no data map")
+	}
+	delete(data, "ca.crt")
+	if err := helpers.JQRunOnObject(t.Context(), connection.CAFilter, secret, &got); err != nil {
 		t.Fatalf("run filter without ca.crt: %v", err)
 	}
 	if want := map[string]any{"caCrt": ""}; !reflect.DeepEqual(got, want) {
@@ -134,7 +137,7 @@ func TestServiceFilter(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got connection.Service
-			if err := helpers.JQRunOnObject(context.Background(), connection.ServiceFilter, tt.svc, &got); err != nil {
+			if err := helpers.JQRunOnObject(t.Context(), connection.ServiceFilter, tt.svc, &got); err != nil {
 				t.Fatalf("run filter: %v", err)
 			}
 			if !reflect.DeepEqual(got, tt.want) {

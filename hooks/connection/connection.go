@@ -109,8 +109,8 @@ func Handle(_ context.Context, in *pkg.HookInput) error {
 	default:
 		in.Logger.Info("effective secret store connection changed",
 			slog.String("mode", settings.Mode), slog.String("url", conn.URL),
-			slog.String("authPath", conn.AuthPath), slog.String("namespace", conn.Namespace),
-			slog.Bool("caCert", conn.CACert != ""))
+			slog.String("auth_path", conn.AuthPath), slog.String("namespace", conn.Namespace),
+			slog.Bool("ca_cert", conn.CACert != ""))
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package connection_test
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -129,7 +128,7 @@ func TestHandle(t *testing.T) {
 			}
 			in := b.Build()
 
-			if err := connection.Handle(context.Background(), in); err != nil {
+			if err := connection.Handle(t.Context(), in); err != nil {
 				t.Fatalf("Handle: %v", err)
 			}
 			got, _ := resultConnection(t, in)
@@ -150,7 +149,7 @@ func TestHandleUnchanged(t *testing.T) {
 		WithSnapshot(connection.CASnapshot, filtered(t, connection.CAFilter, strongholdTLSSecret(caPEM))).
 		Build()
 
-	if err := connection.Handle(context.Background(), in); err != nil {
+	if err := connection.Handle(t.Context(), in); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
 	if patches := in.Values.GetPatches(); len(patches) != 0 {
@@ -201,7 +200,7 @@ func TestHandleErrors(t *testing.T) {
 				b.WithSnapshot(name, snaps...)
 			}
 			in := b.Build()
-			err := connection.Handle(context.Background(), in)
+			err := connection.Handle(t.Context(), in)
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 				t.Fatalf("got error %v, want one containing %q", err, tt.wantErr)
 			}
@@ -222,12 +221,17 @@ func TestHandleLogs(t *testing.T) {
 		WithSnapshot(connection.CASnapshot, filtered(t, connection.CAFilter, strongholdTLSSecret(caPEM))).
 		WithCapturedLogger()
 	in := b.Build()
-	if err := connection.Handle(context.Background(), in); err != nil {
+	if err := connection.Handle(t.Context(), in); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
 	logs := b.LogBuffer().String()
 	if !strings.Contains(logs, strongholdURL) {
 		t.Errorf("log does not name the url %s:\n%s", strongholdURL, logs)
+	}
+	for _, attr := range []string{`"auth_path":"kubernetes_local"`, `"ca_cert":true`} {
+		if !strings.Contains(logs, attr) {
+			t.Errorf("log lacks the attribute %s:\n%s", attr, logs)
+		}
 	}
 	if strings.Contains(logs, "BEGIN CERTIFICATE") || strings.Contains(logs, "PRIVATE KEY") {
 		t.Errorf("log carries certificate material:\n%s", logs)

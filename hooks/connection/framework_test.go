@@ -28,11 +28,20 @@ func clusterYAML(t *testing.T, objs ...map[string]any) string {
 }
 
 // relocated returns a copy of obj in another namespace, or under another name.
-func relocated(obj map[string]any, namespace, name string) map[string]any {
-	b, _ := json.Marshal(obj)
+func relocated(t *testing.T, obj map[string]any, namespace, name string) map[string]any {
+	t.Helper()
+	b, err := json.Marshal(obj)
+	if err != nil {
+		t.Fatalf("marshal object: %v", err)
+	}
 	var out map[string]any
-	_ = json.Unmarshal(b, &out)
-	meta := out["metadata"].(map[string]any)
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatalf("copy object: %v", err)
+	}
+	meta, ok := out["metadata"].(map[string]any)
+	if !ok {
+		t.Fatal("fixture object has no metadata map")
+	}
 	meta["namespace"], meta["name"] = namespace, name
 	return out
 }
@@ -48,10 +57,10 @@ func TestFlow(t *testing.T) {
 
 	// Look-alikes outside d8-stronghold or under other names must be ignored.
 	decoys := []map[string]any{
-		relocated(strongholdService(9999), "default", "stronghold"),
-		relocated(strongholdService(9999), "d8-stronghold", "stronghold-internal"),
-		relocated(strongholdTLSSecret(decoyCA), "default", "stronghold-tls"),
-		relocated(strongholdTLSSecret(decoyCA), "d8-stronghold", "ingress-tls"),
+		relocated(t, strongholdService(9999), "default", "stronghold"),
+		relocated(t, strongholdService(9999), "d8-stronghold", "stronghold-internal"),
+		relocated(t, strongholdTLSSecret(decoyCA), "default", "stronghold-tls"),
+		relocated(t, strongholdTLSSecret(decoyCA), "d8-stronghold", "ingress-tls"),
 	}
 	withStronghold := clusterYAML(t, append([]map[string]any{strongholdService(8200, 8300), strongholdTLSSecret(caPEM)}, decoys...)...)
 	withoutStronghold := clusterYAML(t, decoys...)

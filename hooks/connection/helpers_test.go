@@ -1,7 +1,6 @@
 package connection_test
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -87,7 +86,7 @@ func strongholdTLSSecret(caPEM string) map[string]any {
 func filtered(t *testing.T, filter string, obj map[string]any) pkg.Snapshot {
 	t.Helper()
 	var out any
-	if err := helpers.JQRunOnObject(context.Background(), filter, obj, &out); err != nil {
+	if err := helpers.JQRunOnObject(t.Context(), filter, obj, &out); err != nil {
 		t.Fatalf("run filter: %v", err)
 	}
 	return helpers.SnapshotFromObject(out)

@@ -1,7 +1,7 @@
 // Package crds is the hook that installs the module's CustomResourceDefinitions
 // at start-up with module-sdk's ensure_crds common hook: every crds/*.yaml
 // except the doc-* files (Russian descriptions for the documentation site),
-// labelled heritage=deckhouse.
+// labeled heritage=deckhouse.
 //
 // The crds directory is found next to the hooks binary (<module>/hooks/<binary>
 // and <module>/crds), not relative to the working directory, which

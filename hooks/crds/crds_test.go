@@ -57,7 +57,14 @@ func TestInstallsModuleCRDs(t *testing.T) {
 	if err != nil || len(versions) != 1 {
 		t.Fatalf("got versions %v (%v), want one", versions, err)
 	}
-	desc, _, _ := unstructured.NestedString(versions[0].(map[string]any), "schema", "openAPIV3Schema", "description")
+	version, ok := versions[0].(map[string]any)
+	if !ok {
+		t.Fatalf("got version %T, want an object", versions[0])
+	}
+	desc, _, err := unstructured.NestedString(version, "schema", "openAPIV3Schema", "description")
+	if err != nil {
+		t.Fatalf("read schema description: %v", err)
+	}
 	if !strings.HasPrefix(desc, "Describes which secrets") {
 		t.Errorf("installed schema description %q, want the English one", desc)
 	}

@@ -1,7 +1,6 @@
 package tlscert_test
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -86,13 +85,13 @@ func run(t *testing.T, clusterDomain string, secret map[string]any) tlscertifica
 		"secretsStoreIntegration": {"internal": {"webhookCert": {}}}}`)
 	if secret != nil {
 		var snap any
-		if err := helpers.JQRunOnObject(context.Background(), tlscertificate.JQFilterTLS, secret, &snap); err != nil {
+		if err := helpers.JQRunOnObject(t.Context(), tlscertificate.JQFilterTLS, secret, &snap); err != nil {
 			t.Fatalf("filter secret: %v", err)
 		}
 		b.WithSnapshot(tlscertificate.InternalTLSSnapshotKey, helpers.SnapshotFromObject(snap))
 	}
 	in := b.Build()
-	if err := tlscertificate.GenSelfSignedTLS(tlscert.Conf)(context.Background(), in); err != nil {
+	if err := tlscertificate.GenSelfSignedTLS(tlscert.Conf)(t.Context(), in); err != nil {
 		t.Fatalf("hook: %v", err)
 	}
 	for _, op := range in.Values.GetPatches() {
@@ -148,7 +147,7 @@ func TestIssuedCertificate(t *testing.T) {
 	if !ca.IsCA {
 		t.Error("ca is not a CA certificate")
 	}
-	if life := cert.NotAfter.Sub(time.Now()); life < 9*365*24*time.Hour {
+	if life := time.Until(cert.NotAfter); life < 9*365*24*time.Hour {
 		t.Errorf("certificate expires in %v, want about 10 years", life)
 	}
 
@@ -195,7 +194,8 @@ func handshake(t *testing.T, cv tlscertificate.CertValues, serverName string) {
 	if !roots.AppendCertsFromPEM([]byte(cv.CA)) {
 		t.Fatal("ca is not PEM")
 	}
-	conn, err := tls.Dial("tcp", ln.Addr().String(), &tls.Config{RootCAs: roots, ServerName: serverName, MinVersion: tls.VersionTLS12})
+	dialer := &tls.Dialer{Config: &tls.Config{RootCAs: roots, ServerName: serverName, MinVersion: tls.VersionTLS12}}
+	conn, err := dialer.DialContext(t.Context(), "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatalf("handshake as %s: %v", serverName, err)
 	}

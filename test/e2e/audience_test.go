@@ -103,10 +103,12 @@ func failedMount(t *testing.T, pod, ssiName, want string) string {
 // server's) and reads the audience secret.
 func storeLogin(t *testing.T, role, aud string) error {
 	t.Helper()
-	login := store.Login{AuthPath: AuthMount, Role: role, ServiceAccount: seedNS + "/" + seedSA,
+	login := store.Login{
+		AuthPath: AuthMount, Role: role, ServiceAccount: seedNS + "/" + seedSA,
 		JWT: func(ctx context.Context) (string, error) {
 			return stack.ServiceAccountToken(ctx, kube, seedNS, seedSA, aud, 600)
-		}}
+		},
+	}
 	_, err := newStoreClient(t, store.Config{CAFile: stk.Env.CAFile}).Read(t.Context(), login, seedKV+"/data/"+audSecret, 0)
 	return err
 }
@@ -206,7 +208,7 @@ func TestAudienceModuleSetting(t *testing.T) {
 
 	ctx := t.Context()
 	t.Cleanup(func() {
-		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 5*time.Minute)
 		defer cancel()
 		if err := m.Restore(rctx); err != nil {
 			t.Errorf("restore the module settings: %v", err)

@@ -57,7 +57,7 @@ func TestCSIMemoryCharge(t *testing.T) {
 	if _, err := kube.CoreV1().Pods(seedNS).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stack.DeletePod(context.Background(), kube, seedNS, pod.Name) })
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(t.Context()), kube, seedNS, pod.Name) })
 	if err := waitMountedOrKilled(ctx, pod.Name, fmt.Sprintf("%d total", volumes*fileSize)); err != nil {
 		t.Fatal(err)
 	}
@@ -147,13 +147,17 @@ func pluginMemory(t *testing.T) memoryFigures {
 		switch {
 		case strings.Contains(","+parts[1]+",", ",memory,"):
 			dir := filepath.Join("/sys/fs/cgroup/memory", parts[2])
-			m = memoryFigures{cgroup: parts[2], usage: readInt(t, dir, "memory.usage_in_bytes"),
-				shmem: statField(t, dir, "shmem"), anon: statField(t, dir, "rss"), limit: readInt(t, dir, "memory.limit_in_bytes")}
+			m = memoryFigures{
+				cgroup: parts[2], usage: readInt(t, dir, "memory.usage_in_bytes"),
+				shmem: statField(t, dir, "shmem"), anon: statField(t, dir, "rss"), limit: readInt(t, dir, "memory.limit_in_bytes"),
+			}
 			return m
 		case parts[0] == "0" && parts[1] == "":
 			dir := filepath.Join("/sys/fs/cgroup", parts[2])
-			m = memoryFigures{cgroup: parts[2], usage: readInt(t, dir, "memory.current"),
-				shmem: statField(t, dir, "shmem"), anon: statField(t, dir, "anon"), limit: readInt(t, dir, "memory.max")}
+			m = memoryFigures{
+				cgroup: parts[2], usage: readInt(t, dir, "memory.current"),
+				shmem: statField(t, dir, "shmem"), anon: statField(t, dir, "anon"), limit: readInt(t, dir, "memory.max"),
+			}
 		}
 	}
 	if m.cgroup == "" {

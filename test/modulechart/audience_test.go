@@ -29,10 +29,21 @@ func TestRenderTokenAudiences(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reqs, _, _ := unstructured.NestedSlice(find(t, objs, "CSIDriver", DriverName).Object, "spec", "tokenRequests")
+		reqs, _, err := unstructured.NestedSlice(find(t, objs, "CSIDriver", DriverName).Object, "spec", "tokenRequests")
+		if err != nil {
+			t.Fatalf("CSIDriver spec.tokenRequests: %v", err)
+		}
 		var got []string
 		for _, r := range reqs {
-			got = append(got, r.(map[string]any)["audience"].(string))
+			req, ok := r.(map[string]any)
+			if !ok {
+				t.Fatalf("CSIDriver tokenRequest %v is %T, want an object", r, r)
+			}
+			aud, ok := req["audience"].(string)
+			if !ok {
+				t.Fatalf("CSIDriver tokenRequest %v: audience is not a string", req)
+			}
+			got = append(got, aud)
 		}
 		if !slices.Equal(got, tt.requests) {
 			t.Errorf("tokenAudience %q: tokenRequests audiences %q, want %q", tt.audience, got, tt.requests)

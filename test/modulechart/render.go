@@ -3,6 +3,7 @@ package modulechart
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -44,7 +45,7 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 		v = Merge(v, layer)
 	}
 	pki := func(name string) (string, error) {
-		b, err := os.ReadFile(filepath.Join(s.Dir, "pki", name))
+		b, err := os.ReadFile(filepath.Join(s.Dir, "pki", name)) //nolint:gosec // G304: a file the stack wrote under s.Dir.
 		return string(b), err
 	}
 	ca, err := pki("ca.crt")
@@ -152,7 +153,7 @@ func Render(repoRoot string, values map[string]any) ([]*unstructured.Unstructure
 var docSeparator = regexp.MustCompile(`(?m)^---[ \t]*$`)
 
 func readYAML(path string) (map[string]any, error) {
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(path) //nolint:gosec // G304: a values file of the repository under test (Stack.RepoRoot).
 	if err != nil {
 		return nil, err
 	}
@@ -231,8 +232,13 @@ func renderedReplicas(objs []*unstructured.Unstructured) (int32, error) {
 	for _, o := range objs {
 		if o.GetKind() == "Deployment" && o.GetName() == webhookDeployment {
 			r, ok, err := unstructured.NestedInt64(o.Object, "spec", "replicas")
-			if err != nil || !ok || r < 1 {
-				return 0, fmt.Errorf("deployment %s: spec.replicas %d: want at least 1 (%v)", webhookDeployment, r, err)
+			switch {
+			case err != nil:
+				return 0, fmt.Errorf("deployment %s: spec.replicas: %w", webhookDeployment, err)
+			case !ok:
+				return 0, fmt.Errorf("deployment %s has no spec.replicas: the chart must render it", webhookDeployment)
+			case r < 1 || r > math.MaxInt32:
+				return 0, fmt.Errorf("deployment %s: spec.replicas %d, want 1 to %d", webhookDeployment, r, math.MaxInt32)
 			}
 			return int32(r), nil
 		}

@@ -225,11 +225,12 @@ func TestDefaults(t *testing.T) {
 	// which would hide kubernetes_local in DiscoverLocalStronghold mode.
 	partial := fromJSON(t, `{"connection": {"namespace": "team-a"}, "webhook": {}}`)
 	applyDefaults(partial, configSchema(t))
-	conn := partial.(map[string]any)["connection"]
+	settings := object(t, partial, "settings")
+	conn := settings["connection"]
 	if !reflect.DeepEqual(conn, map[string]any{"namespace": "team-a"}) {
 		t.Errorf("connection after defaults = %v, want only the namespace", conn)
 	}
-	if r := partial.(map[string]any)["webhook"].(map[string]any)["replicas"]; r != float64(2) {
+	if r := object(t, settings["webhook"], "webhook")["replicas"]; r != float64(2) {
 		t.Errorf("webhook.replicas default inside a given webhook object = %v, want 2", r)
 	}
 }

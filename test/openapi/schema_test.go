@@ -263,4 +263,14 @@ func fromJSON(t *testing.T, s string) any {
 	return v
 }
 
+// object returns v as a JSON object, failing the test when it is not one.
+func object(t *testing.T, v any, what string) map[string]any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s is %T, want an object", what, v)
+	}
+	return m
+}
+
 func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }

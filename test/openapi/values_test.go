@@ -1,7 +1,6 @@
 package openapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
 	"strings"
@@ -17,7 +16,7 @@ import (
 )
 
 func TestValuesExtendsConfig(t *testing.T) {
-	raw := readYAML(t, "openapi/values.yaml").(map[string]any)
+	raw := object(t, readYAML(t, "openapi/values.yaml"), "values.yaml")
 	ext, _ := raw["x-extend"].(map[string]any)
 	if ext["schema"] != "config-values.yaml" {
 		t.Fatalf("values.yaml x-extend = %v, want schema: config-values.yaml", raw["x-extend"])
@@ -99,7 +98,7 @@ func TestHookOutputsFitValues(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			module := fromJSON(t, tt.settings).(map[string]any)
+			module := object(t, fromJSON(t, tt.settings), "settings")
 			applyDefaults(module, valuesSchema(t))
 			values := map[string]any{
 				"global":                  map[string]any{"discovery": map[string]any{"clusterDomain": "cluster.local"}},
@@ -115,15 +114,16 @@ func TestHookOutputsFitValues(t *testing.T) {
 				b.WithSnapshot(name, snaps...)
 			}
 			in := b.Build()
-			if err := connection.Handle(context.Background(), in); err != nil {
+			if err := connection.Handle(t.Context(), in); err != nil {
 				t.Fatalf("connection hook: %v", err)
 			}
-			if err := tlscertificate.GenSelfSignedTLS(tlscert.Conf)(context.Background(), in); err != nil {
+			if err := tlscertificate.GenSelfSignedTLS(tlscert.Conf)(t.Context(), in); err != nil {
 				t.Fatalf("webhook certificate hook: %v", err)
 			}
 			applyPatches(t, values, in.Values)
 
-			if got, _ := module["internal"].(map[string]any)["connection"].(map[string]any)["url"].(string); got != tt.wantConn {
+			conn := object(t, object(t, module["internal"], "internal")["connection"], "internal.connection")
+			if got, _ := conn["url"].(string); got != tt.wantConn {
 				t.Errorf("internal.connection.url = %q, want %q", got, tt.wantConn)
 			}
 			if errs := validateValues(t, valuesSchema(t), module, "x-deckhouse-validations", "expression"); len(errs) != 0 {
@@ -156,18 +156,23 @@ func TestUnknownInternalValues(t *testing.T) {
 func helmSchema(t *testing.T) *spec.Schema {
 	t.Helper()
 	s := loadSchema(t, "openapi/values.yaml")
-	requiredForHelm(s)
+	requiredForHelm(t, s)
 	return s
 }
 
-func requiredForHelm(s *spec.Schema) {
+func requiredForHelm(t *testing.T, s *spec.Schema) {
+	t.Helper()
 	if list, ok := s.Extensions["x-required-for-helm"].([]any); ok {
 		for _, k := range list {
-			s.Required = append(s.Required, k.(string))
+			name, ok := k.(string)
+			if !ok {
+				t.Fatalf("x-required-for-helm entry %v is %T, want a property name", k, k)
+			}
+			s.Required = append(s.Required, name)
 		}
 	}
 	for k, prop := range s.Properties {
-		requiredForHelm(&prop)
+		requiredForHelm(t, &prop)
 		s.Properties[k] = prop
 	}
 }
