@@ -114,9 +114,13 @@ func withUnknownFields(t *testing.T, p *corev1.Pod) []byte {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	spec := m["spec"].(map[string]any)
+	spec := as[map[string]any](t, m["spec"], "spec")
 	spec["futureSpecField"] = 1
-	spec["containers"].([]any)[0].(map[string]any)["futureContainerField"] = 2
+	containers := as[[]any](t, spec["containers"], "spec.containers")
+	if len(containers) == 0 {
+		t.Fatal("the pod has no containers to plant an unknown field in")
+	}
+	as[map[string]any](t, containers[0], "spec.containers[0]")["futureContainerField"] = 2
 	out, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)

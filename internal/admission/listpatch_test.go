@@ -15,7 +15,7 @@ import (
 // element they came with when diff's patch is applied to the JSON a newer API
 // server holds, however the mutation inserted, removed, reordered or changed
 // elements. Each element carries its own value of the unknown field, so a
-// field that moves to a neighbour is caught.
+// field that moves to a neighbor is caught.
 func TestDiffKeepsUnknownFieldsOnTheirElements(t *testing.T) {
 	base := func() *corev1.Pod {
 		p := testPod()
@@ -87,7 +87,7 @@ func TestDiffKeepsUnknownFieldsOnTheirElements(t *testing.T) {
 			if !reflect.DeepEqual(&got, after) {
 				t.Errorf("patch %s\ngot  %+v\nwant %+v", patch, got.Spec, after.Spec)
 			}
-			checkUnknownFields(t, patched, before, after)
+			checkUnknownFields(t, patched, before)
 		})
 	}
 }
@@ -110,7 +110,7 @@ func TestDiffManyInitContainers(t *testing.T) {
 		t.Errorf("got operations %q, want %q (patch %s)", got, want, patch)
 	}
 	patched := applyPatch(t, patch, withUnknownFieldsEverywhere(t, before))
-	checkUnknownFields(t, patched, before, after)
+	checkUnknownFields(t, patched, before)
 }
 
 // Names repeat in a pod the API server has not validated yet: the lists are
@@ -176,12 +176,12 @@ func unknownValue(list, name string) string { return "future-" + list + "-" + na
 func withUnknownFieldsEverywhere(t *testing.T, p *corev1.Pod) []byte {
 	t.Helper()
 	m := asMap(t, p)
-	spec := m["spec"].(map[string]any)
+	spec := as[map[string]any](t, m["spec"], "spec")
 	for _, list := range podLists {
 		elems, _ := spec[list].([]any)
-		for _, e := range elems {
-			e := e.(map[string]any)
-			e["futureField"] = unknownValue(list, e["name"].(string))
+		for i, e := range elems {
+			e := as[map[string]any](t, e, fmt.Sprintf("%s[%d]", list, i))
+			e["futureField"] = unknownValue(list, as[string](t, e["name"], fmt.Sprintf("%s[%d].name", list, i)))
 		}
 	}
 	out, err := json.Marshal(m)
@@ -191,26 +191,29 @@ func withUnknownFieldsEverywhere(t *testing.T, p *corev1.Pod) []byte {
 	return out
 }
 
-// checkUnknownFields checks that every element of after that was in before
-// carries its own unknown field, and that new elements carry none.
-func checkUnknownFields(t *testing.T, patched []byte, before, after *corev1.Pod) {
+// checkUnknownFields checks that every element of the patched pod that was
+// in before carries its own unknown field, and that new elements carry none.
+func checkUnknownFields(t *testing.T, patched []byte, before *corev1.Pod) {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(patched, &m); err != nil {
 		t.Fatal(err)
 	}
-	old := asMap(t, before)["spec"].(map[string]any)
-	spec := m["spec"].(map[string]any)
+	old := as[map[string]any](t, asMap(t, before)["spec"], "spec before")
+	spec := as[map[string]any](t, m["spec"], "spec")
 	for _, list := range podLists {
 		known := map[string]bool{}
 		oldElems, _ := old[list].([]any)
-		for _, e := range oldElems {
-			known[e.(map[string]any)["name"].(string)] = true
+		for i, e := range oldElems {
+			where := fmt.Sprintf("%s[%d] before", list, i)
+			known[as[string](t, as[map[string]any](t, e, where)["name"], where+".name")] = true
 		}
 		elems, _ := spec[list].([]any)
 		for i, e := range elems {
-			name := e.(map[string]any)["name"].(string)
-			got, has := e.(map[string]any)["futureField"]
+			where := fmt.Sprintf("%s[%d]", list, i)
+			elem := as[map[string]any](t, e, where)
+			name := as[string](t, elem["name"], where+".name")
+			got, has := elem["futureField"]
 			switch {
 			case known[name] && got != unknownValue(list, name):
 				t.Errorf("%s[%d] %q: got unknown field %v, want %q", list, i, name, got, unknownValue(list, name))
@@ -239,4 +242,15 @@ func asMap(t *testing.T, v any) map[string]any {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// as returns the decoded JSON value v as a T; what names it in the failure
+// when the document has another shape.
+func as[T any](t *testing.T, v any, what string) T {
+	t.Helper()
+	x, ok := v.(T)
+	if !ok {
+		t.Fatalf("%s: got %T, want %T", what, v, x)
+	}
+	return x
 }

@@ -72,7 +72,8 @@ func newFakeStore(t testing.TB) *fakeStore {
 			"vault-role": {secretPath},
 		},
 		secrets: map[string]map[string]any{
-			secretPath: {"DB_PASS": valuePass, "DB_USER": "username",
+			secretPath: {
+				"DB_PASS": valuePass, "DB_USER": "username",
 				"keytab":      base64Std(binaryValue),
 				"keytab_raw":  strings.TrimRight(base64Std(binaryValue), "="),
 				"not_base64":  "VALUE-SECRET-%%%not-base64",

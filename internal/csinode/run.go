@@ -153,7 +153,11 @@ func serveHTTP(ctx context.Context, addr string, h http.Handler, log *slog.Logge
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpStopGrace)
 	defer cancel()
 	err = srv.Shutdown(sctx)
-	<-errc
+	// Serve returns ErrServerClosed once Shutdown starts; anything else is
+	// worth a line but does not change the outcome of the stop.
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) {
+		log.Warn("http server ended with an error", "address", addr, "error", serveErr)
+	}
 	if err != nil {
 		return fmt.Errorf("stop http server on %s: %w", addr, err)
 	}

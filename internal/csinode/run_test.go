@@ -33,7 +33,10 @@ func fakeAPIServer(t *testing.T) string {
 		switch {
 		case r.URL.Path == "/apis/deckhouse.io/v1alpha1/secretsstoreimports" && r.URL.Query().Get("watch") == "true":
 			w.WriteHeader(http.StatusOK)
-			w.(http.Flusher).Flush()
+			if err := http.NewResponseController(w).Flush(); err != nil {
+				t.Errorf("flush the watch response: %v", err)
+				return
+			}
 			<-r.Context().Done()
 		case r.URL.Path == "/apis/deckhouse.io/v1alpha1/secretsstoreimports":
 			_ = json.NewEncoder(w).Encode(map[string]any{
@@ -59,7 +62,7 @@ func fakeAPIServer(t *testing.T) string {
 }
 
 // TestRun runs the whole program: health reflects registration, metrics are
-// served, the CSI socket answers, and cancelling stops everything.
+// served, the CSI socket answers, and canceling stops everything.
 func TestRun(t *testing.T) {
 	root := t.TempDir()
 	cfg := Config{

@@ -71,7 +71,10 @@ func (srv *Server) Run(ctx context.Context) error {
 		g.Stop()
 		<-stopped
 	}
-	<-errc
+	// Serve returns nil after a stop; an error here came before the stop.
+	if err := <-errc; err != nil {
+		srv.log.Warn("csi server ended with an error", "endpoint", srv.endpoint, "error", err)
+	}
 	_ = os.Remove(srv.endpoint)
 	srv.log.Info("csi server stopped")
 	return nil

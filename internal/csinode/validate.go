@@ -22,7 +22,7 @@ const (
 	ctxPodUID         = "csi.storage.k8s.io/pod.uid"
 	ctxServiceAccount = "csi.storage.k8s.io/serviceAccount.name"
 	ctxEphemeral      = "csi.storage.k8s.io/ephemeral"
-	ctxTokens         = "csi.storage.k8s.io/serviceAccount.tokens"
+	ctxTokens         = "csi.storage.k8s.io/serviceAccount.tokens" //nolint:gosec // G101: a volume context key, not a credential
 	kubeletCtxPrefix  = "csi.storage.k8s.io/"
 
 	// AttrSecretsStoreImport names the SecretsStoreImport of the volume.

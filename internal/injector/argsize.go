@@ -11,9 +11,9 @@ import (
 	"unsafe"
 )
 
-// ErrTooLarge: the command's arguments and environment exceed what execve
-// accepts (E2BIG). It is a setting or reference problem, so the exit status
-// is ExitFailure, not ExitNotExecutable: the command itself is fine.
+// ErrTooLarge means the command's arguments and environment exceed what
+// execve accepts (E2BIG). It is a setting or reference problem, so the exit
+// status is ExitFailure, not ExitNotExecutable: the command itself is fine.
 var ErrTooLarge = errors.New("too large for execve")
 
 // Limits of execve(2) on Linux (fs/exec.c, include/uapi/linux/limits.h).
@@ -41,7 +41,10 @@ type execLimits struct {
 
 // currentLimits reads the limits that apply to this process.
 func currentLimits() execLimits {
-	l := execLimits{strlen: 32 * uint64(os.Getpagesize()), stack: 8 << 20} // 8 MiB: the usual default
+	l := execLimits{strlen: 32 * 4096, stack: 8 << 20} // 4 KiB pages and 8 MiB: the usual defaults
+	if page := os.Getpagesize(); page > 0 {
+		l.strlen = 32 * uint64(page)
+	}
 	var rl syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_STACK, &rl); err == nil {
 		l.stack = rl.Cur

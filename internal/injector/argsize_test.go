@@ -43,24 +43,40 @@ func TestCheckArgSize(t *testing.T) {
 		lim  execLimits
 		want []string // parts of the error; none for success
 	}{
-		{name: "a variable at the limit", argv: []string{"app"},
-			env: []string{"BIG=" + bigValue(128<<10-len("BIG=")-1)}, lim: lim},
-		{name: "a variable over the limit", argv: []string{"app"},
+		{
+			name: "a variable at the limit", argv: []string{"app"},
+			env: []string{"BIG=" + bigValue(128<<10-len("BIG=")-1)}, lim: lim,
+		},
+		{
+			name: "a variable over the limit", argv: []string{"app"},
 			env: []string{"PATH=/bin", "BIG=" + bigValue(128<<10-len("BIG="))}, lim: lim,
-			want: []string{`environment variable "BIG" takes 131073 bytes`, "limit of 131072 bytes", "MAX_ARG_STRLEN", "CSI volume"}},
-		{name: "every variable over the limit is named", argv: []string{"app"},
+			want: []string{`environment variable "BIG" takes 131073 bytes`, "limit of 131072 bytes", "MAX_ARG_STRLEN", "CSI volume"},
+		},
+		{
+			name: "every variable over the limit is named", argv: []string{"app"},
 			env: []string{"A=" + bigValue(200_000), "B=x", "C=" + bigValue(300_000)}, lim: lim,
-			want: []string{`"A" takes 200003 bytes`, `"C" takes 300003 bytes`}},
-		{name: "an argument over the limit", argv: []string{"app", bigValue(200_000)}, lim: lim,
-			want: []string{"argument 1 of the command takes 200001 bytes"}},
-		{name: "the total over the room", argv: []string{"app"},
+			want: []string{`"A" takes 200003 bytes`, `"C" takes 300003 bytes`},
+		},
+		{
+			name: "an argument over the limit", argv: []string{"app", bigValue(200_000)}, lim: lim,
+			want: []string{"argument 1 of the command takes 200001 bytes"},
+		},
+		{
+			name: "the total over the room", argv: []string{"app"},
 			env: []string{"A=" + bigValue(50_000), "B=" + bigValue(70_000), "C=" + bigValue(12_000), "D=x"}, lim: small,
-			want: []string{"over the kernel's limit of 131072 bytes", "stack size limit 262144 bytes",
-				`the largest variables are "B" (70003 bytes), "A" (50003 bytes), "C" (12003 bytes)`, "CSI volume"}},
-		{name: "the total within the room", argv: []string{"app"},
-			env: []string{"A=" + bigValue(50_000), "B=" + bigValue(70_000)}, lim: small},
-		{name: "an entry without = is not quoted", argv: []string{"app"},
-			env: []string{bigValue(200_000)}, lim: lim, want: []string{"(an entry without =)"}},
+			want: []string{
+				"over the kernel's limit of 131072 bytes", "stack size limit 262144 bytes",
+				`the largest variables are "B" (70003 bytes), "A" (50003 bytes), "C" (12003 bytes)`, "CSI volume",
+			},
+		},
+		{
+			name: "the total within the room", argv: []string{"app"},
+			env: []string{"A=" + bigValue(50_000), "B=" + bigValue(70_000)}, lim: small,
+		},
+		{
+			name: "an entry without = is not quoted", argv: []string{"app"},
+			env: []string{bigValue(200_000)}, lim: lim, want: []string{"(an entry without =)"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -43,11 +43,14 @@ func injectorBinary(t *testing.T) string {
 			built.skip = "no go tool to build the injector: " + err.Error()
 			return
 		}
-		if built.dir, built.err = os.MkdirTemp("", "injector-test-"); built.err != nil {
+		// Not t.TempDir: the binary outlives the test that builds it, every test
+		// of the process shares it, and TestMain removes the directory.
+		if built.dir, built.err = os.MkdirTemp("", "injector-test-"); built.err != nil { //nolint:usetesting // see above
 			return
 		}
 		built.path = filepath.Join(built.dir, "injector")
-		cmd := exec.Command(gotool, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", built.path,
+		// The build runs inside the first caller's test, so its context is live.
+		cmd := exec.CommandContext(t.Context(), gotool, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w", "-o", built.path,
 			"github.com/deckhouse/secrets-store-integration/images/injector")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {

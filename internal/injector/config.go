@@ -21,7 +21,7 @@ import (
 // token the webhook mounts, then the token kubelet mounts by default.
 var (
 	defaultTokenFile = filepath.Join(envcontract.TokenMountPath, envcontract.TokenFileName)
-	legacyTokenFile  = "/var/run/secrets/kubernetes.io/serviceaccount/token"
+	legacyTokenFile  = "/var/run/secrets/kubernetes.io/serviceaccount/token" //nolint:gosec // G101: a file path, not a credential
 )
 
 // Config holds the control settings of one run.

@@ -35,9 +35,18 @@ func TestValidEnvName(t *testing.T) {
 		name string
 		want bool
 	}{
-		{"DB_PASS", true}, {"_x", true}, {"a1", true}, {"A", true},
-		{"", false}, {"1x", false}, {"a-b", false}, {"tls.crt", false}, {"a b", false},
-		{"a=b", false}, {"ключ", false}, {"x\x00", false},
+		{"DB_PASS", true},
+		{"_x", true},
+		{"a1", true},
+		{"A", true},
+		{"", false},
+		{"1x", false},
+		{"a-b", false},
+		{"tls.crt", false},
+		{"a b", false},
+		{"a=b", false},
+		{"ключ", false},
+		{"x\x00", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

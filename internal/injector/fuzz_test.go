@@ -107,7 +107,7 @@ func FuzzParseArgs(f *testing.F) {
 // other holds K, k-x and a NUL value.
 type fuzzReader struct{ fakeReader }
 
-func (f *fuzzReader) Read(ctx context.Context, l store.Login, path string, version int) (*store.Secret, error) {
+func (f *fuzzReader) Read(_ context.Context, _ store.Login, path string, version int) (*store.Secret, error) {
 	f.mu.Lock()
 	f.calls[source{path: path, version: version}]++
 	f.mu.Unlock()
@@ -128,7 +128,7 @@ func FuzzResolve(f *testing.F) {
 	f.Add("A=secrets-store:kv/denied#K\nA=x\nSECRETS_STORE_ROLE=r\n=secrets-store:x#y\nNOEQ", "kv/denied", true)
 	f.Add("K=secrets-store:kv/p#K\nX=secrets-store:kv/p#\nY=secrets-store:kv/p#nope", "", true)
 	f.Add("Z=secrets-store:kv/p#Z", "kv/p", false)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.DiscardHandler)
 	f.Fuzz(func(t *testing.T, environ, paths string, ignore bool) {
 		cfg := testConfig()
 		cfg.IgnoreMissing = ignore

@@ -253,7 +253,7 @@ func ValidEnvName(s string) bool {
 	}
 	for i := range len(s) {
 		c := s[i]
-		if !(c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		if c != '_' && (c < 'a' || 'z' < c) && (c < 'A' || 'Z' < c) && (c < '0' || '9' < c) {
 			return false
 		}
 	}

@@ -60,12 +60,16 @@ func TestRunRevokesTheToken(t *testing.T) {
 		wantLog    string
 	}{
 		{name: "resolved", env: env, wantEvents: []string{"revoke", "exec"}},
-		{name: "a reference failed", env: append(slices.Clone(env), "X=secrets-store:demo-kv/data/denied#K"),
-			wantEvents: []string{"revoke"}, wantErr: true},
+		{
+			name: "a reference failed", env: append(slices.Clone(env), "X=secrets-store:demo-kv/data/denied#K"),
+			wantEvents: []string{"revoke"}, wantErr: true,
+		},
 		{name: "interrupted", env: env, cancel: true, wantEvents: []string{"revoke"}, wantErr: true},
-		{name: "revocation failed", env: env, wantEvents: []string{"revoke", "exec"},
+		{
+			name: "revocation failed", env: env, wantEvents: []string{"revoke", "exec"},
 			revokeErr: &store.Error{Op: store.OpRevoke, Role: "myapp-role", AuthPath: "kubernetes_local", Kind: store.ErrUnavailable, Status: 503},
-			wantLog:   `level=WARN msg="store token not revoked: it stays valid until its TTL ends" error="revoke the token of role \"myapp-role\"`},
+			wantLog:   `level=WARN msg="store token not revoked: it stays valid until its TTL ends" error="revoke the token of role \"myapp-role\"`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

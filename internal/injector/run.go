@@ -19,7 +19,7 @@ const reportPrefix = "secrets-store injector: "
 // program name and environ is the process environment (os.Environ()). On
 // success Run does not return: the command runs in its place. It returns nil
 // only after --self-copy. A returned error is meant for Report and ExitCode.
-// Cancelling ctx (SIGTERM) stops the resolution and the command never starts.
+// Canceling ctx (SIGTERM) stops the resolution and the command never starts.
 func Run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 	return run(ctx, args, environ, stderr, system{
 		newReader: newStoreReader,

@@ -28,7 +28,7 @@ func copyExecutable(src, dst string) (err error) {
 	if err != nil {
 		return fmt.Errorf("self-copy: %w", err)
 	}
-	defer in.Close() //nolint:errcheck // read-only
+	defer in.Close() // read-only: a close error loses nothing
 
 	dir := filepath.Dir(dst)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(dst)+".tmp-*")
@@ -45,7 +45,7 @@ func copyExecutable(src, dst string) (err error) {
 		return fmt.Errorf("self-copy to %q: %w", dst, err)
 	}
 	// CreateTemp makes the file 0600, readable by this user only.
-	if err = tmp.Chmod(0o755); err != nil { //nolint:gosec // an executable for every container's user
+	if err = tmp.Chmod(0o755); err != nil { // an executable for every container's user
 		return fmt.Errorf("self-copy to %q: %w", dst, err)
 	}
 	if err = tmp.Sync(); err != nil {

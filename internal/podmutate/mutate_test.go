@@ -40,8 +40,10 @@ func TestMutateErrors(t *testing.T) {
 		{
 			name: "reserved variable in init container",
 			change: func(p *corev1.Pod) {
-				p.Spec.InitContainers = []corev1.Container{{Name: "init", Image: "alpine:3.20", Command: []string{"true"},
-					Env: []corev1.EnvVar{{Name: "SECRETS_STORE_X"}}}}
+				p.Spec.InitContainers = []corev1.Container{{
+					Name: "init", Image: "alpine:3.20", Command: []string{"true"},
+					Env: []corev1.EnvVar{{Name: "SECRETS_STORE_X"}},
+				}}
 			},
 			want: []string{`container "init" sets SECRETS_STORE_X`},
 		},

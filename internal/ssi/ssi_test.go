@@ -95,8 +95,10 @@ func object(ns, name string) *unstructured.Unstructured {
 			"audience":      "vault",
 			"skipTLSVerify": true,
 			"files": []any{
-				map[string]any{"name": "keytab", "decodeBase64": true,
-					"source": map[string]any{"path": "demo-kv/data/myapp-secret", "key": "keytab"}},
+				map[string]any{
+					"name": "keytab", "decodeBase64": true,
+					"source": map[string]any{"path": "demo-kv/data/myapp-secret", "key": "keytab"},
+				},
 			},
 		},
 	}}

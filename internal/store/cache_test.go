@@ -98,18 +98,24 @@ func TestReloginOnForbidden(t *testing.T) {
 		wantLogins int
 		wantReads  int
 	}{
-		{name: "revoked cached token: one new login, one retry", warm: true,
+		{
+			name: "revoked cached token: one new login, one retry", warm: true,
 			between: func(f *fakeVault) {
 				for k, v := range f.tokens {
 					v.revoked = true
 					f.tokens[k] = v
 				}
 			},
-			path: "kv1/app", wantLogins: 2, wantReads: 3},
-		{name: "policy denies with cached token: second 403 returned", warm: true,
-			path: "demo-kv/data/other", wantErr: ErrPermissionDenied, wantLogins: 2, wantReads: 3},
-		{name: "policy denies with fresh token: no second login",
-			path: "demo-kv/data/other", wantErr: ErrPermissionDenied, wantLogins: 1, wantReads: 1},
+			path: "kv1/app", wantLogins: 2, wantReads: 3,
+		},
+		{
+			name: "policy denies with cached token: second 403 returned", warm: true,
+			path: "demo-kv/data/other", wantErr: ErrPermissionDenied, wantLogins: 2, wantReads: 3,
+		},
+		{
+			name: "policy denies with fresh token: no second login",
+			path: "demo-kv/data/other", wantErr: ErrPermissionDenied, wantLogins: 1, wantReads: 1,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

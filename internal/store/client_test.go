@@ -64,8 +64,10 @@ func readCases() []readCase {
 		{name: "kv2 with data/", path: "demo-kv/data/myapp-secret", wantVersion: 4, wantData: latest},
 		{name: "kv2 without data/", path: "demo-kv/myapp-secret", wantVersion: 4, wantData: latest},
 		{name: "kv2 leading slash", path: "/demo-kv/data/myapp-secret", wantVersion: 4, wantData: latest},
-		{name: "kv2 pinned version", path: "demo-kv/myapp-secret", version: 1, wantVersion: 1,
-			wantData: map[string]string{"DB_PASS": "v1-pass"}},
+		{
+			name: "kv2 pinned version", path: "demo-kv/myapp-secret", version: 1, wantVersion: 1,
+			wantData: map[string]string{"DB_PASS": "v1-pass"},
+		},
 		{name: "kv2 deleted version", path: "demo-kv/data/myapp-secret", version: 2, wantErr: ErrVersionDeleted},
 		{name: "kv2 destroyed version", path: "demo-kv/data/myapp-secret", version: 3, wantErr: ErrVersionDestroyed},
 		{name: "kv2 missing version", path: "demo-kv/data/myapp-secret", version: 9, wantErr: ErrNotFound},
@@ -139,19 +141,29 @@ func TestErrorFields(t *testing.T) {
 		want     Error
 		contains []string
 	}{
-		{name: "deleted", path: "demo-kv/myapp-secret", version: 2,
+		{
+			name: "deleted", path: "demo-kv/myapp-secret", version: 2,
 			want:     Error{Op: OpRead, Path: "demo-kv/myapp-secret", StorePath: "demo-kv/data/myapp-secret", Version: 2, Status: 0},
-			contains: []string{`version 2 of secret "demo-kv/myapp-secret" (read as "demo-kv/data/myapp-secret") is deleted`, "undelete"}},
-		{name: "destroyed", path: "demo-kv/data/myapp-secret", version: 3,
+			contains: []string{`version 2 of secret "demo-kv/myapp-secret" (read as "demo-kv/data/myapp-secret") is deleted`, "undelete"},
+		},
+		{
+			name: "destroyed", path: "demo-kv/data/myapp-secret", version: 3,
 			want:     Error{Op: OpRead, Path: "demo-kv/data/myapp-secret", StorePath: "demo-kv/data/myapp-secret", Version: 3},
-			contains: []string{"version 3", "destroyed", "pin another version"}},
-		{name: "denied", path: "demo-kv/other",
+			contains: []string{"version 3", "destroyed", "pin another version"},
+		},
+		{
+			name: "denied", path: "demo-kv/other",
 			want: Error{Op: OpRead, Path: "demo-kv/other", StorePath: "demo-kv/data/other", Status: 403},
-			contains: []string{`role "myapp-role" may not read secret "demo-kv/other"`,
-				`check that the policy bound to the role allows read on "demo-kv/data/other"`}},
-		{name: "v1 version", path: "kv1/app", version: 4,
+			contains: []string{
+				`role "myapp-role" may not read secret "demo-kv/other"`,
+				`check that the policy bound to the role allows read on "demo-kv/data/other"`,
+			},
+		},
+		{
+			name: "v1 version", path: "kv1/app", version: 4,
 			want:     Error{Op: OpRead, Path: "kv1/app", StorePath: "kv1/app", Version: 4},
-			contains: []string{"version 4", "need a kv v2 mount"}},
+			contains: []string{"version 4", "need a kv v2 mount"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -84,7 +84,7 @@ func (c Config) timeout() time.Duration {
 func (c Config) rootCAs() (*x509.CertPool, error) {
 	pemBytes := c.CACert
 	if c.CAFile != "" {
-		b, err := os.ReadFile(c.CAFile) //nolint:gosec // the CA file path is trusted configuration
+		b, err := os.ReadFile(c.CAFile) // the CA file path is trusted configuration
 		if err != nil {
 			return nil, fmt.Errorf("read store ca file: %w", err)
 		}

@@ -78,8 +78,10 @@ func newFakeVault(t *testing.T) *fakeVault {
 		},
 		mounts: map[string]int{"demo-kv/": 2, "kv1/": 1},
 		v1: map[string]map[string]any{
-			"kv1/app": {"DB_USER": "username", "DB_PASS": valuePass, "port": json.Number("5432"),
-				"tls": true, "nested": map[string]any{"a": "b"}},
+			"kv1/app": {
+				"DB_USER": "username", "DB_PASS": valuePass, "port": json.Number("5432"),
+				"tls": true, "nested": map[string]any{"a": "b"},
+			},
 		},
 		v2: map[string][]fakeVersion{
 			"demo-kv/myapp-secret": {

@@ -15,8 +15,10 @@ func TestErrorsNeverLeakSecrets(t *testing.T) {
 	f.set(func(f *fakeVault) { f.echo = true })
 	o := &recordingObserver{}
 	c := newTestClient(t, f, WithObserver(o))
-	secrets := []string{jwtApp, jwtOther, "JWT-SECRET", tokenMark, "TOKEN-SECRET", valuePass, "VALUE-SECRET",
-		"v1-pass", "v2-pass", "v3-pass", "username"}
+	secrets := []string{
+		jwtApp, jwtOther, "JWT-SECRET", tokenMark, "TOKEN-SECRET", valuePass, "VALUE-SECRET",
+		"v1-pass", "v2-pass", "v3-pass", "username",
+	}
 
 	tests := leakCases()
 	var texts []string

@@ -159,10 +159,14 @@ func TestRevokeSelfFailures(t *testing.T) {
 		wantErr error
 		want    string
 	}{
-		{"server error echoing the token", func(s *revokeStore) { s.status = http.StatusInternalServerError },
-			ErrUnavailable, `revoke the token of role "myapp-role" from "auth/kubernetes_local": store unavailable (HTTP 500)`},
-		{"no answer", func(s *revokeStore) { s.hang = true },
-			ErrUnavailable, "no answer within 200ms"},
+		{
+			"server error echoing the token", func(s *revokeStore) { s.status = http.StatusInternalServerError },
+			ErrUnavailable, `revoke the token of role "myapp-role" from "auth/kubernetes_local": store unavailable (HTTP 500)`,
+		},
+		{
+			"no answer", func(s *revokeStore) { s.hang = true },
+			ErrUnavailable, "no answer within 200ms",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -76,8 +76,10 @@ func TestTLS(t *testing.T) {
 		{name: "skip verification", cfg: Config{Address: f.srv.URL, SkipTLSVerify: true}},
 		// net/http reports this one without a TLS error type; the message
 		// says what is wrong.
-		{name: "https to a plain http server", cfg: Config{Address: strings.Replace(plain.URL, "http:", "https:", 1)},
-			wantErr: ErrUnavailable},
+		{
+			name: "https to a plain http server", cfg: Config{Address: strings.Replace(plain.URL, "http:", "https:", 1)},
+			wantErr: ErrUnavailable,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -101,7 +103,7 @@ func TestTLS(t *testing.T) {
 
 func TestUnavailable(t *testing.T) {
 	release := make(chan struct{})
-	slow := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := httptest.NewTLSServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case <-release:
 		case <-r.Context().Done():
@@ -119,8 +121,10 @@ func TestUnavailable(t *testing.T) {
 		cfg      Config
 		contains string
 	}{
-		{name: "timeout", cfg: Config{Address: slow.URL, SkipTLSVerify: true, Timeout: 100 * time.Millisecond},
-			contains: "no answer within 100ms"},
+		{
+			name: "timeout", cfg: Config{Address: slow.URL, SkipTLSVerify: true, Timeout: 100 * time.Millisecond},
+			contains: "no answer within 100ms",
+		},
 		{name: "connection refused", cfg: Config{Address: closed.URL, SkipTLSVerify: true}, contains: "connection refused"},
 		{name: "sealed", cfg: sealed.config(), contains: "store says: Vault is sealed"},
 	}
