@@ -137,8 +137,10 @@ func (ic *imageCache) argv(ctx context.Context, c *corev1.Container) ([]string, 
 	}
 	cfg, err := ic.resolve(ctx, c.Image)
 	if err != nil {
-		return nil, fmt.Errorf("container %q has no command and looking up the entrypoint of image %q failed: %w: %s, or check the image name and the pod's imagePullSecrets",
-			c.Name, c.Image, err, hint)
+		// The resolver's error names the image and says what to check; setting a
+		// command is the way around any of them.
+		return nil, fmt.Errorf("container %q has no command and reading the entrypoint of its image failed: %w; or %s",
+			c.Name, err, hint)
 	}
 	tail := c.Args
 	if len(tail) == 0 {

@@ -53,8 +53,8 @@ func TestMutateErrors(t *testing.T) {
 				p.Spec.Containers[0].Command = nil
 				p.Spec.Containers[0].Image = "registry.example.com/private:1"
 			},
-			want: []string{`container "app" has no command and looking up the entrypoint of image "registry.example.com/private:1" failed: ` +
-				errRegistry.Error() + `: set command in the container spec, or check the image name and the pod's imagePullSecrets`},
+			want: []string{`container "app" has no command and reading the entrypoint of its image failed: ` +
+				errRegistry.Error() + `; or set command in the container spec`},
 			is: errRegistry,
 		},
 		{

@@ -132,23 +132,23 @@ func (e *Error) describe() (problem, hint string) {
 	case errors.Is(e.Kind, ErrUnsupported):
 		var large *tooLargeError
 		if errors.As(e.Err, &large) {
-			return large.what + " too large", "set command in the container spec"
+			return large.what + " too large", ""
 		}
-		return "unsupported manifest", "push the image as an OCI or Docker v2 schema 2 image, or set command in the container spec"
+		return "unsupported manifest", "push the image as an OCI or Docker v2 schema 2 image"
 	case errors.Is(e.Kind, ErrTLS):
 		return e.describeTLS()
 	case errors.Is(e.Kind, ErrUnavailable):
 		if errors.Is(e.Err, ErrBusy) {
 			return fmt.Sprintf("registry %q not looked up", e.Registry),
-				"retry later, or set command in the container spec"
+				"retry later"
 		}
 		if e.Mirror != "" {
 			return e.where() + " unavailable", fmt.Sprintf(
-				"check that the mirrors (%s of %s) or the registry are reachable from the webhook and retry, or set command in the container spec",
+				"check that the mirrors (%s of %s) or the registry are reachable from the webhook and retry",
 				settingMirrors, moduleConfig)
 		}
 		return e.where() + " unavailable",
-			"check that the registry is reachable from the webhook and retry, or set command in the container spec"
+			"check that the registry is reachable from the webhook and retry"
 	}
 	return "lookup failed", ""
 }
