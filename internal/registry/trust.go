@@ -100,24 +100,17 @@ func ParseTrust(data []byte) (Trust, error) {
 	return t, nil
 }
 
-// trustJSONError names the field or offset of a decoding error.
+// trustJSONError names the field or offset of a decoding error, as jsonError
+// does, and also an unknown field or a cut document.
 func trustJSONError(err error) error {
-	var (
-		serr *json.SyntaxError
-		terr *json.UnmarshalTypeError
-	)
 	switch {
-	case errors.As(err, &serr):
-		return fmt.Errorf("invalid json at offset %d", serr.Offset)
-	case errors.As(err, &terr):
-		return fmt.Errorf("field %q must be %s, not %s", terr.Field, terr.Type, terr.Value)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return errors.New("incomplete json")
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// The field name is part of the document the operator wrote.
 		return fmt.Errorf("unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 	}
-	return errors.New("invalid json")
+	return jsonError(err)
 }
 
 // Validate reports every invalid value, each named by its setting.

@@ -35,27 +35,8 @@ func TestInjectionImageWithoutCommand(t *testing.T) {
 	pass := secretValue("pull-password")
 	host := startRegistry(t, user, pass)
 
-	spec := stack.BusyboxImageSpec(ctx)
-	spec.Name = host + "/apps/printenv:1"
-	spec.Entrypoint, spec.Cmd = []string{"/bin/sh", "-c"}, []string{"env | sort"}
-	img, err := spec.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.ParseReference(spec.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := remote.Write(ref, img, remote.WithAuth(&authn.Basic{Username: user, Password: pass}), remote.WithTransport(stackTransport(t))); err != nil {
-		t.Fatalf("push %s: %v", spec.Name, err)
-	}
-	archive := filepath.Join(t.TempDir(), "printenv.tar")
-	if err := spec.WriteOCI(archive); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.ImportImage(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
+	spec := publishPrintenv(t, host+"/apps/printenv:1",
+		remote.WithAuth(&authn.Basic{Username: user, Password: pass}), remote.WithTransport(stackTransport(t)))
 
 	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{
 		"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass)),
@@ -124,4 +105,34 @@ func stackTransport(t *testing.T) http.RoundTripper {
 		t.Fatal(fmt.Errorf("no CA in %s", stk.Env.CAFile))
 	}
 	return &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
+}
+
+// publishPrintenv pushes an image named ref whose entrypoint prints the environment, with
+// opts, and imports the same image into containerd, so that the kubelet needs no pull
+// (imagePullPolicy: Never).
+func publishPrintenv(t *testing.T, ref string, opts ...remote.Option) stack.Image {
+	t.Helper()
+	ctx := t.Context()
+	spec := stack.BusyboxImageSpec(ctx)
+	spec.Name = ref
+	spec.Entrypoint, spec.Cmd = []string{"/bin/sh", "-c"}, []string{"env | sort"}
+	img, err := spec.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := name.ParseReference(spec.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img, append(opts, remote.WithContext(ctx))...); err != nil {
+		t.Fatalf("push %s: %v", spec.Name, err)
+	}
+	archive := filepath.Join(t.TempDir(), "image.tar")
+	if err := spec.WriteOCI(archive); err != nil {
+		t.Fatal(err)
+	}
+	if err := stk.ImportImage(ctx, archive); err != nil {
+		t.Fatal(err)
+	}
+	return spec
 }

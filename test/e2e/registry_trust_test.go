@@ -15,19 +15,16 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/deckhouse/secrets-store-integration/test/modulechart"
-	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
 // A registry whose certificate comes from a private CA (a corporate one) that neither the
@@ -44,37 +41,17 @@ func TestInjectionRegistryPrivateCA(t *testing.T) {
 	caPEM, cert := privateCA(t)
 	host := startPrivateRegistry(t, cert)
 
-	spec := stack.BusyboxImageSpec(ctx)
-	spec.Name = host + "/apps/private-ca:1"
-	spec.Entrypoint, spec.Cmd = []string{"/bin/sh", "-c"}, []string{"env | sort"}
-	img, err := spec.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ref, err := name.ParseReference(spec.Name)
-	if err != nil {
-		t.Fatal(err)
-	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
 	push := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}
-	if err := remote.Write(ref, img, remote.WithTransport(push), remote.WithContext(ctx)); err != nil {
-		t.Fatalf("push %s: %v", spec.Name, err)
-	}
-	archive := filepath.Join(t.TempDir(), "private-ca.tar")
-	if err := spec.WriteOCI(archive); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.ImportImage(ctx, archive); err != nil {
-		t.Fatal(err)
-	}
+	spec := publishPrintenv(t, host+"/apps/private-ca:1", remote.WithTransport(push))
 	pod := func(name string) *corev1.Pod {
 		p := injectedPod(name, nil, env("DB_PASS", "secrets-store:"+seedKV+"/data/myapp-secret#DB_PASS"))
 		p.Spec.Containers[0].Image, p.Spec.Containers[0].Command = spec.Name, nil
 		return p
 	}
 
-	_, err = kube.CoreV1().Pods(seedNS).Create(ctx, pod("private-ca-before"), metav1.CreateOptions{})
+	_, err := kube.CoreV1().Pods(seedNS).Create(ctx, pod("private-ca-before"), metav1.CreateOptions{})
 	if err == nil {
 		_ = kube.CoreV1().Pods(seedNS).Delete(ctx, "private-ca-before", metav1.DeleteOptions{})
 		t.Fatal("pod admitted although the webhook cannot verify the registry's certificate")

@@ -8,10 +8,8 @@ package admissionload
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -19,9 +17,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/bench/benchstack"
 	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
@@ -36,7 +34,6 @@ const (
 	namespace  = "admission-load"
 	account    = "app"
 	role       = "app-role"
-	authMount  = "kubernetes_local"
 	noSchedule = "admission-load-no-scheduler"
 	runTimeout = 10 * time.Minute
 )
@@ -61,39 +58,16 @@ type Result struct {
 // measurement and tears the stack down, also on error. It fails on errors of the setup,
 // never because a target is missed.
 func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err error) {
-	if os.Geteuid() != 0 {
-		return res, errors.New("the admission load measurement needs root: it runs the local cluster")
-	}
-	ctx, cancel := context.WithTimeout(ctx, runTimeout)
-	defer cancel()
-	logf := func(format string, a ...any) { fmt.Fprintf(log, "admissionload: "+format+"\n", a...) }
-	err = stack.RunTemporary(ctx, repoRoot, "admissionload-", log, func(s *stack.Stack) error {
-		return measure(ctx, s, &res, logf)
+	// As many requests in flight as Pods: the client is not the bottleneck.
+	o := benchstack.Options{Name: "admissionload", Timeout: runTimeout, QPS: 10 * Pods, Namespace: namespace, Account: account}
+	err = benchstack.Run(ctx, repoRoot, log, o, func(ctx context.Context, e benchstack.Env) error {
+		return measure(ctx, e.Kube, &res, e.Logf)
 	})
 	return res, err
 }
 
-// measure installs the webhook on the stack and creates the rounds of Pods.
-func measure(ctx context.Context, s *stack.Stack, res *Result, logf func(string, ...any)) error {
-	if err := s.EnableKubernetesAuth(ctx, authMount); err != nil {
-		return err
-	}
-	if err := s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: 2 * time.Minute}); err != nil {
-		return fmt.Errorf("install the module: %w", err)
-	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
-	if err != nil {
-		return err
-	}
-	// As many requests in flight as Pods: the client is not the bottleneck.
-	cfg.QPS, cfg.Burst = 10*Pods, 10*Pods
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	if err := stack.EnsureServiceAccount(ctx, kube, namespace, account); err != nil {
-		return err
-	}
+// measure creates the rounds of Pods.
+func measure(ctx context.Context, kube kubernetes.Interface, res *Result, logf func(string, ...any)) error {
 	res.Pods, res.Rounds = Pods, Rounds
 	var optedIn, plain []time.Duration
 	for r := range Rounds {

@@ -24,9 +24,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/bench/benchstack"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -44,7 +44,6 @@ const (
 	namespace  = "hostile-load"
 	account    = "app"
 	role       = "app-role"
-	authMount  = "kubernetes_local"
 	noSchedule = "hostile-load-no-scheduler"
 	runTimeout = 10 * time.Minute
 )
@@ -70,25 +69,14 @@ type Result struct {
 // Run brings up a stack in a temporary directory with the webhook running as a host
 // process, runs the measurement and tears the stack down, also on error.
 func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err error) {
-	if os.Geteuid() != 0 {
-		return res, errors.New("the hostile registry measurement needs root: it runs the local cluster")
-	}
-	ctx, cancel := context.WithTimeout(ctx, runTimeout)
-	defer cancel()
-	logf := func(format string, a ...any) { fmt.Fprintf(log, "hostileload: "+format+"\n", a...) }
-	err = stack.RunTemporary(ctx, repoRoot, "hostileload-", log, func(s *stack.Stack) error {
-		return measure(ctx, s, &res, logf)
+	o := benchstack.Options{Name: "hostileload", Timeout: runTimeout, QPS: 20 * Pods, Namespace: namespace, Account: account}
+	err = benchstack.Run(ctx, repoRoot, log, o, func(ctx context.Context, e benchstack.Env) error {
+		return measure(ctx, e.Stack, e.Kube, &res, e.Logf)
 	})
 	return res, err
 }
 
-func measure(ctx context.Context, s *stack.Stack, res *Result, logf func(string, ...any)) error {
-	if err := s.EnableKubernetesAuth(ctx, authMount); err != nil {
-		return err
-	}
-	if err := s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: 2 * time.Minute}); err != nil {
-		return fmt.Errorf("install the module: %w", err)
-	}
+func measure(ctx context.Context, s *stack.Stack, kube kubernetes.Interface, res *Result, logf func(string, ...any)) error {
 	pid, ok := s.PID("webhook")
 	if !ok {
 		return errors.New("the webhook process has no recorded PID")
@@ -100,18 +88,6 @@ func measure(ctx context.Context, s *stack.Stack, res *Result, logf func(string,
 		return err
 	}
 	defer reg.close()
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
-	if err != nil {
-		return err
-	}
-	cfg.QPS, cfg.Burst = 20*Pods, 20*Pods
-	kube, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	if err := stack.EnsureServiceAccount(ctx, kube, namespace, account); err != nil {
-		return err
-	}
 	res.Pods, res.ImagesPerPod, res.ManifestBytes = Pods, ImagesPerPod, ManifestBytes
 	if res.BaseRSSMiB, err = rssMiB(pid); err != nil {
 		return err
