@@ -216,23 +216,29 @@ func (k *kubelet) unpublishAll(ctx context.Context) error {
 
 // removeDir removes the kubelet directory once no file system is mounted under it.
 func (k *kubelet) removeDir() error {
-	f, err := os.Open("/proc/self/mounts")
+	left, err := mountsUnder(k.root + "/")
 	if err != nil {
-		return err
-	}
-	defer f.Close()
-	left := 0
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if fields := strings.Fields(sc.Text()); len(fields) > 1 && strings.HasPrefix(fields[1], k.root+"/") {
-			left++
-		}
-	}
-	if err := sc.Err(); err != nil {
 		return err
 	}
 	if left > 0 {
 		return fmt.Errorf("%d mounts left under %s after every volume was unpublished", left, k.root)
 	}
 	return os.RemoveAll(k.root)
+}
+
+// mountsUnder counts the mounts whose mount point starts with prefix.
+func mountsUnder(prefix string) (int, error) {
+	f, err := os.Open("/proc/self/mounts")
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if fields := strings.Fields(sc.Text()); len(fields) > 1 && strings.HasPrefix(fields[1], prefix) {
+			n++
+		}
+	}
+	return n, sc.Err()
 }

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -163,6 +165,9 @@ func (b *bench) startPlugin(ctx context.Context) (*kubelet, error) {
 		"--node-name", env.NodeName,
 		"--rotation-interval", RotationInterval.String(),
 		"--state-dir", filepath.Join(plugDir, "state"),
+		// Outside the kubelet directory, whose mounts stopPlugin counts: the plugin keeps
+		// its staging directory a private bind mount of itself for as long as the node runs.
+		"--staging-dir", b.stagingDir(),
 		"--store-addr", env.StoreAddr, "--store-ca-file", env.CAFile, "--store-auth-path", authMount,
 		"--health-listen", "127.0.0.1:"+strconv.Itoa(port),
 		"--kubeconfig", env.Kubeconfig,
@@ -212,7 +217,26 @@ func (b *bench) stopPlugin(k *kubelet) error {
 	}
 	b.stk.StopProcess("csi-driver")
 	b.summarizeLog(filepath.Join(b.stk.Dir, "logs", "csi-driver.log"))
-	return errors.Join(err, k.close())
+	return errors.Join(err, b.removeStaging(), k.close())
+}
+
+func (b *bench) stagingDir() string { return filepath.Join(b.stk.Dir, "bench-staging") }
+
+// removeStaging checks that no volume's mount is left in the plugin's staging directory,
+// then removes the directory's own bind mount and the directory.
+func (b *bench) removeStaging() error {
+	dir := b.stagingDir()
+	left, err := mountsUnder(dir + "/")
+	if err != nil {
+		return err
+	}
+	if left > 0 {
+		return fmt.Errorf("%d mounts left in the plugin's staging directory %s after every volume was unpublished", left, dir)
+	}
+	if err := unix.Unmount(dir, unix.MNT_DETACH); err != nil && !errors.Is(err, unix.EINVAL) {
+		return fmt.Errorf("unmount the staging directory: %w", err)
+	}
+	return os.RemoveAll(dir)
 }
 
 // summarizeLog reports the warnings and errors the plugin logged, by message.
