@@ -34,6 +34,27 @@ func loadResults(r admissionload.Result) []result {
 			value: lat(r.Plain),
 		},
 		{
+			what:  "where a Create's time goes, mean, opted-in / plain: the API server's own time for the POST (apiserver_request_duration_seconds)",
+			ru:    "куда уходит время создания, среднее, с аннотацией / без: собственное время API-сервера на POST (apiserver_request_duration_seconds)",
+			value: roundMs(r.OptedInCost.APIServer) + " / " + roundMs(r.PlainCost.APIServer),
+		},
+		{
+			what:  "of that, the API server's call of the webhook (apiserver_admission_webhook_admission_duration_seconds), mean",
+			ru:    "из него вызов вебхука API-сервером (apiserver_admission_webhook_admission_duration_seconds), среднее",
+			value: roundMs(r.OptedInCost.WebhookCall),
+		},
+		{
+			what:  "of that, the webhook's own review (secrets_store_webhook_review_duration_seconds), mean",
+			ru:    "из него собственная проверка вебхуком (secrets_store_webhook_review_duration_seconds), среднее",
+			value: r.OptedInCost.Review.Round(time.Microsecond).String(),
+		},
+		{
+			what:    "size of a pod as the API server stores it (JSON), opted-in / plain",
+			ru:      "размер пода в том виде, в каком его хранит API-сервер (JSON), с аннотацией / без",
+			value:   fmt.Sprintf("%d / %d bytes", r.OptedInBytes, r.PlainBytes),
+			valueRU: fmt.Sprintf("%d / %d байт", r.OptedInBytes, r.PlainBytes),
+		},
+		{
 			what:  fmt.Sprintf("wall time of one round of %d concurrent Creates, opted-in / plain", r.Pods),
 			ru:    fmt.Sprintf("время одного раунда из %d одновременных созданий, с аннотацией / без", r.Pods),
 			value: r.OptedIn.Wall.Round(time.Millisecond).String() + " / " + r.Plain.Wall.Round(time.Millisecond).String(),
@@ -48,13 +69,25 @@ func loadMethod(r admissionload.Result, ru bool) string {
 			"kube-apiserver по MutatingWebhookConfiguration модуля. В каждом из %d раундов %d подов с аннотацией "+
 			"`secrets-store.deckhouse.io/role` создаются одновременно, затем столько же подов без неё. Поды указывают "+
 			"несуществующий планировщик и остаются в Pending: измеряется только допуск. Задержка — время вызова Create "+
-			"на стороне клиента; под считается изменённым, если API-сервер вернул его с init-контейнером инжектора.",
+			"на стороне клиента; под считается изменённым, если API-сервер вернул его с init-контейнером инжектора. "+
+			"Разбивка времени — из гистограмм API-сервера (apiserver_request_duration_seconds для POST подов, "+
+			"apiserver_admission_webhook_admission_duration_seconds для вебхука модуля) и вебхука "+
+			"(secrets_store_webhook_review_duration_seconds), снятых до и после каждой волны; каждое значение — среднее по "+
+			"созданиям волны. Разница между вызовом вебхука и его собственной проверкой — соединение, TLS и ожидание между "+
+			"API-сервером и вебхуком; разница между временем API-сервера и вызовом — всё остальное, что API-сервер делает "+
+			"для большего пода.",
 			r.Rounds, r.Pods)
 	}
 	return fmt.Sprintf("**Webhook under load.** A local real cluster; the webhook runs next to it and kube-apiserver calls it "+
 		"through the module's MutatingWebhookConfiguration. In each of %d rounds %d pods with the "+
 		"`secrets-store.deckhouse.io/role` annotation are created at once, then as many without it. The pods name a "+
 		"scheduler that does not exist and stay Pending: admission alone is measured. Latency is the client's Create call; "+
-		"a pod counts as mutated when the API server returns it with the injector's init container.",
+		"a pod counts as mutated when the API server returns it with the injector's init container. "+
+		"The breakdown comes from the API server's histograms (apiserver_request_duration_seconds for pod POSTs, "+
+		"apiserver_admission_webhook_admission_duration_seconds for the module's webhook) and the webhook's "+
+		"(secrets_store_webhook_review_duration_seconds), scraped before and after each wave; each is a mean over the "+
+		"wave's Creates. The gap between the webhook call and the webhook's own review is the connection, TLS and "+
+		"queueing between the API server and the webhook; the gap between the API server's time and the call is "+
+		"everything else the API server does for the larger pod.",
 		r.Rounds, r.Pods)
 }

@@ -66,6 +66,10 @@ func (s *Stack) InstallModule(ctx context.Context, o ModuleOptions) error {
 
 func (s *Stack) moduleBin(name string) string { return filepath.Join(s.Dir, "images", name) }
 
+// WebhookMetricsURL is the /metrics address of the webhook process StartWebhook started,
+// or "" when it started none.
+func (s *Stack) WebhookMetricsURL() string { return s.webhookMetrics }
+
 // StartWebhook (re)starts the webhook process on a free port and points the
 // MutatingWebhookConfiguration at it.
 func (s *Stack) StartWebhook(ctx context.Context, o ModuleOptions) error {
@@ -86,6 +90,7 @@ func (s *Stack) StartWebhook(ctx context.Context, o ModuleOptions) error {
 	if err != nil {
 		return err
 	}
+	s.webhookMetrics = "http://127.0.0.1:" + strconv.Itoa(ports[1]) + "/metrics"
 	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
 	d := net.Dialer{Timeout: time.Second}
 	if err := s.waitFor(ctx, "webhook", 30*time.Second, func(ctx context.Context) error {

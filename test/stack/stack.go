@@ -48,6 +48,7 @@ type Stack struct {
 	Env      Env
 
 	storeNamespace string // see InNamespace
+	webhookMetrics string // see WebhookMetricsURL
 }
 
 // NodeName is the name of the stack's only node.

@@ -8,8 +8,10 @@ package admissionload
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"time"
@@ -52,6 +54,11 @@ type Result struct {
 	// init container; Refused the number of Creates of either kind that failed.
 	Mutated, Refused int
 	OptedIn, Plain   Latencies
+	// OptedInCost and PlainCost split the Creates' time by where it was spent.
+	OptedInCost, PlainCost Breakdown
+	// OptedInBytes and PlainBytes are the size of one Pod of each kind as the API server
+	// stores it (JSON).
+	OptedInBytes, PlainBytes int
 }
 
 // Run brings up a stack in a temporary directory with the webhook running, runs the
@@ -61,18 +68,39 @@ func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err e
 	// As many requests in flight as Pods: the client is not the bottleneck.
 	o := benchstack.Options{Name: "admissionload", Timeout: runTimeout, QPS: 10 * Pods, Namespace: namespace, Account: account}
 	err = benchstack.Run(ctx, repoRoot, log, o, func(ctx context.Context, e benchstack.Env) error {
-		return measure(ctx, e.Kube, &res, e.Logf)
+		sc := scraper{kube: e.Kube, webhookURL: e.Stack.WebhookMetricsURL(), http: &http.Client{Timeout: 10 * time.Second}}
+		return measure(ctx, e.Kube, sc, &res, e.Logf)
 	})
 	return res, err
 }
 
 // measure creates the rounds of Pods.
-func measure(ctx context.Context, kube kubernetes.Interface, res *Result, logf func(string, ...any)) error {
+func measure(ctx context.Context, kube kubernetes.Interface, sc scraper, res *Result, logf func(string, ...any)) error {
 	res.Pods, res.Rounds = Pods, Rounds
-	var optedIn, plain []time.Duration
+	var (
+		optedIn, plain         []time.Duration
+		optedInCost, plainCost snapshot
+	)
 	for r := range Rounds {
 		for _, opted := range []bool{true, false} {
+			before, err := sc.snapshot(ctx)
+			if err != nil {
+				return err
+			}
 			lat, wall, mutated, refused := wave(ctx, kube, r, opted)
+			after, err := sc.snapshot(ctx)
+			if err != nil {
+				return err
+			}
+			size, err := storedSize(ctx, kube, r, opted)
+			if err != nil {
+				return err
+			}
+			if opted {
+				optedInCost, res.OptedInBytes = optedInCost.add(after.sub(before)), size
+			} else {
+				plainCost, res.PlainBytes = plainCost.add(after.sub(before)), size
+			}
 			res.Refused += refused
 			if opted {
 				optedIn = append(optedIn, lat...)
@@ -90,7 +118,26 @@ func measure(ctx context.Context, kube kubernetes.Interface, res *Result, logf f
 	}
 	res.OptedIn = summarize(optedIn, res.OptedIn.Wall)
 	res.Plain = summarize(plain, res.Plain.Wall)
+	res.OptedInCost, res.PlainCost = optedInCost.breakdown(), plainCost.breakdown()
 	return nil
+}
+
+// storedSize is the JSON size of the first Pod of a wave as the API server returns it.
+func storedSize(ctx context.Context, kube kubernetes.Interface, round int, optedIn bool) (int, error) {
+	pod, err := kube.CoreV1().Pods(namespace).Get(ctx, podName(round, optedIn, 0), metav1.GetOptions{})
+	if err != nil {
+		return 0, fmt.Errorf("read a pod of round %d: %w", round+1, err)
+	}
+	raw, err := json.Marshal(pod)
+	return len(raw), err
+}
+
+func podName(round int, optedIn bool, i int) string {
+	kind := "plain"
+	if optedIn {
+		kind = "opted-in"
+	}
+	return fmt.Sprintf("%s-%d-%03d", kind, round, i)
 }
 
 // wave creates Pods Pods of one kind at once and returns the latency of each successful
@@ -101,15 +148,11 @@ func wave(ctx context.Context, kube kubernetes.Interface, round int, optedIn boo
 		wg    sync.WaitGroup
 		start = make(chan struct{})
 	)
-	kind := "plain"
-	if optedIn {
-		kind = "opted-in"
-	}
 	for i := range Pods {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pod := loadPod(fmt.Sprintf("%s-%d-%03d", kind, round, i), optedIn)
+			pod := loadPod(podName(round, optedIn, i), optedIn)
 			<-start
 			t0 := time.Now()
 			got, err := kube.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
