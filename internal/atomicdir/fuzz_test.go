@@ -27,7 +27,7 @@ func FuzzWriteNames(f *testing.F) {
 		{"x\x00y,z", ','},
 		{"", ','},
 		{strings.Repeat("n", 255) + "," + strings.Repeat("n", 256), ','},
-		{"имя,\xff\xfe", ','},
+		{"\u0438\u043c\u044f,\xff\xfe", ','},
 	} {
 		f.Add(seed.joined, seed.sep)
 	}

@@ -31,7 +31,7 @@ func TestWrite(t *testing.T) {
 		{name: "file renamed", before: [][]File{set("a", "1")}, files: set("b", "1"), wantChanged: true},
 		{name: "all files removed", before: [][]File{set("a", "1")}, files: nil, wantChanged: true},
 		{name: "back to an earlier set", before: [][]File{set("a", "1"), set("a", "2")}, files: set("a", "1"), wantChanged: true},
-		{name: "long and unusual names", files: set(strings.Repeat("n", 255), "x", "tls.crt", "y", "имя файла", "z"), wantChanged: true},
+		{name: "long and unusual names", files: set(strings.Repeat("n", 255), "x", "tls.crt", "y", "\u0438\u043c\u044f \u0444\u0430\u0439\u043b\u0430", "z"), wantChanged: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

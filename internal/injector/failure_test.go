@@ -45,7 +45,7 @@ func TestValidEnvName(t *testing.T) {
 		{"tls.crt", false},
 		{"a b", false},
 		{"a=b", false},
-		{"ключ", false},
+		{"\u043a\u043b\u044e\u0447", false},
 		{"x\x00", false},
 	}
 	for _, tt := range tests {

@@ -9,8 +9,8 @@ import (
 func TestValidateFileName(t *testing.T) {
 	valid := []string{
 		"db-password", "keytab", "tls.crt", "a..b", "a.", "with space", `back\slash`,
-		"файл", "x" + strings.Repeat("y", MaxFileNameLen-1),
-		strings.Repeat("ж", MaxFileNameLen/2), // 254 bytes
+		"\u0444\u0430\u0439\u043b", "x" + strings.Repeat("y", MaxFileNameLen-1),
+		strings.Repeat("\u0436", MaxFileNameLen/2), // 254 bytes
 	}
 	for _, name := range valid {
 		t.Run(name, func(t *testing.T) {

@@ -20,7 +20,7 @@ func FuzzParse(f *testing.F) {
 		"secrets-store:kv#k#2147483647", "secrets-store:kv#k#2147483648",
 		"secrets-store:kv#k#01", "secrets-store:kv#k#", "secrets-store:kv#k#1#",
 		"secrets-store:/kv/../x/#k", "secrets-store:kv x#k ", "secrets-store:kv\xff#\x00",
-		"secrets-store:" + strings.Repeat("ж", 100) + "#",
+		"secrets-store:" + strings.Repeat("\u0436", 100) + "#",
 		"secrets-store:", "plain value", "",
 	} {
 		f.Add(s)

@@ -62,7 +62,7 @@ func TestValidatePath(t *testing.T) {
 }
 
 func TestValidateKey(t *testing.T) {
-	valid := []string{"DB_PASS", "db.pass", "db-pass", "tls/ca.crt", "a,b", "a?b%c\\d", "ключ", ".", ".."}
+	valid := []string{"DB_PASS", "db.pass", "db-pass", "tls/ca.crt", "a,b", "a?b%c\\d", "\u043a\u043b\u044e\u0447", ".", ".."}
 	for _, k := range valid {
 		t.Run(k, func(t *testing.T) {
 			if err := ValidateKey(k); err != nil {

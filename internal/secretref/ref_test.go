@@ -41,7 +41,7 @@ func TestParse(t *testing.T) {
 		{"secrets-store:a/b.c/d@e:f+g=h~i*j#k", Ref{"a/b.c/d@e:f+g=h~i*j", "k", 0}},
 		{"secrets-store:a/.../b#k", Ref{"a/.../b", "k", 0}},
 		{"secrets-store:a/.hidden/b..c#k", Ref{"a/.hidden/b..c", "k", 0}},
-		{"secrets-store:секреты/данные#пароль", Ref{"секреты/данные", "пароль", 0}},
+		{"secrets-store:\u0441\u0435\u043a\u0440\u0435\u0442\u044b/\u0434\u0430\u043d\u043d\u044b\u0435#\u043f\u0430\u0440\u043e\u043b\u044c", Ref{"\u0441\u0435\u043a\u0440\u0435\u0442\u044b/\u0434\u0430\u043d\u043d\u044b\u0435", "\u043f\u0430\u0440\u043e\u043b\u044c", 0}},
 		{"secrets-store:kv/x#tls/ca.crt", Ref{"kv/x", "tls/ca.crt", 0}},
 		{"secrets-store:kv/x#a,b?c%d\\e", Ref{"kv/x", "a,b?c%d\\e", 0}},
 		{"secrets-store:kv/x#\uFFFD", Ref{"kv/x", "\uFFFD", 0}},
@@ -193,7 +193,7 @@ func TestParseTruncatesInput(t *testing.T) {
 		{"bad key", "secrets-store:kv/x#" + secret + " "},
 		{"bad path", "secrets-store:" + secret + "?#k"},
 		{"bad version", "secrets-store:kv/x#k#" + secret},
-		{"multibyte at cut", "secrets-store:" + strings.Repeat("ж", 300) + "#"},
+		{"multibyte at cut", "secrets-store:" + strings.Repeat("\u0436", 300) + "#"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

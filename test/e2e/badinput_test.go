@@ -134,20 +134,20 @@ func TestBadInputValueLargerThanTheVolume(t *testing.T) {
 // what to do, and starts the app with the valid keys.
 func TestBadInputKeysThatAreNoVariableNames(t *testing.T) {
 	setupModule(t)
-	role := secretWithRole(t, "odd", "odd-keys", map[string]any{"GOOD": "fine", "bad-name": "x", "ключ": "y", "1ST": "z"})
+	role := secretWithRole(t, "odd", "odd-keys", map[string]any{"GOOD": "fine", "bad-name": "x", "\u043a\u043b\u044e\u0447": "y", "1ST": "z"})
 	pod := injectedPod("odd-keys", map[string]string{"env-from-path": seedKV + "/data/odd-keys"})
 	pod.Annotations[annPrefix+"role"] = role
 	phase, logs := runInjected(t, pod)
 	if phase != corev1.PodSucceeded {
 		t.Fatalf("phase %s, want Succeeded; log:\n%s", phase, logs)
 	}
-	for _, want := range []string{"GOOD=fine", "bad-name", "ключ", "1ST", "explicit reference"} {
+	for _, want := range []string{"GOOD=fine", "bad-name", "\u043a\u043b\u044e\u0447", "1ST", "explicit reference"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("log lacks %q; log:\n%s", want, logs)
 		}
 	}
 	for _, l := range strings.Split(logs, "\n") {
-		for _, bad := range []string{"bad-name=", "ключ=", "1ST="} {
+		for _, bad := range []string{"bad-name=", "\u043a\u043b\u044e\u0447=", "1ST="} {
 			if strings.HasPrefix(l, bad) {
 				t.Errorf("the app got %s; log:\n%s", bad, logs)
 			}

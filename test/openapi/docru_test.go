@@ -215,12 +215,12 @@ func TestCheckRussianCatchesDrift(t *testing.T) {
 		ru   string
 		want []string
 	}{
-		"complete":            {ru: `{"properties": {"a": {"description": "А."}, "b": {"description": "Б.", "properties": {"c": {"description": "В."}}}}}`},
-		"missing nested":      {ru: `{"properties": {"a": {"description": "А."}, "b": {"description": "Б."}}}`, want: []string{"missing Russian description at properties.b.properties.c"}},
-		"extra":               {ru: `{"properties": {"a": {"description": "А."}, "b": {"description": "Б.", "properties": {"c": {"description": "В."}}}, "d": {"description": "Г."}}}`, want: []string{"Russian description without an English one at properties.d"}},
-		"unknown property":    {ru: `{"properties": {"a": {"description": "А."}, "b": {"description": "Б.", "properties": {"c": {"description": "В."}}}, "x": {"description": "Х."}}}`, want: []string{"no such schema node in the English file: properties.x"}},
-		"other keys":          {ru: `{"properties": {"a": {"description": "А.", "type": "string"}, "b": {"description": "Б.", "properties": {"c": {"description": "В."}}}}}`, want: []string{`key "type" at properties.a`}},
-		"english left behind": {ru: `{"properties": {"a": {"description": "A."}, "b": {"description": "Б.", "properties": {"c": {"description": "В."}}}}}`, want: []string{"description at properties.a is not in Russian"}},
+		"complete":            {ru: `{"properties": {"a": {"description": "\u0410."}, "b": {"description": "\u0411.", "properties": {"c": {"description": "\u0412."}}}}}`},
+		"missing nested":      {ru: `{"properties": {"a": {"description": "\u0410."}, "b": {"description": "\u0411."}}}`, want: []string{"missing Russian description at properties.b.properties.c"}},
+		"extra":               {ru: `{"properties": {"a": {"description": "\u0410."}, "b": {"description": "\u0411.", "properties": {"c": {"description": "\u0412."}}}, "d": {"description": "\u0413."}}}`, want: []string{"Russian description without an English one at properties.d"}},
+		"unknown property":    {ru: `{"properties": {"a": {"description": "\u0410."}, "b": {"description": "\u0411.", "properties": {"c": {"description": "\u0412."}}}, "x": {"description": "\u0425."}}}`, want: []string{"no such schema node in the English file: properties.x"}},
+		"other keys":          {ru: `{"properties": {"a": {"description": "\u0410.", "type": "string"}, "b": {"description": "\u0411.", "properties": {"c": {"description": "\u0412."}}}}}`, want: []string{`key "type" at properties.a`}},
+		"english left behind": {ru: `{"properties": {"a": {"description": "A."}, "b": {"description": "\u0411.", "properties": {"c": {"description": "\u0412."}}}}}`, want: []string{"description at properties.a is not in Russian"}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
