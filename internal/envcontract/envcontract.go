@@ -31,6 +31,17 @@ const (
 	CAFile         = Prefix + "CA_FILE"         // CA file from the tls-secret annotation
 	TokenFile      = Prefix + "TOKEN_FILE"      // the pod's ServiceAccount token for the store
 	ServiceAccount = Prefix + "SERVICE_ACCOUNT" // "namespace/name", for logs and the token cache
+	RestartOn      = Prefix + "RESTART_ON"      // none | watch-for-data | watch-for-lease
+	PollInterval   = Prefix + "POLL_INTERVAL"   // Go duration, for watch-for-data
+	GracePeriod    = Prefix + "GRACE_PERIOD"    // Go duration: SIGTERM to SIGKILL when the injector stops its child
+)
+
+// Values of RestartOn (the restart-on-secret-change annotation).
+const (
+	RestartNone         = "none"
+	RestartWatchData    = "watch-for-data"
+	RestartWatchLease   = "watch-for-lease"
+	DefaultPollInterval = "120s"
 )
 
 // Paths and names the webhook adds to a pod.

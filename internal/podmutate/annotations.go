@@ -5,6 +5,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 )
 
 // AnnotationPrefix starts every annotation this package reads.
@@ -25,6 +29,12 @@ const (
 	LogLevelAnnotation             = AnnotationPrefix + "log-level"
 	EnableJSONLogAnnotation        = AnnotationPrefix + "enable-json-log"
 	SkipMutateContainersAnnotation = AnnotationPrefix + "skip-mutate-containers"
+	// Added by the existing Deckhouse module's 1.4 release; accepted with the
+	// same meaning.
+	ServiceAccountTokenPathAnnotation = AnnotationPrefix + "service-account-token-path"
+	RestartOnSecretChangeAnnotation   = AnnotationPrefix + "restart-on-secret-change"
+	SecretPollIntervalAnnotation      = AnnotationPrefix + "secret-poll-interval"
+	EnvInjectorPullPolicyAnnotation   = AnnotationPrefix + "env-injector-pull-policy"
 )
 
 // Annotations lists every annotation above in the seed's order. Read-only.
@@ -32,7 +42,8 @@ var Annotations = []string{
 	AddrAnnotation, TLSSecretAnnotation, TLSSkipVerifyAnnotation, AuthPathAnnotation,
 	NamespaceAnnotation, RoleAnnotation, EnvFromPathAnnotation, IgnoreMissingSecretsAnnotation,
 	ClientTimeoutAnnotation, MutateProbesAnnotation, LogLevelAnnotation, EnableJSONLogAnnotation,
-	SkipMutateContainersAnnotation,
+	SkipMutateContainersAnnotation, ServiceAccountTokenPathAnnotation, RestartOnSecretChangeAnnotation,
+	SecretPollIntervalAnnotation, EnvInjectorPullPolicyAnnotation,
 }
 
 // Defaults of the annotations that have one of their own (the others come from
@@ -41,7 +52,14 @@ const (
 	DefaultClientTimeout = 10 * time.Second
 	MaxClientTimeout     = 5 * time.Minute
 	DefaultLogLevel      = "info"
+	DefaultPollInterval  = 120 * time.Second
+	MinPollInterval      = 5 * time.Second
+	MaxPollInterval      = 24 * time.Hour
 )
+
+// RestartModes are the values of the restart-on-secret-change annotation.
+// Read-only.
+var RestartModes = []string{envcontract.RestartNone, envcontract.RestartWatchData, envcontract.RestartWatchLease}
 
 // LogLevels are the values of the log-level annotation. Read-only.
 var LogLevels = []string{"debug", "info", "warn", "error"}
@@ -65,6 +83,16 @@ type Settings struct {
 	JSONLog              bool
 	// SkipMutateContainers names containers that are left as they are.
 	SkipMutateContainers []string
+	// TokenPath is the file the injector reads the ServiceAccount JWT
+	// from; "" means the projected token the webhook mounts.
+	TokenPath string
+	// RestartOn is one of RestartModes.
+	RestartOn string
+	// PollInterval is the period of watch-for-data.
+	PollInterval time.Duration
+	// PullPolicy overrides the injector init container's imagePullPolicy;
+	// "" keeps the module's.
+	PullPolicy corev1.PullPolicy
 }
 
 // ParseAnnotations returns the settings of a pod from its annotations.
@@ -86,6 +114,8 @@ func ParseAnnotations(a map[string]string, d Defaults) (Settings, error) {
 		Namespace:     d.Namespace,
 		ClientTimeout: DefaultClientTimeout,
 		LogLevel:      DefaultLogLevel,
+		RestartOn:     envcontract.RestartNone,
+		PollInterval:  DefaultPollInterval,
 	}
 	var errs []error
 	for _, name := range Annotations {
@@ -132,6 +162,14 @@ func (s *Settings) set(name, v string) error {
 		return parseBool(name, v, &s.JSONLog)
 	case SkipMutateContainersAnnotation:
 		return parseSkip(v, &s.SkipMutateContainers)
+	case ServiceAccountTokenPathAnnotation:
+		return parseTokenPath(v, &s.TokenPath)
+	case RestartOnSecretChangeAnnotation:
+		return parseRestartOn(v, &s.RestartOn)
+	case SecretPollIntervalAnnotation:
+		return parsePollInterval(v, &s.PollInterval)
+	case EnvInjectorPullPolicyAnnotation:
+		return parsePullPolicy(v, &s.PullPolicy)
 	}
 	// Unreachable: every entry of Annotations has a case above.
 	return invalid(name, v, "has no parser", "")

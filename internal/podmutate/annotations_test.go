@@ -26,7 +26,7 @@ func TestParseAnnotationsDefaults(t *testing.T) {
 	}
 	want := Settings{
 		Addr: d.Addr, CACert: testCA, AuthPath: d.AuthPath, Namespace: "module-ns", Role: "r",
-		ClientTimeout: 10 * time.Second, LogLevel: "info",
+		ClientTimeout: 10 * time.Second, LogLevel: "info", RestartOn: "none", PollInterval: 120 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -79,7 +79,7 @@ func TestParseAnnotationsValid(t *testing.T) {
 func TestParseAnnotationsInvalid(t *testing.T) {
 	const (
 		pfx   = "annotation secrets-store.deckhouse.io/"
-		bools = `: use "true" or "false"`
+		bools = `: use "true" or "false" (also accepted: 1, t, T, TRUE, True, 0, f, F, FALSE, False)`
 	)
 	for _, tc := range []struct{ annotation, value, want string }{
 		{AddrAnnotation, "stronghold:8200", pfx + `addr: "stronghold:8200" is not an http or https URL: ` + hintAddr},
@@ -92,9 +92,18 @@ func TestParseAnnotationsInvalid(t *testing.T) {
 		{AddrAnnotation, "https://h:port", pfx + `addr: "https://h:port" is not a URL: ` + hintAddr},
 		{TLSSecretAnnotation, "Stronghold_CA", pfx + `tls-secret: "Stronghold_CA" is not a valid Secret name: ` + hintSecret},
 		{TLSSkipVerifyAnnotation, "yes", pfx + `tls-skip-verify: "yes" is not a boolean` + bools},
-		{TLSSkipVerifyAnnotation, "True", pfx + `tls-skip-verify: "True" is not a boolean` + bools},
-		{IgnoreMissingSecretsAnnotation, "1", pfx + `ignore-missing-secrets: "1" is not a boolean` + bools},
-		{MutateProbesAnnotation, "TRUE", pfx + `mutate-probes: "TRUE" is not a boolean` + bools},
+		{TLSSkipVerifyAnnotation, "ture", pfx + `tls-skip-verify: "ture" is not a boolean` + bools},
+		{IgnoreMissingSecretsAnnotation, "2", pfx + `ignore-missing-secrets: "2" is not a boolean` + bools},
+		{MutateProbesAnnotation, "on", pfx + `mutate-probes: "on" is not a boolean` + bools},
+		{ServiceAccountTokenPathAnnotation, "token", pfx + `service-account-token-path: "token" is not an absolute path: ` + hintTokenPath},
+		{ServiceAccountTokenPathAnnotation, "/var/run/../token", pfx + `service-account-token-path: "/var/run/../token" is not a clean file path (no "..", ".", "//" or trailing "/"): ` + hintTokenPath},
+		{ServiceAccountTokenPathAnnotation, "/", pfx + `service-account-token-path: "/" is not a clean file path (no "..", ".", "//" or trailing "/"): ` + hintTokenPath},
+		{RestartOnSecretChangeAnnotation, "always", pfx + `restart-on-secret-change: "always" is not a restart mode: ` + hintRestartOn},
+		{RestartOnSecretChangeAnnotation, "Watch-For-Data", pfx + `restart-on-secret-change: "Watch-For-Data" is not a restart mode: ` + hintRestartOn},
+		{SecretPollIntervalAnnotation, "120", pfx + `secret-poll-interval: "120" is not a duration: ` + hintPoll},
+		{SecretPollIntervalAnnotation, "1s", pfx + `secret-poll-interval: "1s" is shorter than the minimum of 5s (each poll reads every path of the container from the store): ` + hintPoll},
+		{SecretPollIntervalAnnotation, "48h", pfx + `secret-poll-interval: "48h" is longer than the maximum of 24h0m0s: ` + hintPoll},
+		{EnvInjectorPullPolicyAnnotation, "always", pfx + `env-injector-pull-policy: "always" is not an image pull policy: ` + hintPull},
 		{EnableJSONLogAnnotation, " true", pfx + `enable-json-log: " true" is not a boolean` + bools},
 		{AuthPathAnnotation, "auth/", pfx + `auth-path: "auth/" is not a valid auth path: empty path: ` + hintAuthPath},
 		{AuthPathAnnotation, "k8s//x", pfx + `auth-path: "k8s//x" is not a valid auth path: path contains "//" at byte 3: ` + hintAuthPath},
@@ -185,7 +194,8 @@ func TestParseAnnotationsUnknown(t *testing.T) {
 	_, err := ParseAnnotations(map[string]string{RoleAnnotation: "r", AnnotationPrefix + "env-from-paht": "kv/data/a"}, testDefaults())
 	want := "annotation secrets-store.deckhouse.io/env-from-paht is not known (did you mean secrets-store.deckhouse.io/env-from-path?): " +
 		"the known secrets-store.deckhouse.io/ annotations are addr, tls-secret, tls-skip-verify, auth-path, namespace, role, env-from-path, " +
-		"ignore-missing-secrets, client-timeout, mutate-probes, log-level, enable-json-log, skip-mutate-containers"
+		"ignore-missing-secrets, client-timeout, mutate-probes, log-level, enable-json-log, skip-mutate-containers, " +
+		"service-account-token-path, restart-on-secret-change, secret-poll-interval, env-injector-pull-policy"
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}

@@ -37,12 +37,20 @@
 //
 // # Which containers
 //
-// Every container and every init container is mutated except those listed in
-// skip-mutate-containers and the injector's own init container. Init containers
-// are included because they often need secrets too (database migrations, for
-// example); they run after the injector is copied because it is the first one.
-// Names in skip-mutate-containers that match no container are not an error:
-// another webhook may add that container later.
+// A container or init container is mutated only if it can need the
+// injector: its env holds a reference (any value containing
+// "secrets-store:", which covers whole, inline and write references), an env
+// entry takes its value from a ConfigMap or Secret, it has any envFrom (the
+// webhook never reads those objects, so any of them may hold references), or
+// the pod sets env-from-path (every container then gets the imported keys).
+// Names in skip-mutate-containers are removed from that set; Istio's
+// istio-proxy and istio-init are removed too unless their env holds a
+// reference. Fewer wrapped containers mean fewer registry lookups. Init
+// containers are included because they often need secrets too (database
+// migrations, for example); they run after the injector is copied because it
+// is the first one. Names in skip-mutate-containers that match no container
+// are not an error: another webhook may add that container later. A pod that
+// opted in but has no such container is left unchanged.
 //
 // A mutated container runs command [envcontract.BinaryPath] with args equal to
 // the original argv. When the spec has no command, the image's Entrypoint and
@@ -64,6 +72,17 @@
 // precedence. Our values have every "$" doubled so that Kubernetes' $(VAR)
 // expansion leaves them intact.
 //
+// # Restart modes
+//
+// restart-on-secret-change (none, watch-for-data, watch-for-lease),
+// secret-poll-interval (5s to 24h, default 120s) and the pod's
+// terminationGracePeriodSeconds (default 30s) travel to the injector as
+// [envcontract.RestartOn], [envcontract.PollInterval] and
+// [envcontract.GracePeriod]; service-account-token-path replaces the
+// projected token file in [envcontract.TokenFile] (the projected token is
+// still mounted), and env-injector-pull-policy sets the init container's
+// imagePullPolicy.
+//
 // # Probes and lifecycle hooks
 //
 // With mutate-probes set to true, exec probes (liveness, readiness, startup) of
@@ -76,10 +95,10 @@
 //
 // # Annotation values
 //
-// Booleans are exactly "true" or "false". The spellings strconv.ParseBool also
-// accepts ("1", "T", "TRUE", "True" ...) are rejected: they would make the
-// documented contract ambiguous, and strictness catches typos such as "ture"
-// instead of silently choosing a default. An empty value of any annotation means
+// Booleans are what strconv.ParseBool accepts (1, t, T, TRUE, true, True, 0,
+// f, F, FALSE, false, False), as the existing Deckhouse module reads them;
+// anything else, such as "yes" or "ture", is an error rather than a silently
+// chosen default. An empty value of any annotation means
 // the default. Every invalid value, and every unknown annotation with the
 // secrets-store.deckhouse.io/ prefix (usually a typo), is reported at once in a
 // single error built with errors.Join.

@@ -105,6 +105,12 @@ func simplePod(annotations map[string]string) *corev1.Pod {
 	}
 	pod := &corev1.Pod{}
 	pod.Name, pod.Namespace, pod.Annotations = "app", "myapp-namespace", a
-	pod.Spec.Containers = []corev1.Container{{Name: "app", Image: "alpine:3.20", Command: []string{"sleep", "infinity"}}}
+	pod.Spec.Containers = []corev1.Container{{Name: "app", Image: "alpine:3.20", Command: []string{"sleep", "infinity"}, Env: refEnv()}}
 	return pod
+}
+
+// refEnv is an env with one reference, which makes a container need the
+// injector.
+func refEnv() []corev1.EnvVar {
+	return []corev1.EnvVar{{Name: "APP_PASSWORD", Value: "secrets-store:demo-kv/data/app#password"}}
 }

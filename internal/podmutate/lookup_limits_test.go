@@ -17,7 +17,7 @@ func podWithImages(images ...string) *corev1.Pod {
 	pod := simplePod(nil)
 	pod.Spec.Containers = nil
 	for i, img := range images {
-		pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: fmt.Sprintf("c%d", i), Image: img})
+		pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: fmt.Sprintf("c%d", i), Image: img, Env: refEnv()})
 	}
 	return pod
 }

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/internal/secretref"
 )
 
 // Mutator injects the entrypoint injector into pods. It is safe for concurrent
@@ -29,6 +30,7 @@ type Mutator struct {
 // target is a container to mutate with the argv it will hand to the injector.
 type target struct {
 	c    *corev1.Container
+	init bool // an init container
 	argv []string
 }
 
@@ -55,7 +57,7 @@ func (m *Mutator) Mutate(ctx context.Context, pod *corev1.Pod) (bool, error) {
 	if err := checkPod(pod, s); err != nil {
 		return false, err
 	}
-	targets := selectContainers(pod, s.SkipMutateContainers)
+	targets := selectContainers(pod, s)
 	if len(targets) == 0 {
 		return false, nil
 	}
@@ -110,18 +112,47 @@ func checkPod(pod *corev1.Pod, s Settings) error {
 	return errors.Join(errs...)
 }
 
+// IstioContainers are skipped unless their env holds a reference: Istio's
+// sidecar and its init container never read secrets from the store, and
+// wrapping them would only cost registry lookups.
+var IstioContainers = []string{"istio-proxy", "istio-init"}
+
 // selectContainers returns the containers to mutate: init containers first,
-// in spec order, then containers, skipping the names in skip.
-func selectContainers(pod *corev1.Pod, skip []string) []target {
+// in spec order, then containers. A container is mutated only if it can need
+// the injector (see needsInjector) and is not named in skip-mutate-containers.
+func selectContainers(pod *corev1.Pod, s Settings) []target {
 	targets := make([]target, 0, len(pod.Spec.InitContainers)+len(pod.Spec.Containers))
-	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+	for k, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
 		for i := range list {
-			if !slices.Contains(skip, list[i].Name) {
-				targets = append(targets, target{c: &list[i]})
+			c := &list[i]
+			if !slices.Contains(s.SkipMutateContainers, c.Name) && needsInjector(c, s) {
+				targets = append(targets, target{c: c, init: k == 0})
 			}
 		}
 	}
 	return targets
+}
+
+// needsInjector reports whether the container can need the injector: with
+// env-from-path every container gets the imported keys; otherwise only a
+// container with a reference in env, an env entry taken from a ConfigMap or
+// Secret, or any envFrom (whose ConfigMaps and Secrets the webhook does not
+// read) can hold a reference. Istio's containers need a reference in env.
+func needsInjector(c *corev1.Container, s Settings) bool {
+	direct := false
+	fromObjects := len(c.EnvFrom) > 0
+	for _, e := range c.Env {
+		if strings.Contains(e.Value, secretref.Prefix) {
+			direct = true
+		}
+		if vf := e.ValueFrom; vf != nil && (vf.ConfigMapKeyRef != nil || vf.SecretKeyRef != nil) {
+			fromObjects = true
+		}
+	}
+	if slices.Contains(IstioContainers, c.Name) {
+		return direct
+	}
+	return direct || fromObjects || len(s.EnvFromPath) > 0
 }
 
 // plan computes the argv of every target and checks each one, without

@@ -33,7 +33,7 @@ func TestMutateErrors(t *testing.T) {
 		{
 			name: "reserved variable",
 			change: func(p *corev1.Pod) {
-				p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: "A", Value: "1"}, {Name: envcontract.Addr, Value: "https://evil"}}
+				p.Spec.Containers[0].Env = append(refEnv(), corev1.EnvVar{Name: "A", Value: "1"}, corev1.EnvVar{Name: envcontract.Addr, Value: "https://evil"})
 			},
 			want: []string{`container "app" sets SECRETS_STORE_ADDR: names starting with SECRETS_STORE_ are reserved for the injector's control variables: remove it and use the secrets-store.deckhouse.io/ annotations instead`},
 		},
@@ -42,7 +42,7 @@ func TestMutateErrors(t *testing.T) {
 			change: func(p *corev1.Pod) {
 				p.Spec.InitContainers = []corev1.Container{{
 					Name: "init", Image: "alpine:3.20", Command: []string{"true"},
-					Env: []corev1.EnvVar{{Name: "SECRETS_STORE_X"}},
+					Env: append(refEnv(), corev1.EnvVar{Name: "SECRETS_STORE_X"}),
 				}}
 			},
 			want: []string{`container "init" sets SECRETS_STORE_X`},
@@ -120,10 +120,10 @@ func TestMutateErrors(t *testing.T) {
 		{
 			name: "every container problem at once",
 			change: func(p *corev1.Pod) {
-				p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: envcontract.Role}}
+				p.Spec.Containers[0].Env = append(refEnv(), corev1.EnvVar{Name: envcontract.Role})
 				p.Spec.Containers = append(p.Spec.Containers,
-					corev1.Container{Name: "b", Image: "registry.example.com/private:1"},
-					corev1.Container{Name: "c", Image: "registry.example.com/private:1"})
+					corev1.Container{Name: "b", Image: "registry.example.com/private:1", Env: refEnv()},
+					corev1.Container{Name: "c", Image: "registry.example.com/private:1", Env: refEnv()})
 			},
 			want: []string{`container "app" sets SECRETS_STORE_ROLE`, `container "b" has no command`, `container "c" has no command`},
 		},
@@ -185,12 +185,14 @@ func TestMutateImageRefs(t *testing.T) {
 	pod := simplePod(nil)
 	pod.Spec.NodeSelector = map[string]string{"kubernetes.io/arch": "arm64"}
 	pod.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "regcred"}, {Name: ""}, {Name: "other"}}
-	pod.Spec.InitContainers = []corev1.Container{{Name: "i", Image: "nginx:1.27"}}
+	pod.Spec.InitContainers = []corev1.Container{{Name: "i", Image: "nginx:1.27", Env: refEnv()}}
 	pod.Spec.Containers = []corev1.Container{
-		{Name: "a", Image: "nginx:1.27"},
-		{Name: "b", Image: "nginx:1.27", Args: []string{"x"}},
-		{Name: "c", Image: "alpine:3.20"},
-		{Name: "d", Image: "alpine:3.20", Command: []string{"sh"}},
+		{Name: "a", Image: "nginx:1.27", Env: refEnv()},
+		{Name: "b", Image: "nginx:1.27", Args: []string{"x"}, Env: refEnv()},
+		{Name: "c", Image: "alpine:3.20", Env: refEnv()},
+		{Name: "d", Image: "alpine:3.20", Command: []string{"sh"}, Env: refEnv()},
+		// Needs no injector: never looked up.
+		{Name: "e", Image: "registry.example.com/team/app:1.0"},
 	}
 	r := &fakeResolver{}
 	if _, err := (&Mutator{Defaults: testDefaults(), Images: r}).Mutate(t.Context(), pod); err != nil {
@@ -205,7 +207,7 @@ func TestMutateImageRefs(t *testing.T) {
 	}
 
 	pod = simplePod(nil)
-	pod.Spec.Containers = []corev1.Container{{Name: "a", Image: "private:1"}, {Name: "b", Image: "private:1"}}
+	pod.Spec.Containers = []corev1.Container{{Name: "a", Image: "private:1", Env: refEnv()}, {Name: "b", Image: "private:1", Env: refEnv()}}
 	r = &fakeResolver{}
 	_, err := (&Mutator{Defaults: testDefaults(), Images: r}).Mutate(t.Context(), pod)
 	if err == nil || !strings.Contains(err.Error(), `container "a"`) || !strings.Contains(err.Error(), `container "b"`) {

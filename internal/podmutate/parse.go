@@ -3,12 +3,14 @@ package podmutate
 import (
 	"errors"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/deckhouse/secrets-store-integration/internal/secretref"
@@ -18,7 +20,11 @@ import (
 const (
 	hintAddr      = "use the store URL, e.g. https://stronghold.example.com:8200"
 	hintSecret    = `use the name of a Secret in the pod's namespace (lowercase letters, digits, "-" and ".", starting and ending with a letter or digit, at most 253 characters), e.g. stronghold-ca`
-	hintBool      = `use "true" or "false"`
+	hintBool      = `use "true" or "false" (also accepted: 1, t, T, TRUE, True, 0, f, F, FALSE, False)`
+	hintTokenPath = "use the absolute path of a token file mounted in the containers, e.g. /var/run/secrets/tokens/store-token"
+	hintRestartOn = "use one of none, watch-for-data, watch-for-lease"
+	hintPoll      = "use a Go duration from 5s to 24h, e.g. 120s or 5m"
+	hintPull      = "use one of Always, IfNotPresent, Never"
 	hintAuthPath  = "use the mount path of the store's Kubernetes auth method, e.g. kubernetes_local"
 	hintNamespace = "use a store namespace such as team-a or team-a/app"
 	hintRole      = `use letters, digits, "_", "-" and ".", starting and ending with a letter, digit or "_", e.g. myapp-role`
@@ -69,17 +75,61 @@ func parseSecretName(v string, out *string) error {
 	return nil
 }
 
-// parseBool accepts exactly "true" and "false" (see the package comment).
+// parseBool accepts what strconv.ParseBool accepts, as the existing
+// Deckhouse module does (see the package comment).
 func parseBool(name, v string, out *bool) error {
-	switch v {
-	case "true":
-		*out = true
-	case "false":
-		*out = false
-	default:
+	b, err := strconv.ParseBool(v)
+	if err != nil {
 		return invalid(name, v, "is not a boolean", hintBool)
 	}
+	*out = b
 	return nil
+}
+
+// parseTokenPath accepts an absolute, clean path of a file: the injector
+// reads it inside each mutated container.
+func parseTokenPath(v string, out *string) error {
+	switch {
+	case !strings.HasPrefix(v, "/"):
+		return invalid(ServiceAccountTokenPathAnnotation, v, "is not an absolute path", hintTokenPath)
+	case path.Clean(v) != v || v == "/":
+		return invalid(ServiceAccountTokenPathAnnotation, v, `is not a clean file path (no "..", ".", "//" or trailing "/")`, hintTokenPath)
+	case strings.ContainsFunc(v, unicode.IsControl):
+		return invalid(ServiceAccountTokenPathAnnotation, v, "contains a control character", hintTokenPath)
+	}
+	*out = v
+	return nil
+}
+
+func parseRestartOn(v string, out *string) error {
+	if !slices.Contains(RestartModes, v) {
+		return invalid(RestartOnSecretChangeAnnotation, v, "is not a restart mode", hintRestartOn)
+	}
+	*out = v
+	return nil
+}
+
+func parsePollInterval(v string, out *time.Duration) error {
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		return invalid(SecretPollIntervalAnnotation, v, "is not a duration", hintPoll)
+	case d < MinPollInterval:
+		return invalid(SecretPollIntervalAnnotation, v, "is shorter than the minimum of "+MinPollInterval.String()+" (each poll reads every path of the container from the store)", hintPoll)
+	case d > MaxPollInterval:
+		return invalid(SecretPollIntervalAnnotation, v, "is longer than the maximum of "+MaxPollInterval.String(), hintPoll)
+	}
+	*out = d
+	return nil
+}
+
+func parsePullPolicy(v string, out *corev1.PullPolicy) error {
+	switch p := corev1.PullPolicy(v); p {
+	case corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:
+		*out = p
+		return nil
+	}
+	return invalid(EnvInjectorPullPolicyAnnotation, v, "is not an image pull policy", hintPull)
 }
 
 // parseAuthPath accepts what the store client accepts, normalized the same

@@ -3,6 +3,7 @@ package podmutate
 import (
 	"slices"
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -32,7 +33,10 @@ func apply(pod *corev1.Pod, s Settings, d Defaults, targets []target) {
 		mounts = append(mounts, corev1.VolumeMount{Name: envcontract.CAVolumeName, MountPath: envcontract.CAMountPath, ReadOnly: true})
 	}
 	env := controlEnv(pod, s)
-	init := initContainer(d, identity(pod, s.SkipMutateContainers))
+	init := initContainer(d, identity(targets))
+	if s.PullPolicy != "" {
+		init.ImagePullPolicy = s.PullPolicy
+	}
 	for _, t := range targets {
 		c := t.c
 		c.Command = []string{envcontract.BinaryPath}
@@ -123,24 +127,26 @@ func initContainer(d Defaults, ids *corev1.SecurityContext) corev1.Container {
 // identity returns copies of runAsUser, runAsGroup and runAsNonRoot from the
 // securityContext of the first mutated container (containers before init
 // containers), or nil when it sets none: the pod-level values then apply.
-func identity(pod *corev1.Pod, skip []string) *corev1.SecurityContext {
-	for _, list := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
-		for _, c := range list {
-			if slices.Contains(skip, c.Name) {
-				continue
-			}
-			sc := c.SecurityContext
-			if sc == nil || sc.RunAsUser == nil && sc.RunAsGroup == nil && sc.RunAsNonRoot == nil {
-				return nil
-			}
-			return &corev1.SecurityContext{
-				RunAsUser:    copyPtr(sc.RunAsUser),
-				RunAsGroup:   copyPtr(sc.RunAsGroup),
-				RunAsNonRoot: copyPtr(sc.RunAsNonRoot),
-			}
+func identity(targets []target) *corev1.SecurityContext {
+	first := -1
+	for i, t := range targets {
+		if !t.init {
+			first = i
+			break
 		}
 	}
-	return nil
+	if first < 0 {
+		first = 0
+	}
+	sc := targets[first].c.SecurityContext
+	if sc == nil || sc.RunAsUser == nil && sc.RunAsGroup == nil && sc.RunAsNonRoot == nil {
+		return nil
+	}
+	return &corev1.SecurityContext{
+		RunAsUser:    copyPtr(sc.RunAsUser),
+		RunAsGroup:   copyPtr(sc.RunAsGroup),
+		RunAsNonRoot: copyPtr(sc.RunAsNonRoot),
+	}
 }
 
 func copyPtr[T any](p *T) *T {
@@ -157,6 +163,10 @@ func controlEnv(pod *corev1.Pod, s Settings) []corev1.EnvVar {
 	caFile := ""
 	if s.TLSSecret != "" {
 		caFile = envcontract.CAMountPath + "/" + envcontract.CAFileName
+	}
+	tokenFile := envcontract.TokenMountPath + "/" + envcontract.TokenFileName
+	if s.TokenPath != "" {
+		tokenFile = s.TokenPath
 	}
 	sa := pod.Spec.ServiceAccountName
 	if sa == "" {
@@ -178,8 +188,11 @@ func controlEnv(pod *corev1.Pod, s Settings) []corev1.EnvVar {
 		{envcontract.TLSSkipVerify, strconv.FormatBool(s.TLSSkipVerify)},
 		{envcontract.CACert, s.CACert},
 		{envcontract.CAFile, caFile},
-		{envcontract.TokenFile, envcontract.TokenMountPath + "/" + envcontract.TokenFileName},
+		{envcontract.TokenFile, tokenFile},
 		{envcontract.ServiceAccount, pod.Namespace + "/" + sa},
+		{envcontract.RestartOn, s.RestartOn},
+		{envcontract.PollInterval, s.PollInterval.String()},
+		{envcontract.GracePeriod, gracePeriod(pod).String()},
 	}
 	env := make([]corev1.EnvVar, len(vars))
 	for i, v := range vars {
@@ -195,4 +208,14 @@ func wrapProbe(p *corev1.Probe) {
 		return
 	}
 	p.Exec.Command = concat([]string{envcontract.BinaryPath, envcontract.ProbeFlag}, p.Exec.Command)
+}
+
+// gracePeriod is how long the injector of a watch mode waits between SIGTERM
+// and SIGKILL when it stops the application: the pod's own
+// terminationGracePeriodSeconds, 30s when unset (the API server's default).
+func gracePeriod(pod *corev1.Pod) time.Duration {
+	if g := pod.Spec.TerminationGracePeriodSeconds; g != nil && *g >= 0 {
+		return time.Duration(*g) * time.Second
+	}
+	return 30 * time.Second
 }

@@ -182,7 +182,9 @@ func postReview(t *testing.T, c *http.Client, url, image string) *admissionv1.Ad
 		},
 		Spec: corev1.PodSpec{
 			ImagePullSecrets: []corev1.LocalObjectReference{{Name: "pull"}},
-			Containers:       []corev1.Container{{Name: "app", Image: image}},
+			Containers: []corev1.Container{{Name: "app", Image: image, Env: []corev1.EnvVar{
+				{Name: "DB_PASS", Value: "secrets-store:demo-kv/data/app#password"},
+			}}},
 		},
 	})
 	if err != nil {
