@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/internal/secretref"
 )
 
 // AnnotationPrefix starts every annotation this package reads.
@@ -75,7 +76,7 @@ type Settings struct {
 	Role          string
 	// EnvFromPath is the parsed env-from-path list: duplicates removed, later
 	// paths win.
-	EnvFromPath          []string
+	EnvFromPath          []secretref.PathVersion
 	IgnoreMissingSecrets bool
 	ClientTimeout        time.Duration
 	MutateProbes         bool

@@ -46,7 +46,12 @@ func TestParseAnnotationsValid(t *testing.T) {
 		{AuthPathAnnotation, "clusters/a", func(s Settings) bool { return s.AuthPath == "clusters/a" }},
 		{NamespaceAnnotation, "a/b/", func(s Settings) bool { return s.Namespace == "a/b/" }},
 		{RoleAnnotation, "_", func(s Settings) bool { return s.Role == "_" }},
-		{EnvFromPathAnnotation, "a,b,a", func(s Settings) bool { return reflect.DeepEqual(s.EnvFromPath, []string{"b", "a"}) }},
+		{EnvFromPathAnnotation, "a,b,a", func(s Settings) bool {
+			return reflect.DeepEqual(s.EnvFromPath, []secretref.PathVersion{{Path: "b"}, {Path: "a"}})
+		}},
+		{EnvFromPathAnnotation, "a#3,b", func(s Settings) bool {
+			return reflect.DeepEqual(s.EnvFromPath, []secretref.PathVersion{{Path: "a", Version: 3}, {Path: "b"}})
+		}},
 		{IgnoreMissingSecretsAnnotation, "true", func(s Settings) bool { return s.IgnoreMissingSecrets }},
 		{ClientTimeoutAnnotation, "5m", func(s Settings) bool { return s.ClientTimeout == 5*time.Minute }},
 		{ClientTimeoutAnnotation, "250ms", func(s Settings) bool { return s.ClientTimeout == 250*time.Millisecond }},
@@ -111,7 +116,7 @@ func TestParseAnnotationsInvalid(t *testing.T) {
 		{RoleAnnotation, "my role", pfx + `role: "my role" is not a valid role name: ` + hintRole},
 		{RoleAnnotation, "-role", pfx + `role: "-role" is not a valid role name: ` + hintRole},
 		{EnvFromPathAnnotation, "a,,b", pfx + `env-from-path: "a,,b" is not a valid path list: element 2 is empty at byte 2: ` + hintPaths},
-		{EnvFromPathAnnotation, "kv/data/x#k", pfx + `env-from-path: "kv/data/x#k" is not a valid path list: element 1: path contains '#' at byte 9 (whitespace, control characters, "#", "?", "%", "\", "," are not allowed): ` + hintPaths},
+		{EnvFromPathAnnotation, "kv/data/x#k", pfx + `env-from-path: "kv/data/x#k" is not a valid path list: element 1: version must be a decimal integer from 1 to 2147483647 without sign or leading zeros at byte 10: ` + hintPaths},
 		{ClientTimeoutAnnotation, "ten", pfx + `client-timeout: "ten" is not a duration: use a Go duration such as 10s or 1m`},
 		{ClientTimeoutAnnotation, "10", pfx + `client-timeout: "10" is not a duration: ` + hintTimeout},
 		{ClientTimeoutAnnotation, "0s", pfx + `client-timeout: "0s" is not positive: ` + hintTimeout},

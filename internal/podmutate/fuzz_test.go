@@ -98,7 +98,7 @@ func checkSettings(t *testing.T, s Settings) {
 		t.Errorf("accepted log level %q", s.LogLevel)
 	}
 	if len(s.EnvFromPath) > 0 {
-		back, err := secretref.ParsePathList(secretref.FormatPathList(s.EnvFromPath))
+		back, err := secretref.ParsePathVersionList(secretref.FormatPathVersionList(s.EnvFromPath))
 		if err != nil || !reflect.DeepEqual(back, s.EnvFromPath) {
 			t.Errorf("accepted env-from-path %q, which does not round-trip: %q, %v", s.EnvFromPath, back, err)
 		}

@@ -28,7 +28,7 @@ const (
 	hintAuthPath  = "use the mount path of the store's Kubernetes auth method, e.g. kubernetes_local"
 	hintNamespace = "use a store namespace such as team-a or team-a/app"
 	hintRole      = `use letters, digits, "_", "-" and ".", starting and ending with a letter, digit or "_", e.g. myapp-role`
-	hintPaths     = "use comma-separated store paths, e.g. demo-kv/data/common,demo-kv/data/myapp"
+	hintPaths     = "use comma-separated store paths, each optionally with #VERSION, e.g. demo-kv/data/common,demo-kv/data/myapp#3"
 	hintTimeout   = "use a Go duration such as 10s or 1m"
 	hintLogLevel  = "use one of debug, info, warn, error"
 	hintSkip      = `use container names separated by spaces, e.g. "sidecar istio-proxy"`
@@ -172,8 +172,8 @@ func word(c byte) bool {
 	return c == '_' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
-func parseEnvFromPath(v string, out *[]string) error {
-	paths, err := secretref.ParsePathList(v)
+func parseEnvFromPath(v string, out *[]secretref.PathVersion) error {
+	paths, err := secretref.ParsePathVersionList(v)
 	if err != nil {
 		return pathError(EnvFromPathAnnotation, v, "is not a valid path list", hintPaths, err)
 	}

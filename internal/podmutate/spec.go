@@ -180,7 +180,7 @@ func controlEnv(pod *corev1.Pod, s Settings) []corev1.EnvVar {
 		{envcontract.AuthPath, s.AuthPath},
 		{envcontract.Namespace, s.Namespace},
 		{envcontract.Role, s.Role},
-		{envcontract.EnvFromPath, secretref.FormatPathList(s.EnvFromPath)},
+		{envcontract.EnvFromPath, secretref.FormatPathVersionList(s.EnvFromPath)},
 		{envcontract.IgnoreMissing, strconv.FormatBool(s.IgnoreMissingSecrets)},
 		{envcontract.ClientTimeout, s.ClientTimeout.String()},
 		{envcontract.LogLevel, s.LogLevel},

@@ -9,8 +9,8 @@
 // # References
 //
 // An environment value is a reference when it starts with "secrets-store:"
-// (case-sensitive, see [IsRef]); any other value is passed to the program
-// unchanged. A reference has exactly one of two forms:
+// (case-sensitive, see [IsRef]). [Parse] reads the basic form, which has
+// exactly one of two shapes:
 //
 //	secrets-store:PATH#KEY
 //	secrets-store:PATH#KEY#VERSION
@@ -19,6 +19,47 @@
 // trimmed: a space anywhere, an empty part or a fourth "#"-separated part is
 // an error, because a template that does not resolve is a mistake worth
 // reporting rather than guessing about.
+//
+// # Value forms
+//
+// [ParseValue] reads every form an environment value may take; a value
+// holding none of them is passed to the program unchanged.
+//
+//	secrets-store:PATH#KEY[#VERSION]        KEY of the secret at PATH
+//	secrets-store:PATH#TEMPLATE[#VERSION]   a template over the secret's data
+//	>>secrets-store:PATH#KEY[#JSON]         KEY of the response to a write
+//	secrets-store:login                     the injector's own store token
+//	…${secrets-store:PATH#KEY[#VERSION]}…   inline references in longer text
+//
+// The text after the first "#" is a TEMPLATE, rather than a KEY, when it
+// holds "${" and, after it, "}": secrets-store:demo-kv/data/db#postgresql://${.username}@db/app.
+// Only a final "#" followed by digits after the template's last "}" is a
+// VERSION; any other "#" belongs to the template, and a final "#" without
+// digits is an empty VERSION. The template language is checked where the
+// template is executed; here a template is limited to [MaxTemplateLen]
+// bytes of valid UTF-8 without NUL.
+//
+// A write sends the JSON object after the second "#" (everything after it,
+// "#" included; "{}" when there is none) to PATH and takes KEY from the
+// response's data, for engines that answer a write, such as a PKI
+// issue/ROLE path: >>secrets-store:pki/issue/web#certificate#{"common_name":"web.example.test"}.
+// The body must be a JSON object of at most [MaxBodyLen] bytes.
+//
+// secrets-store:login is accepted only as a whole value; the caller allows
+// it only for the variable VAULT_TOKEN.
+//
+// A value that does not start with "secrets-store:" or ">>secrets-store:"
+// but contains "${secrets-store:" or "${>>secrets-store:" has inline
+// references: each "${" followed by a prefix starts one, which ends at the
+// first "}" after it, and the text around them is kept. An inline
+// reference is a key reference or a write, never a template or
+// secrets-store:login. Because a body is a JSON object, an inline write
+// whose body starts with "{" ends at the first "}" after the brace that
+// closes the body (braces inside JSON strings do not count), so
+// ${>>secrets-store:pki/issue/web#certificate#{"common_name":"web.example.test"}}
+// is one reference. A "${" followed by anything else, as in ${HOME}, is
+// literal text. A value that starts with a prefix but does not parse is an
+// error, never literal text.
 //
 // # PATH
 //
@@ -50,7 +91,8 @@
 // KEY names a field of the secret, such as DB_PASS. It is non-empty valid
 // UTF-8 made of printable characters other than "#" and whitespace; unlike
 // PATH it may contain "/", ",", "?", "%" and "\", since store keys are plain
-// JSON object keys.
+// JSON object keys. For [ParseValue], a KEY that holds "${" and, after it,
+// "}" is a TEMPLATE instead.
 //
 // VERSION selects a version of a KV version 2 secret. It is a decimal integer
 // from 1 to 2147483647 written without sign or leading zeros; #0, #01, #-1,
@@ -66,6 +108,10 @@
 // later paths override keys read from earlier ones, so when a PATH is listed
 // more than once only its last occurrence is kept: "a,b,a" means "b,a",
 // which keeps a's keys winning over b's as written.
+//
+// [ParsePathVersionList] also accepts a #VERSION after each PATH, as in
+// demo-kv/data/common,demo-kv/data/myapp#3; there the same PATH with the
+// same version is a duplicate, and with different versions it is not.
 //
 // # File names
 //
@@ -83,5 +129,8 @@
 // what is wrong and which form is allowed. Because a user may paste a secret
 // value where a reference belongs, an error quotes at most the first 128
 // bytes of the input, and [Parse] does not quote an input that lacks the
-// "secrets-store:" prefix at all.
+// "secrets-store:" prefix at all. [ParseValue] quotes a write only up to
+// its KEY and quotes nothing of a value with inline references, whose
+// literal text may itself be a secret; its offsets count bytes from the
+// start of the value.
 package secretref

@@ -64,10 +64,10 @@ func FormatPathList(paths []string) string {
 	return strings.Join(paths, ",")
 }
 
-// keepLast removes duplicates, keeping each string at its last position.
-func keepLast(paths []string) []string {
-	seen := make(map[string]bool, len(paths))
-	out := make([]string, 0, len(paths))
+// keepLast removes duplicates, keeping each element at its last position.
+func keepLast[T comparable](paths []T) []T {
+	seen := make(map[T]bool, len(paths))
+	out := make([]T, 0, len(paths))
 	for i := len(paths) - 1; i >= 0; i-- {
 		if !seen[paths[i]] {
 			seen[paths[i]] = true
