@@ -14,7 +14,14 @@ STACK_DIR ?= /tmp/ssi-stack
 export STACK_CACHE ?= /var/cache/secrets-store-integration
 OUT := _out
 STACK := $(OUT)/bin/stack
-APT_PACKAGES := containerd runc containernetworking-plugins busybox-static ca-certificates
+# postgresql-15 (Debian 12's server, with psql through postgresql-client-15): the stack runs its
+# own PostgreSQL for the store's database secrets engine (see test/stack/postgres.go).
+PG_PACKAGES := postgresql-15 postgresql-client-15
+APT_PACKAGES := containerd runc containernetworking-plugins busybox-static ca-certificates $(PG_PACKAGES)
+# The stack never uses Debian's own "main" cluster (it would listen on the fixed port 5432), so
+# `deps` turns off its creation before the server is installed; see pg-no-main-cluster.
+# (PGCOMMON_ETC is a variable only so that the check can be tried on a copy.)
+PGCOMMON_ETC ?= /etc/postgresql-common
 FUZZTIME ?= 30s
 E2E_FLAGS ?=
 UNIT_PKGS = $$(go list ./... | grep -v -e /test/e2e -e /test/stack/pause)
@@ -24,12 +31,38 @@ help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## install the Debian packages the local cluster needs (containerd, runc, CNI, busybox)
+deps: ## install the Debian packages the local cluster needs (containerd, runc, CNI, busybox, PostgreSQL)
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo ">> apt-get install$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; \
+	  case "$$missing" in *postgresql*) $(MAKE) --no-print-directory pg-no-main-cluster;; esac; \
+	  apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+# pg-no-main-cluster makes sure installing a PostgreSQL server creates no cluster. The server
+# package's postinst runs `pg_createcluster <version> main` (then starts it on port 5432) unless
+# `pg_conftool createcluster.conf show create_main_cluster` says off. The switch goes into a
+# drop-in under createcluster.d/ (read through the include_dir line of createcluster.conf)
+# rather than into createcluster.conf itself: that file is ucf-managed by postgresql-common, which
+# would take a copy written before the package for a local change to reconcile. postgresql-common
+# (tiny, no server) is installed first so the very check the postinst makes can be run before the
+# server is installed; an install that would still create a cluster stops here. A policy-rc.d
+# would only keep the cluster from starting (it would still be created, and start at the next
+# boot), and an existing one (container images ship one) must not be replaced, so none is used.
+.PHONY: pg-no-main-cluster
+pg-no-main-cluster:
+	@mkdir -p $(PGCOMMON_ETC)/createcluster.d; \
+	f=$(PGCOMMON_ETC)/createcluster.d/00-no-main-cluster.conf; \
+	[ -f $$f ] || printf '%s\n' '# written by `make deps` (secrets-store-integration): no default cluster on port 5432' 'create_main_cluster = false' > $$f; \
+	dpkg-query -W -f='$${Status}' postgresql-common 2>/dev/null | grep -q 'ok installed' || \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-common >/dev/null; \
+	create=$$(pg_conftool $(PGCOMMON_ETC)/createcluster.conf show -bs create_main_cluster || :); \
+	if [ "$$create" != off ]; then \
+	  echo "installing PostgreSQL would create a cluster on port 5432: create_main_cluster is '$$create' in" \
+	    "$(PGCOMMON_ETC)/createcluster.conf or a later file of createcluster.d/; set it to false there and run make deps again" >&2; \
+	  exit 1; \
 	fi
 
 $(STACK): $(shell find test/stack -name '*.go') go.mod go.sum

@@ -37,6 +37,7 @@ type Env struct {
 	StoreUnsealKey   string         `json:"storeUnsealKey"`
 	Kubectl          string         `json:"kubectl"`
 	Ports            map[string]int `json:"ports"`
+	Postgres         *PG            `json:"postgres,omitempty"` // set once StartPostgres ran
 }
 
 // Stack is a stack directory plus the binaries that run in it.
@@ -195,6 +196,7 @@ func (s *Stack) save() error {
 // store and etcd last), unmounts what the node left mounted, and with wipe removes the
 // directory. It is safe to call on a partly started or already stopped stack.
 func (s *Stack) Down(wipe bool) error {
+	s.StopPostgres() // before the extras: it needs a fast shutdown, not stop's SIGTERM
 	for _, n := range s.extraPIDs() {
 		s.stop(n, 5*time.Second)
 	}
