@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/hashicorp/vault/api"
@@ -18,6 +16,8 @@ const (
 	RequestLogin = "login"
 	RequestMount = "mount" // sys/internal/ui/mounts lookup
 	RequestRead  = "read"
+	RequestWrite = "write" // Client.Write
+	RequestRenew = "renew" // Client.RenewToken and Client.RenewLease
 )
 
 // Observer is told about every request sent to the store, e.g. to count them
@@ -47,10 +47,11 @@ type Client struct {
 	observer Observer
 	now      func() time.Time // token and mount expiry; replaced in tests
 
-	tokens tokenCache
-	mounts mountCache
-	logins singleflight.Group // key: identity
-	reads  singleflight.Group // key: identity, path, version
+	tokens  tokenCache
+	mounts  mountCache
+	logins  singleflight.Group // key: identity
+	reads   singleflight.Group // key: identity, path, version
+	lookups singleflight.Group // key: identity, first path segment (or path)
 }
 
 // New validates cfg and builds a client; it reads cfg.CAFile once.
@@ -107,93 +108,24 @@ func newAPIClient(cfg Config, hc *http.Client) (*api.Client, error) {
 // client is replaced after a configuration change.
 func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
 
-// Read logs in as l (or reuses its cached token) and reads the secret at path;
-// version > 0 pins a KV v2 version. Concurrent identical reads share one
-// request. The returned Secret is the caller's own copy.
-func (c *Client) Read(ctx context.Context, l Login, path string, version int) (*Secret, error) {
-	l, err := l.normalize()
-	if err != nil {
-		return nil, err
-	}
-	e := Error{Op: OpRead, Path: path, Version: version, Role: l.Role, AuthPath: l.AuthPath}
-	p, err := cleanPath(path)
-	if err == nil && version < 0 {
-		err = fmt.Errorf("version %d is negative", version)
-	}
-	if err != nil {
-		e.Kind, e.Detail = ErrInvalid, err.Error()
-		return nil, &e
-	}
-	if err := ctx.Err(); err != nil {
-		e.Path, e.Kind, e.Err = p, ctxKind(err), err
-		return nil, &e
-	}
-	key := l.key() + " " + strconv.Quote(p) + " " + strconv.Itoa(version)
-	ch := c.reads.DoChan(key, func() (any, error) {
-		// Detached: one caller giving up must not fail the others sharing
-		// this read; every request in it has its own deadline.
-		return c.read(context.WithoutCancel(ctx), l, p, version)
-	})
-	select {
-	case <-ctx.Done():
-		e.Path, e.Kind, e.Err = p, ctxKind(ctx.Err()), ctx.Err()
-		return nil, &e
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
-		}
-		s, _ := r.Val.(*Secret) // read returns a secret whenever err is nil
-		return s.clone(), nil
-	}
-}
-
-func (c *Client) read(ctx context.Context, l Login, p string, version int) (*Secret, error) {
+// withToken runs do with l's token. A 403 with a cached token makes one new
+// login and one retry, since a token can lose access before its TTL ends
+// (revoked, or the role's policies changed); a 403 with a token from a login
+// made during this call is a policy decision and is returned at once.
+func withToken[T any](ctx context.Context, c *Client, l Login, do func(tok string) (T, error)) (T, error) {
+	var zero T
 	tok, fresh, err := c.token(ctx, l, "")
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	s, err := c.readWith(ctx, l, tok, p, version)
+	v, err := do(tok)
 	if fresh || !errors.Is(err, ErrPermissionDenied) {
-		return s, err
+		return v, err
 	}
-	// The cached token may have lost access before its TTL ended (revoked,
-	// or the role's policies changed since login): one new login, one retry.
-	tok, _, err = c.token(ctx, l, tok)
-	if err != nil {
-		return nil, err
+	if tok, _, err = c.token(ctx, l, tok); err != nil {
+		return zero, err
 	}
-	return c.readWith(ctx, l, tok, p, version)
-}
-
-func (c *Client) readWith(ctx context.Context, l Login, tok, p string, version int) (*Secret, error) {
-	e := Error{Op: OpRead, Path: p, Version: version, Role: l.Role, AuthPath: l.AuthPath}
-	m, known, err := c.mountOf(ctx, e, tok, p)
-	if err != nil {
-		return nil, err
-	}
-	sp := p
-	if known && m.v2 {
-		if sp, err = m.dataPath(p); err != nil {
-			e.Kind, e.Detail = ErrInvalid, err.Error()
-			return nil, &e
-		}
-	}
-	e.StorePath = sp
-	if known && !m.v2 && version > 0 {
-		e.Kind = ErrVersionUnsupported
-		return nil, &e
-	}
-	var q url.Values
-	if version > 0 {
-		q = url.Values{"version": []string{strconv.Itoa(version)}}
-	}
-	sec, err := c.call(ctx, RequestRead, e, []string{tok}, func(ctx context.Context) (*api.Secret, error) {
-		return c.api.Logical().ReadWithRequest(ctx, api.NewLogicalReadRequest(sp, q, tokenHeader(tok)))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return decode(e, sec, (known && m.v2) || (!known && looksV2(sec)))
+	return do(tok)
 }
 
 // call sends one request with the client's deadline, classifies its error

@@ -3,15 +3,17 @@ package store
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 )
 
 // Sentinels matched with errors.Is on any error returned by this package.
 var (
-	// ErrPermissionDenied means the store refused a read (403), also after a
-	// fresh login.
+	// ErrPermissionDenied means the store refused a request (403), also
+	// after a fresh login.
 	ErrPermissionDenied = errors.New("permission denied")
-	// ErrNotFound means there is no secret (or no such version) at the path.
+	// ErrNotFound means there is no secret (or no such version) at the path,
+	// or a write was answered with no data.
 	ErrNotFound = errors.New("secret not found")
 	// ErrKeyNotFound means the secret exists but has no such key.
 	ErrKeyNotFound = errors.New("key not found")
@@ -44,13 +46,17 @@ const (
 	OpLogin  = "login"
 	OpRead   = "read"
 	OpRevoke = "revoke" // Client.RevokeSelf
+	OpWrite  = "write"  // Client.Write
+	OpRenew  = "renew"  // Client.RenewToken and Client.RenewLease (StorePath tells which)
 )
 
 // Error is the only error type the package returns. Its text never contains a
 // token, a JWT or a secret value.
 type Error struct {
-	Op        string // OpLogin, OpRead or OpRevoke
-	Path      string // secret path as the caller wrote it
+	Op string // OpLogin, OpRead, OpWrite, OpRenew or OpRevoke
+	// Path is the path as the caller wrote it; for a lease renewal, the path
+	// the lease was issued for (the lease ID without its last segment).
+	Path      string
 	StorePath string // API path requested, when it differs from Path
 	Key       string // key within the secret (ErrKeyNotFound)
 	Version   int    // requested or affected version; 0 for latest
@@ -97,6 +103,9 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) describe() (problem, hint string) {
+	if problem, hint, ok := e.describeAction(); ok {
+		return problem, hint
+	}
 	switch k := e.Kind; {
 	case errors.Is(k, ErrLogin):
 		if e.Status == 0 {
@@ -150,6 +159,31 @@ func (e *Error) describe() (problem, hint string) {
 	return e.subject(), ""
 }
 
+// describeAction words what differs for writes and renewals; ok is false
+// where the wording of reads fits.
+func (e *Error) describeAction() (problem, hint string, ok bool) {
+	k := e.Kind
+	switch {
+	case e.Op == OpWrite && errors.Is(k, ErrPermissionDenied):
+		return fmt.Sprintf("role %q may not write %q", e.Role, e.Path),
+			fmt.Sprintf("check that the policy bound to the role allows create and update on %q", e.Path), true
+	case e.Op == OpWrite && errors.Is(k, ErrNotFound) && e.Status == 0:
+		return e.subject() + ": the path answered the write with no data",
+			"the store accepted the write; to get values write a path that returns them (for example pki/issue/<role>) or read the path afterwards", true
+	case e.Op == OpWrite && errors.Is(k, ErrNotFound):
+		return e.subject() + ": no such path", "check the path and mount name", true
+	case e.Op == OpRenew && e.StorePath == tokenRenewPath && errors.Is(k, ErrPermissionDenied):
+		return e.subject() + " refused", "the token was revoked or has expired: log in again", true
+	case e.Op == OpRenew && e.StorePath == leaseRenewPath && (errors.Is(k, ErrPermissionDenied) || k == nil && e.Status == http.StatusBadRequest):
+		problem = e.subject() + " refused"
+		if e.Status != http.StatusForbidden {
+			problem = fmt.Sprintf("%s (HTTP %d)", problem, e.Status)
+		}
+		return problem, fmt.Sprintf("the lease may have ended or not be renewable, or the policy bound to role %q may not allow update on sys/leases/renew: read %q again for a new lease", e.Role, e.Path), true
+	}
+	return "", "", false
+}
+
 // subject names the operation and its object.
 func (e *Error) subject() string {
 	switch e.Op {
@@ -157,6 +191,16 @@ func (e *Error) subject() string {
 		return fmt.Sprintf("login as role %q at %q", e.Role, "auth/"+e.AuthPath)
 	case OpRevoke:
 		return fmt.Sprintf("revoke the token of role %q from %q", e.Role, "auth/"+e.AuthPath)
+	case OpWrite:
+		return fmt.Sprintf("write %q as role %q", e.Path, e.Role)
+	case OpRenew:
+		switch {
+		case e.StorePath == leaseRenewPath && e.Path == "":
+			return fmt.Sprintf("renew a lease as role %q", e.Role)
+		case e.StorePath == leaseRenewPath:
+			return fmt.Sprintf("renew a lease of %q as role %q", e.Path, e.Role)
+		}
+		return fmt.Sprintf("renew the token of role %q from %q", e.Role, "auth/"+e.AuthPath)
 	}
 	s := "read " + e.secret()
 	if e.Version > 0 {

@@ -35,6 +35,10 @@ func (f *fakeVault) uiMount(w http.ResponseWriter, r *http.Request, p string) {
 		return
 	}
 	m, v := f.mountOf(p)
+	if em, typ := f.engineOf(p); em != "" && !f.noUIMounts {
+		reply(w, http.StatusOK, map[string]any{"data": map[string]any{"path": em, "type": typ, "options": nil}})
+		return
+	}
 	if f.noUIMounts || m == "" {
 		reply(w, http.StatusNotFound, errorsBody())
 		return
@@ -86,6 +90,9 @@ func (f *fakeVault) read(w http.ResponseWriter, r *http.Request, p string) {
 
 func (f *fakeVault) readV2(w http.ResponseWriter, r *http.Request, m, p string) {
 	name, ok := strings.CutPrefix(p, m+"data/")
+	if !ok && f.kvEndpoint(w, m, p) {
+		return
+	}
 	if !ok {
 		reply(w, http.StatusNotFound, map[string]any{"data": nil, "warnings": []string{
 			"Invalid path for a versioned K/V secrets engine. See the API docs for the appropriate API endpoints to use.",

@@ -62,6 +62,7 @@ type fakeVault struct {
 	echo       bool     // error messages echo the JWT and token, as a careless server might
 	raw        map[string]string
 	seq        int
+	ext        fakeExt // engines, writes, renewals (fakeengine_test.go)
 }
 
 func newFakeVault(t *testing.T) *fakeVault {
@@ -94,6 +95,7 @@ func newFakeVault(t *testing.T) *fakeVault {
 		},
 		tokens: map[string]fakeToken{},
 		counts: map[string]int{},
+		ext:    newFakeExt(),
 		raw: map[string]string{
 			"kv1/broken": `{"data":{"DB_PASS":` + valuePass,
 			"kv1/raw500": "<html>" + valuePass + "</html>",
@@ -163,12 +165,14 @@ func (f *fakeVault) serve(w http.ResponseWriter, r *http.Request) {
 		f.login(w, r, strings.TrimSuffix(strings.TrimPrefix(p, "auth/"), "/login"))
 	case strings.HasPrefix(p, "sys/internal/ui/mounts/"):
 		f.counts["mount"]++
+		f.holdLookup()
 		f.uiMount(w, r, strings.TrimPrefix(p, "sys/internal/ui/mounts/"))
-	case r.Method == http.MethodGet:
+	case r.Method == http.MethodGet && !f.isEngine(p):
 		f.counts["read"]++
 		f.read(w, r, p)
+		f.releaseLookups()
 	default:
-		reply(w, http.StatusMethodNotAllowed, errorsBody("unsupported operation"))
+		f.serveMore(w, r, p)
 	}
 }
 

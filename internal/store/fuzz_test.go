@@ -36,6 +36,8 @@ func FuzzDecodeKV(f *testing.F) {
 			return
 		}
 		_ = looksV2(sec)
+		_ = needsMount(sec, nil, "kv/data/p")
+		_ = needsMount(sec, nil, "kv/p")
 		s, err := decode(Error{Op: OpRead, Path: "p", Version: version}, sec, v2)
 		if err != nil {
 			var e *Error
@@ -51,8 +53,8 @@ func FuzzDecodeKV(f *testing.F) {
 		if v2 {
 			src, _ = sec.Data["data"].(map[string]any)
 		}
-		if len(s.Data) != len(src) {
-			t.Fatalf("got %d keys, want %d", len(s.Data), len(src))
+		if len(s.Data) != len(src) || len(s.Raw) != len(src) {
+			t.Fatalf("got %d keys (raw %d), want %d", len(s.Data), len(s.Raw), len(src))
 		}
 		for k, v := range src {
 			if str, ok := v.(string); ok {

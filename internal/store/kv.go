@@ -2,12 +2,8 @@ package store
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,49 +11,22 @@ import (
 	"unicode"
 
 	"github.com/hashicorp/vault/api"
+	"golang.org/x/sync/singleflight"
 )
 
 // mountTTL bounds how long a learned mount version is trusted (a mount can be
 // upgraded from KV v1 to v2).
 const mountTTL = 10 * time.Minute
 
-// maxListedKeys bounds the key names listed in an ErrKeyNotFound message.
-const maxListedKeys = 20
-
-// Secret is one secret read from the store.
-type Secret struct {
-	Path    string            // path as requested
-	Version int               // KV v2 version read; 0 on KV v1 and other engines
-	Data    map[string]string // key -> value; non-strings JSON-encoded
-}
-
-// Value returns the value of key, or an ErrKeyNotFound error naming the path,
-// the key and the keys the secret has (names only, never values).
-func (s *Secret) Value(key string) (string, error) {
-	if v, ok := s.Data[key]; ok {
-		return v, nil
-	}
-	keys := slices.Sorted(maps.Keys(s.Data))
-	detail := "the secret has no keys"
-	if len(keys) > 0 {
-		if len(keys) > maxListedKeys {
-			keys = append(keys[:maxListedKeys], "…")
-		}
-		detail = "the secret has keys " + strings.Join(keys, ", ")
-	}
-	return "", &Error{Op: OpRead, Path: s.Path, Key: key, Version: s.Version, Kind: ErrKeyNotFound, Detail: detail}
-}
-
-func (s *Secret) clone() *Secret {
-	c := *s
-	c.Data = maps.Clone(s.Data)
-	return &c
-}
-
 // mount is what sys/internal/ui/mounts says about the mount holding a path.
 type mount struct {
 	path string // with a trailing slash, e.g. "demo-kv/"
 	v2   bool
+}
+
+// holds reports that p lies in the mount.
+func (m mount) holds(p string) bool {
+	return strings.HasPrefix(p+"/", m.path)
 }
 
 // dataPath maps a path on a KV v2 mount to its API path: "m/data/x" stays,
@@ -74,14 +43,58 @@ func (m mount) dataPath(p string) (string, error) {
 	return m.path + "data/" + rel, nil
 }
 
-// mountOf learns the mount of p. known is false when the store refused the
-// lookup (old servers, restrictive policies): the read then goes to p as
-// written and the response shape decides. Only an unreachable store is an
-// error.
-func (c *Client) mountOf(ctx context.Context, e Error, tok, p string) (m mount, known bool, err error) {
-	if m, ok := c.mounts.lookup(p, c.now()); ok {
-		return m, true, nil
+// lookupResult is what one mount lookup learned; path is the path it was
+// made for.
+type lookupResult struct {
+	m     mount
+	known bool
+	path  string
+}
+
+// mountOf learns the mount of p: from the cache, or from one lookup shared
+// by the concurrent callers of one identity whose paths share their first
+// segment. A mount path may have several segments ("team/kv/"), so a flight
+// made for another path can learn a neighbor ("team/other/") or be refused
+// for a path outside any mount: p is then looked up on its own. Flights are
+// per identity because the store answers a lookup only to a token with
+// access to the mount; learned mounts are shared by all identities.
+func (c *Client) mountOf(ctx context.Context, l Login, e Error, tok, p string) (m mount, known bool, err error) {
+	first, _, _ := strings.Cut(p, "/")
+	for _, group := range []string{first + "/", p} {
+		if m, ok := c.mounts.lookup(p, c.now()); ok {
+			return m, true, nil
+		}
+		ch := c.lookups.DoChan(l.key()+" "+strconv.Quote(group), func() (any, error) {
+			if m, ok := c.mounts.lookup(p, c.now()); ok { // learned meanwhile
+				return lookupResult{m: m, known: true, path: p}, nil
+			}
+			// Detached like the read that needs it; the request has its own
+			// deadline.
+			m, known, err := c.lookupMount(context.WithoutCancel(ctx), e, tok, p)
+			return lookupResult{m: m, known: known, path: p}, err
+		})
+		var r singleflight.Result
+		select {
+		case <-ctx.Done():
+			e.Kind, e.Err = ctxKind(ctx.Err()), ctx.Err()
+			return mount{}, false, &e
+		case r = <-ch:
+		}
+		if r.Err != nil {
+			return mount{}, false, r.Err
+		}
+		res, _ := r.Val.(lookupResult) // the flight returns a lookupResult
+		if res.path == p || (res.known && res.m.holds(p)) {
+			return res.m, res.known, nil
+		}
 	}
+	return mount{}, false, nil
+}
+
+// lookupMount asks sys/internal/ui/mounts/<p>. known is false when the store
+// refused the lookup (old servers, no access to the mount): the caller then
+// keeps the answer of p as written. Only an unreachable store is an error.
+func (c *Client) lookupMount(ctx context.Context, e Error, tok, p string) (m mount, known bool, err error) {
 	sec, err := c.call(ctx, RequestMount, e, []string{tok}, func(ctx context.Context) (*api.Secret, error) {
 		return c.api.Logical().ReadWithRequest(ctx,
 			api.NewLogicalReadRequest("sys/internal/ui/mounts/"+p, nil, tokenHeader(tok)))
@@ -117,11 +130,11 @@ func parseMount(sec *api.Secret, p string) (mount, bool) {
 	if !strings.HasSuffix(path, "/") {
 		path += "/"
 	}
-	if !strings.HasPrefix(p+"/", path) {
+	m := mount{path: path, v2: (typ == "kv" && version == "2") || typ == "kv-v2"}
+	if !m.holds(p) {
 		return mount{}, false
 	}
-	v2 := (typ == "kv" && version == "2") || typ == "kv-v2"
-	return mount{path: path, v2: v2}, true
+	return m, true
 }
 
 // mountCache holds learned mounts by mount path. Mount versions are facts of
@@ -142,7 +155,7 @@ func (mc *mountCache) lookup(p string, now time.Time) (mount, bool) {
 	defer mc.mu.Unlock()
 	var best mountEntry
 	for path, me := range mc.m {
-		if now.Before(me.expires) && strings.HasPrefix(p+"/", path) && len(path) > len(best.path) {
+		if now.Before(me.expires) && me.holds(p) && len(path) > len(best.path) {
 			best = me
 		}
 	}
@@ -182,94 +195,4 @@ func validSegments(p string) bool {
 		}
 	}
 	return true
-}
-
-// looksV2 recognizes a KV v2 read response when the mount is unknown:
-// exactly "data" (an object or null) and "metadata" with a version.
-func looksV2(sec *api.Secret) bool {
-	if sec == nil || len(sec.Data) != 2 {
-		return false
-	}
-	meta, ok := sec.Data["metadata"].(map[string]any)
-	if !ok {
-		return false
-	}
-	_, hasVersion := meta["version"]
-	data, hasData := sec.Data["data"]
-	_, isMap := data.(map[string]any)
-	return hasVersion && hasData && (data == nil || isMap)
-}
-
-// decode turns a read response into a Secret; e carries the context for
-// errors. A nil secret is a 404 or an empty answer.
-func decode(e Error, sec *api.Secret, v2 bool) (*Secret, error) {
-	if sec == nil || sec.Data == nil {
-		e.Kind = ErrNotFound
-		if sec != nil {
-			// e.g. the store's hint that a KV v2 path lacks data/.
-			e.Detail = storeDetail(sec.Warnings)
-		}
-		return nil, &e
-	}
-	if !v2 {
-		if e.Version > 0 {
-			e.Kind = ErrVersionUnsupported
-			return nil, &e
-		}
-		return encodeSecret(e, sec.Data, 0)
-	}
-	meta, _ := sec.Data["metadata"].(map[string]any)
-	version := toInt(meta["version"])
-	if values, ok := sec.Data["data"].(map[string]any); ok {
-		return encodeSecret(e, values, version)
-	}
-	// No data: the version is deleted, destroyed or does not exist.
-	if version > 0 {
-		e.Version = version
-	}
-	deleted, _ := meta["deletion_time"].(string)
-	switch {
-	case meta["destroyed"] == true:
-		e.Kind = ErrVersionDestroyed
-	case deleted != "":
-		e.Kind = ErrVersionDeleted
-	default:
-		e.Kind = ErrNotFound
-	}
-	return nil, &e
-}
-
-func encodeSecret(e Error, values map[string]any, version int) (*Secret, error) {
-	s := &Secret{Path: e.Path, Version: version, Data: make(map[string]string, len(values))}
-	for k, v := range values {
-		if str, ok := v.(string); ok {
-			s.Data[k] = str
-			continue
-		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			// The error would describe the value; say only which key.
-			e.Key, e.Detail, e.Err = k, "value is not representable as JSON", errMalformed
-			return nil, &e
-		}
-		s.Data[k] = string(b)
-	}
-	return s, nil
-}
-
-// toInt reads a JSON number decoded with UseNumber; anything else is 0.
-func toInt(v any) int {
-	var n int64
-	switch x := v.(type) {
-	case json.Number:
-		n, _ = x.Int64()
-	case float64:
-		n = int64(x)
-	case string:
-		n, _ = strconv.ParseInt(x, 10, 64)
-	}
-	if n < 0 || n > math.MaxInt32 {
-		return 0
-	}
-	return int(n)
 }

@@ -120,7 +120,7 @@ func TestRevokeSelf(t *testing.T) {
 	if revokes, _ := s.state(); len(revokes) != 2 {
 		t.Errorf("again: got %d revoke requests, want still 2", len(revokes))
 	}
-	if got := strings.Join(o.kinds, ","); got != "login,mount,read,revoke,login,read,revoke" {
+	if got := strings.Join(o.kinds, ","); got != "login,read,revoke,login,read,revoke" {
 		t.Errorf("got observed kinds %s", got)
 	}
 }

@@ -133,7 +133,9 @@ func (c *Client) login(ctx context.Context, l Login, key string) (string, error)
 	ttl := time.Duration(sec.Auth.LeaseDuration) * time.Second
 	// A token without an accessor is a batch token: the store keeps no
 	// state for it and cannot revoke it.
-	c.tokens.put(key, cachedToken{token: sec.Auth.ClientToken, revocable: sec.Auth.Accessor != ""}, c.now(), ttl)
+	c.tokens.put(key, cachedToken{
+		token: sec.Auth.ClientToken, revocable: sec.Auth.Accessor != "", renewable: sec.Auth.Renewable,
+	}, c.now(), ttl)
 	return sec.Auth.ClientToken, nil
 }
 
@@ -148,6 +150,9 @@ type cachedToken struct {
 	token     string
 	refreshAt time.Time // reuse until then; a safety margin before expiry
 	revocable bool      // a service token, which RevokeSelf revokes
+	renewable bool      // as the store said at the login or last renewal
+	ttl       time.Duration
+	obtained  time.Time // when the store gave ttl
 }
 
 func (tc *tokenCache) get(key string, now time.Time) (string, bool) {
@@ -174,8 +179,28 @@ func (tc *tokenCache) put(key string, t cachedToken, now time.Time, ttl time.Dur
 			delete(tc.m, k)
 		}
 	}
-	t.refreshAt = now.Add(reuseFor(ttl))
+	t.refreshAt, t.ttl, t.obtained = now.Add(reuseFor(ttl)), ttl, now
 	tc.m[key] = t
+}
+
+// peek returns key's token, also past its reuse time (it may still be
+// renewed until its TTL ends).
+func (tc *tokenCache) peek(key string) (cachedToken, bool) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	t, ok := tc.m[key]
+	return t, ok
+}
+
+// renewed records a renewal of token: a new TTL from now. A token replaced
+// or forgotten meanwhile stays so.
+func (tc *tokenCache) renewed(key, token string, now time.Time, ttl time.Duration, renewable bool) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if t, ok := tc.m[key]; ok && t.token == token {
+		t.refreshAt, t.ttl, t.obtained, t.renewable = now.Add(reuseFor(ttl)), ttl, now, renewable
+		tc.m[key] = t
+	}
 }
 
 // take removes key's token and returns it, expired or not.
