@@ -43,8 +43,9 @@ type Config struct {
 	// TokenFile holds the ServiceAccount JWT; empty means defaultTokenFile,
 	// or legacyTokenFile when that does not exist.
 	TokenFile string
-	// EnvFromPath lists the paths whose keys are all imported; later win.
-	EnvFromPath []string
+	// EnvFromPath lists the paths (and versions) whose keys are all
+	// imported; later win.
+	EnvFromPath []secretref.PathVersion
 	// IgnoreMissing starts the command without the variables that failed.
 	IgnoreMissing bool
 	// Timeout bounds the whole resolution and each store request.
@@ -53,7 +54,21 @@ type Config struct {
 	// LogLevel defaults to info; JSONLog selects JSON over text.
 	LogLevel slog.Level
 	JSONLog  bool
+	// RestartOn is envcontract.RestartNone (default), RestartWatchData or
+	// RestartWatchLease.
+	RestartOn string
+	// PollInterval is the period of watch-for-data; default 120s.
+	PollInterval time.Duration
+	// GracePeriod is the time between SIGTERM and SIGKILL when a watch
+	// mode stops the command; default 30s.
+	GracePeriod time.Duration
 }
+
+// Defaults of the watch settings.
+const (
+	DefaultPollInterval = 120 * time.Second
+	DefaultGracePeriod  = 30 * time.Second
+)
 
 // ParseConfig reads the SECRETS_STORE_* variables from environ (as returned by
 // os.Environ). Every malformed variable is reported, each error naming it.
@@ -72,6 +87,9 @@ func ParseConfig(environ []string) (Config, error) {
 		TokenFile:      env[envcontract.TokenFile],
 		Timeout:        store.DefaultTimeout,
 		LogLevel:       slog.LevelInfo,
+		RestartOn:      envcontract.RestartNone,
+		PollInterval:   DefaultPollInterval,
+		GracePeriod:    DefaultGracePeriod,
 	}
 	if c.Store.CAFile == "" && env[envcontract.CACert] != "" {
 		c.Store.CACert = []byte(env[envcontract.CACert])
@@ -84,7 +102,7 @@ func ParseConfig(environ []string) (Config, error) {
 	}
 	var err error
 	if s := env[envcontract.EnvFromPath]; s != "" {
-		c.EnvFromPath, err = secretref.ParsePathList(s)
+		c.EnvFromPath, err = secretref.ParsePathVersionList(s)
 		add(envcontract.EnvFromPath, err)
 	}
 	add(envcontract.IgnoreMissing, parseBool(env[envcontract.IgnoreMissing], &c.IgnoreMissing))
@@ -97,6 +115,18 @@ func ParseConfig(environ []string) (Config, error) {
 	if s := env[envcontract.LogLevel]; s != "" {
 		c.LogLevel, err = ParseLogLevel(s)
 		add(envcontract.LogLevel, err)
+	}
+	if s := env[envcontract.RestartOn]; s != "" {
+		c.RestartOn, err = parseRestartOn(s)
+		add(envcontract.RestartOn, err)
+	}
+	if s := env[envcontract.PollInterval]; s != "" {
+		c.PollInterval, err = parseTimeout(s)
+		add(envcontract.PollInterval, err)
+	}
+	if s := env[envcontract.GracePeriod]; s != "" {
+		c.GracePeriod, err = parseGrace(s)
+		add(envcontract.GracePeriod, err)
 	}
 	c.Store.Timeout = c.Timeout
 	return c, errors.Join(errs...)
@@ -197,6 +227,24 @@ func parseBool(s string, dst *bool) error {
 	}
 	*dst = b
 	return nil
+}
+
+func parseRestartOn(s string) (string, error) {
+	switch s {
+	case envcontract.RestartNone, envcontract.RestartWatchData, envcontract.RestartWatchLease:
+		return s, nil
+	}
+	return "", errors.New("invalid restart mode " + strconv.Quote(s) + ": use none, watch-for-data or watch-for-lease")
+}
+
+// parseGrace accepts a duration of zero or more (terminationGracePeriodSeconds
+// may be 0).
+func parseGrace(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, errors.New("invalid duration " + strconv.Quote(s) + ": use a Go duration of zero or more such as 30s")
+	}
+	return d, nil
 }
 
 func parseTimeout(s string) (time.Duration, error) {

@@ -36,6 +36,7 @@ func TestParseConfig(t *testing.T) {
 		},
 		AuthPath: "kubernetes_local", Role: "myapp-role", ServiceAccount: "myapp/myapp-sa",
 		Timeout: store.DefaultTimeout, LogLevel: slog.LevelInfo,
+		RestartOn: envcontract.RestartNone, PollInterval: DefaultPollInterval, GracePeriod: DefaultGracePeriod,
 	}
 	tests := []struct {
 		name string
@@ -59,7 +60,7 @@ func TestParseConfig(t *testing.T) {
 		},
 		want: func(c *Config) {
 			c.Store.Namespace = "team-a"
-			c.EnvFromPath = []string{"kv/data/b", "kv/data/a"}
+			c.EnvFromPath = pathVersions("kv/data/b", "kv/data/a")
 			c.IgnoreMissing = true
 			c.Timeout, c.Store.Timeout = 90*time.Second, 90*time.Second
 			c.LogLevel = slog.LevelDebug
@@ -113,14 +114,18 @@ func TestParseConfigErrors(t *testing.T) {
 		env: []string{
 			envcontract.IgnoreMissing + "=yes", envcontract.JSONLog + "=maybe", envcontract.TLSSkipVerify + "=on",
 			envcontract.ClientTimeout + "=10", envcontract.LogLevel + "=verbose", envcontract.EnvFromPath + "=a,,b",
+			envcontract.RestartOn + "=always", envcontract.PollInterval + "=5", envcontract.GracePeriod + "=-1s",
 		},
 		want: []string{
-			envcontract.EnvFromPath + `: invalid secret path list "a,,b": element 2 is empty`,
+			envcontract.EnvFromPath + `: invalid secret path list with versions "a,,b": element 2 is empty`,
 			envcontract.IgnoreMissing + `: invalid boolean "yes": use true or false`,
 			envcontract.JSONLog + `: invalid boolean "maybe"`,
 			envcontract.TLSSkipVerify + `: invalid boolean "on"`,
 			envcontract.ClientTimeout + `: invalid duration "10": use a positive Go duration`,
 			envcontract.LogLevel + `: invalid log level "verbose": use debug, info, warn or error`,
+			envcontract.RestartOn + `: invalid restart mode "always": use none, watch-for-data or watch-for-lease`,
+			envcontract.PollInterval + `: invalid duration "5"`,
+			envcontract.GracePeriod + `: invalid duration "-1s"`,
 		},
 	}, {
 		name: "zero and negative timeouts",
@@ -129,7 +134,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}, {
 		name: "a path that is not a path",
 		env:  []string{envcontract.EnvFromPath + "=kv/data/a#b"},
-		want: []string{envcontract.EnvFromPath + `: invalid secret path list "kv/data/a#b": element 1: path contains '#'`},
+		want: []string{envcontract.EnvFromPath + `: invalid secret path list with versions "kv/data/a#b": element 1: version must be`},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,12 +23,27 @@
 //
 // Two sources produce variables:
 //
-//   - every key of each env-from-path path becomes a variable of the same
-//     name; a key set by a later path replaces the same key of an earlier one;
-//   - every variable whose value is a reference secrets-store:PATH#KEY or
-//     secrets-store:PATH#KEY#VERSION (from env, or from envFrom ConfigMaps and
-//     Secrets: by the time the container starts they are all just environment
-//     variables) gets the value of KEY.
+//   - every key of each env-from-path path (PATH or PATH#VERSION) becomes a
+//     variable of the same name; a key set by a later path replaces the same
+//     key of an earlier one;
+//   - every variable whose value holds references (from env, or from envFrom
+//     ConfigMaps and Secrets: by the time the container starts they are all
+//     just environment variables) gets them replaced (secretref.ParseValue
+//     has the syntax): secrets-store:PATH#KEY[#VERSION] gives the value of
+//     KEY; secrets-store:PATH#TEMPLATE[#VERSION] executes the template
+//     (package tmpl: "${" "}" delimiters, Sprig functions, file, accessor)
+//     over the secret's data; ${secrets-store:PATH#KEY} inside a longer value
+//     is replaced in place; >>secrets-store:PATH#KEY[#JSON] writes the JSON
+//     object (default {}) to PATH and takes KEY from the answer (PKI issue,
+//     transit, any engine that answers a write);
+//     VAULT_TOKEN=secrets-store:login gets the store token of the injector's
+//     login (no other variable may).
+//
+// Any engine can be read: KV version 1 and 2 and every other path with a
+// logical read, whose lease (dynamic credentials) is kept. Writes with the
+// same path and the same body (compared as JSON) are sent once, so that
+// CERT=>>...#certificate and KEY=>>...#private_key of one pki/issue call
+// belong together.
 //
 // A variable imported by env-from-path wins over any variable of the same name
 // in the container's environment, a reference or a plain value (the seed
@@ -44,8 +59,10 @@
 // (DB_PASSWORD=secrets-store:PATH#db-password) maps them to a usable name.
 //
 // Each distinct (path, version) is read once, however many variables refer
-// to it, and distinct reads run concurrently (at most [MaxConcurrentReads]
-// at a time). SECRETS_STORE_CLIENT_TIMEOUT bounds the whole resolution as
+// to it, and distinct reads and writes run concurrently (at most
+// [MaxConcurrentReads] at a time). Templates are parsed before the store is
+// contacted, so a template that does not parse fails like a reference that
+// does not. SECRETS_STORE_CLIENT_TIMEOUT bounds the whole resolution as
 // well as each request.
 //
 // # Failures
@@ -86,15 +103,45 @@
 // deliver large secrets as files with a CSI volume. It exits 1, since the
 // command is fine and the environment is not.
 //
+// # Restart modes
+//
+// SECRETS_STORE_RESTART_ON (the restart-on-secret-change annotation) is
+// none by default: resolve, then execve. In the watch modes the injector
+// stays PID 1 and runs the command as its child (package supervise: signals
+// forwarded, orphans reaped, the child's exit status kept):
+//
+//   - watch-for-data polls the reads that hold no lease every
+//     SECRETS_STORE_POLL_INTERVAL, drawn once per start within ±30%
+//     ([JitterFraction]); when the environment they produce differs from the
+//     one the command started with (compared as an HMAC under a key drawn at
+//     start, never a plain hash) it stops the command: SIGTERM, SIGKILL after
+//     SECRETS_STORE_GRACE_PERIOD. A poll that fails changes nothing. Writes
+//     and leased reads are never repeated: they would differ every time.
+//   - watch-for-lease renews the store token and every renewable lease two
+//     thirds of the way to its stop time: the end of the lease minus the
+//     grace period and [LeaseMargin] (at most half the lease). A lease the
+//     store refuses to renew, or renews for less than asked (its max TTL),
+//     stops the command at that stop time.
+//
+// After stopping the command the injector exits [ExitRestart], so that
+// kubelet restarts the container under restartPolicy Always and OnFailure;
+// when the command ends on its own, the injector exits with its status. An
+// exec probe never watches.
+//
 // # The store token
 //
 // After the resolution, failed or not, the injector revokes the token it
 // logged in with (auth/token/revoke-self) before it executes the command,
 // so that neither a container start nor an exec probe leaves a live token
-// behind until its TTL ends. The revocation is best effort, bounded by
-// SECRETS_STORE_CLIENT_TIMEOUT; a failure is a warning and the command
-// starts all the same. A batch token (no accessor) is not revoked: the
-// store keeps nothing for it.
+// behind until its TTL ends. Two exceptions keep it: the application asked
+// for it (VAULT_TOKEN=secrets-store:login), or a read or write returned a
+// lease (the store revokes a token's leases with it, which would end
+// dynamic credentials the moment the application gets them). In the watch
+// modes the token lives while the command runs and is revoked when the
+// injector ends (unless handed to the application). The revocation is best
+// effort, bounded by SECRETS_STORE_CLIENT_TIMEOUT; a failure is a warning and
+// the command starts all the same. A batch token (no accessor) is not
+// revoked: the store keeps nothing for it.
 //
 // The application's VAULT_* variables are removed from the injector's own
 // process before the store client is built (the client ignores them, but

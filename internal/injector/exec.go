@@ -38,6 +38,10 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return 0
+	case errors.As(err, new(*ChildExit)):
+		var ce *ChildExit
+		errors.As(err, &ce)
+		return ce.Code
 	case errors.Is(err, ErrNotFound):
 		return ExitNotFound
 	case errors.Is(err, ErrNotExecutable):

@@ -40,9 +40,9 @@ func FuzzConfig(f *testing.F) {
 		if c.Timeout <= 0 || c.Store.Timeout != c.Timeout {
 			t.Fatalf("got timeout %v and store timeout %v, want equal and positive", c.Timeout, c.Store.Timeout)
 		}
-		seen := map[string]bool{}
+		seen := map[secretref.PathVersion]bool{}
 		for _, p := range c.EnvFromPath {
-			if err := secretref.ValidatePath(p); err != nil || seen[p] {
+			if err := secretref.ValidatePath(p.Path); err != nil || seen[p] {
 				t.Fatalf("got env-from-path %q: invalid (%v) or repeated", c.EnvFromPath, err)
 			}
 			seen[p] = true
@@ -132,7 +132,7 @@ func FuzzResolve(f *testing.F) {
 	f.Fuzz(func(t *testing.T, environ, paths string, ignore bool) {
 		cfg := testConfig()
 		cfg.IgnoreMissing = ignore
-		cfg.EnvFromPath, _ = secretref.ParsePathList(paths)
+		cfg.EnvFromPath, _ = secretref.ParsePathVersionList(paths)
 		r := &fuzzReader{fakeReader{calls: map[source]int{}}}
 		in := strings.Split(environ, "\n")
 		given := map[string]bool{}

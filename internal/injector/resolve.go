@@ -2,6 +2,7 @@ package injector
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -14,14 +15,31 @@ import (
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/internal/secretref"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
+	"github.com/deckhouse/secrets-store-integration/internal/tmpl"
 )
 
-// MaxConcurrentReads bounds the store reads in flight during one resolution.
+// MaxConcurrentReads bounds the store requests in flight during one
+// resolution.
 const MaxConcurrentReads = 8
+
+// LoginVar is the only variable that may hold secrets-store:login.
+const LoginVar = "VAULT_TOKEN"
 
 // Reader reads one secret from the store; *store.Client implements it.
 type Reader interface {
 	Read(ctx context.Context, l store.Login, path string, version int) (*store.Secret, error)
+}
+
+// Writer writes to a store path and returns the answer (>>secrets-store:
+// references); *store.Client implements it.
+type Writer interface {
+	Write(ctx context.Context, l store.Login, path string, body map[string]any) (*store.Secret, error)
+}
+
+// TokenSource hands out the store token of an identity (secrets-store:login);
+// *store.Client implements it.
+type TokenSource interface {
+	Token(ctx context.Context, l store.Login) (string, error)
 }
 
 // Resolve returns the environment for the command: environ without any
@@ -31,6 +49,23 @@ type Reader interface {
 // returns. Unless cfg.IgnoreMissing is set, any failure makes Resolve return
 // every failure (each a *Failure, joined) and no environment.
 func Resolve(ctx context.Context, cfg Config, r Reader, environ []string, log *slog.Logger) ([]string, error) {
+	res, err := resolve(ctx, cfg, r, environ, log)
+	if err != nil {
+		return nil, err
+	}
+	return res.env, nil
+}
+
+// resolution is the outcome of one resolution, kept by the watch modes.
+type resolution struct {
+	plan  plan
+	got   map[source]fetched
+	wrote map[writeKey]fetched
+	token string // set only when LoginVar asked for it
+	env   []string
+}
+
+func resolve(ctx context.Context, cfg Config, r Reader, environ []string, log *slog.Logger) (*resolution, error) {
 	p := newPlan(environ, cfg.EnvFromPath)
 	if len(p.invalid) > 0 && !cfg.IgnoreMissing {
 		return nil, joinFailures(p.invalid)
@@ -40,8 +75,10 @@ func Resolve(ctx context.Context, cfg Config, r Reader, environ []string, log *s
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
 		defer cancel()
 	}
-	got := fetch(ctx, r, cfg.Login(), p.reads, log)
-	env, failures, count := p.apply(got, log)
+	res := &resolution{plan: p}
+	var tokenErr error
+	res.got, res.wrote, res.token, tokenErr = fetchAll(ctx, r, cfg.Login(), p, log)
+	env, failures, count := p.apply(res, tokenErr, log)
 	failures = slices.Concat(p.invalid, failures)
 	if len(failures) > 0 && !cfg.IgnoreMissing {
 		return nil, joinFailures(failures)
@@ -56,8 +93,9 @@ func Resolve(ctx context.Context, cfg Config, r Reader, environ []string, log *s
 			log.Warn("variable unset: reference failed", "var", f.Var, "ref", f.Ref, "error", f.Err.Error())
 		}
 	}
-	log.Info("environment resolved", "count", count, "paths", readPaths(p.reads, got), "failed", len(failures))
-	return env, nil
+	res.env = env
+	log.Info("environment resolved", "count", count, "paths", readPaths(p.reads, res.got), "failed", len(failures))
+	return res, nil
 }
 
 // source is one distinct read.
@@ -66,34 +104,42 @@ type source struct {
 	version int
 }
 
+// writeKey is one distinct write: the same path with the same body is
+// written once, so that CERT and KEY taken from one pki/issue answer match.
+type writeKey struct {
+	path string
+	body string // canonical JSON
+}
+
 // entry is one variable of the environment the command gets.
 type entry struct {
 	kv    string // "NAME=value" as given
 	name  string // empty for an entry without "=", which passes through
-	ref   secretref.Ref
+	value secretref.Value
 	isRef bool
+	// tmpls holds the parsed template of each KindTemplate part, by index.
+	tmpls map[int]*tmpl.Template
+	// writes holds the write of each KindWrite part, by index.
+	writes map[int]writeKey
 }
 
-// plan is what a resolution reads and where the results go.
+// plan is what a resolution reads and writes and where the results go.
 type plan struct {
-	env     []entry    // in order, first of each name, no control variables
-	imports []string   // env-from-path, later paths win
-	reads   []source   // distinct, in order of first use
+	env     []entry                 // in order, first of each name, no control variables
+	imports []secretref.PathVersion // env-from-path, later paths win
+	reads   []source                // distinct, in order of first use
+	writes  []writeKey              // distinct, in order of first use
+	bodies  map[writeKey]map[string]any
+	login   bool       // LoginVar holds secrets-store:login
 	invalid []*Failure // references that do not parse, in env order
 }
 
-func newPlan(environ, imports []string) plan {
-	p := plan{imports: imports}
+func newPlan(environ []string, imports []secretref.PathVersion) plan {
+	p := plan{imports: imports, bodies: map[writeKey]map[string]any{}}
 	seen := make(map[string]bool, len(environ))
 	reads := make(map[source]bool)
-	addRead := func(s source) {
-		if !reads[s] {
-			reads[s] = true
-			p.reads = append(p.reads, s)
-		}
-	}
-	for _, path := range imports {
-		addRead(source{path: path})
+	for _, pv := range imports {
+		p.addRead(reads, source{path: pv.Path, version: pv.Version})
 	}
 	for _, kv := range environ {
 		name, value, ok := strings.Cut(kv, "=")
@@ -105,66 +151,186 @@ func newPlan(environ, imports []string) plan {
 			continue
 		}
 		seen[name] = true
-		if !secretref.IsRef(value) {
+		v, isRef, err := secretref.ParseValue(value)
+		switch {
+		case err != nil:
+			p.invalid = append(p.invalid, &Failure{Var: name, Err: err})
+			continue
+		case !isRef:
 			p.env = append(p.env, entry{kv: kv, name: name})
 			continue
 		}
-		ref, err := secretref.Parse(value)
-		if err != nil {
-			p.invalid = append(p.invalid, &Failure{Var: name, Err: err})
+		e := entry{kv: kv, name: name, value: v, isRef: true}
+		if f := p.addExprs(&e, reads); f != nil {
+			p.invalid = append(p.invalid, f)
 			continue
 		}
-		p.env = append(p.env, entry{kv: kv, name: name, ref: ref, isRef: true})
-		addRead(source{path: ref.Path, version: ref.Version})
+		p.env = append(p.env, e)
 	}
 	return p
 }
 
-// fetched is the outcome of one read.
+// addExprs registers the reads and writes of e's references and parses its
+// templates, returning the first problem.
+func (p *plan) addExprs(e *entry, reads map[source]bool) *Failure {
+	for i, part := range e.value.Parts {
+		x := part.Expr
+		if x == nil {
+			continue
+		}
+		switch x.Kind {
+		case secretref.KindLogin:
+			if e.name != LoginVar {
+				return &Failure{Var: e.name, Ref: x.String(), Err: errors.New(
+					"secrets-store:login hands the store token to the application and is accepted only in " + LoginVar)}
+			}
+			p.login = true
+		case secretref.KindTemplate:
+			t, err := tmpl.Parse(x.Template)
+			if err != nil {
+				return &Failure{Var: e.name, Ref: x.String(), Err: err}
+			}
+			if e.tmpls == nil {
+				e.tmpls = map[int]*tmpl.Template{}
+			}
+			e.tmpls[i] = t
+			p.addRead(reads, source{path: x.Path, version: x.Version})
+		case secretref.KindWrite:
+			var body map[string]any
+			if err := json.Unmarshal([]byte(x.Body), &body); err != nil {
+				return &Failure{Var: e.name, Ref: x.String(), Err: errors.New("the write's body is not a JSON object")}
+			}
+			canon, _ := json.Marshal(body) // a decoded map always encodes; keys sorted
+			k := writeKey{path: x.Path, body: string(canon)}
+			if _, ok := p.bodies[k]; !ok {
+				p.bodies[k] = body
+				p.writes = append(p.writes, k)
+			}
+			if e.writes == nil {
+				e.writes = map[int]writeKey{}
+			}
+			e.writes[i] = k
+		default:
+			p.addRead(reads, source{path: x.Path, version: x.Version})
+		}
+	}
+	return nil
+}
+
+func (p *plan) addRead(reads map[source]bool, s source) {
+	if !reads[s] {
+		reads[s] = true
+		p.reads = append(p.reads, s)
+	}
+}
+
+// fetched is the outcome of one read or write.
 type fetched struct {
 	secret *store.Secret
 	err    error
 }
 
-// fetch reads every source once, at most MaxConcurrentReads at a time, and
-// returns when all reads have ended.
-func fetch(ctx context.Context, r Reader, l store.Login, reads []source, log *slog.Logger) map[source]fetched {
-	out := make([]fetched, len(reads))
+// fetchAll runs every read and write of p once, at most MaxConcurrentReads
+// at a time, and gets the store token when p needs it.
+func fetchAll(ctx context.Context, r Reader, l store.Login, p plan, log *slog.Logger) (
+	got map[source]fetched, wrote map[writeKey]fetched, token string, tokenErr error,
+) {
 	sem := make(chan struct{}, MaxConcurrentReads)
 	var wg sync.WaitGroup
-	for i, s := range reads {
+	reads := make([]fetched, len(p.reads))
+	writes := make([]fetched, len(p.writes))
+	for i, s := range p.reads {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			start := time.Now()
-			sec, err := r.Read(ctx, l, s.path, s.version)
-			if err == nil && sec == nil {
-				err = errors.New("read " + strconv.Quote(s.path) + ": the store client returned no secret")
-			}
-			out[i] = fetched{secret: sec, err: err}
-			if err == nil {
-				log.Debug("secret read", "path", s.path, "version", s.version, "duration", time.Since(start))
-			}
+			reads[i] = readOne(ctx, r, l, s, log)
+		})
+	}
+	for i, k := range p.writes {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			writes[i] = writeOne(ctx, r, l, k.path, p.bodies[k])
 		})
 	}
 	wg.Wait()
-	m := make(map[source]fetched, len(reads))
-	for i, s := range reads {
+	got = make(map[source]fetched, len(p.reads))
+	for i, s := range p.reads {
+		got[s] = reads[i]
+	}
+	wrote = make(map[writeKey]fetched, len(p.writes))
+	for i, k := range p.writes {
+		wrote[k] = writes[i]
+	}
+	if p.login {
+		token, tokenErr = loginToken(ctx, r, l)
+	}
+	return got, wrote, token, tokenErr
+}
+
+// fetch reads the given sources, at most MaxConcurrentReads at a time: the
+// polls of watch-for-data.
+func fetch(ctx context.Context, r Reader, l store.Login, sources []source, log *slog.Logger) map[source]fetched {
+	out := make([]fetched, len(sources))
+	sem := make(chan struct{}, MaxConcurrentReads)
+	var wg sync.WaitGroup
+	for i, s := range sources {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			out[i] = readOne(ctx, r, l, s, log)
+		})
+	}
+	wg.Wait()
+	m := make(map[source]fetched, len(sources))
+	for i, s := range sources {
 		m[s] = out[i]
 	}
 	return m
 }
 
-// apply builds the command's environment from the reads. count is the number
-// of variables set from the store.
-func (p plan) apply(got map[source]fetched, log *slog.Logger) (env []string, failures []*Failure, count int) {
-	imported, order, failures := p.imported(got, log)
+func readOne(ctx context.Context, r Reader, l store.Login, s source, log *slog.Logger) fetched {
+	start := time.Now()
+	sec, err := r.Read(ctx, l, s.path, s.version)
+	if err == nil && sec == nil {
+		err = errors.New("read " + strconv.Quote(s.path) + ": the store client returned no secret")
+	}
+	if err == nil {
+		log.Debug("secret read", "path", s.path, "version", s.version, "duration", time.Since(start))
+	}
+	return fetched{secret: sec, err: err}
+}
+
+func writeOne(ctx context.Context, r Reader, l store.Login, path string, body map[string]any) fetched {
+	w, ok := r.(Writer)
+	if !ok {
+		return fetched{err: errors.New("this store client cannot write")}
+	}
+	sec, err := w.Write(ctx, l, path, body)
+	if err == nil && sec == nil {
+		err = errors.New("write " + strconv.Quote(path) + ": the store client returned no answer")
+	}
+	return fetched{secret: sec, err: err}
+}
+
+func loginToken(ctx context.Context, r Reader, l store.Login) (string, error) {
+	ts, ok := r.(TokenSource)
+	if !ok {
+		return "", errors.New("this store client cannot hand out its token")
+	}
+	return ts.Token(ctx, l)
+}
+
+// apply builds the command's environment from the results. count is the
+// number of variables set from the store.
+func (p plan) apply(res *resolution, tokenErr error, log *slog.Logger) (env []string, failures []*Failure, count int) {
+	imported, order, failures := p.imported(res.got, log)
 	emitted := make(map[string]bool, len(imported))
 	env = make([]string, 0, len(p.env)+len(order))
 	for _, e := range p.env {
 		if v, ok := imported[e.name]; ok {
 			if e.isRef {
-				log.Debug("reference overridden by env-from-path", "var", e.name, "ref", e.ref.String())
+				log.Debug("reference overridden by env-from-path", "var", e.name)
 			}
 			env = append(env, e.name+"="+v)
 			emitted[e.name] = true
@@ -174,9 +340,9 @@ func (p plan) apply(got map[source]fetched, log *slog.Logger) (env []string, fai
 			env = append(env, e.kv)
 			continue
 		}
-		v, err := value(got[source{path: e.ref.Path, version: e.ref.Version}], e.ref.Key)
-		if err != nil {
-			failures = append(failures, &Failure{Var: e.name, Ref: e.ref.String(), Err: err})
+		v, f := e.resolve(res, tokenErr)
+		if f != nil {
+			failures = append(failures, f)
 			continue
 		}
 		env = append(env, e.name+"="+v)
@@ -190,20 +356,72 @@ func (p plan) apply(got map[source]fetched, log *slog.Logger) (env []string, fai
 	return env, failures, count + len(imported)
 }
 
+// resolve builds the value of e: its literal text with each reference
+// replaced.
+func (e entry) resolve(res *resolution, tokenErr error) (string, *Failure) {
+	var b strings.Builder
+	for i, part := range e.value.Parts {
+		x := part.Expr
+		if x == nil {
+			b.WriteString(part.Literal)
+			continue
+		}
+		v, err := e.exprValue(i, x, res, tokenErr)
+		if err != nil {
+			return "", &Failure{Var: e.name, Ref: x.String(), Err: err}
+		}
+		b.WriteString(v)
+	}
+	v := b.String()
+	if strings.IndexByte(v, 0) >= 0 {
+		return "", &Failure{Var: e.name, Err: errors.New("the value holds a NUL byte, which an environment variable cannot carry")}
+	}
+	return v, nil
+}
+
+func (e entry) exprValue(i int, x *secretref.Expr, res *resolution, tokenErr error) (string, error) {
+	switch x.Kind {
+	case secretref.KindLogin:
+		return res.token, tokenErr
+	case secretref.KindWrite:
+		return value(res.wrote[e.writes[i]], x.Key)
+	case secretref.KindTemplate:
+		f := res.got[source{path: x.Path, version: x.Version}]
+		if f.err != nil {
+			return "", f.err
+		}
+		return e.tmpls[i].Execute(templateData(f.secret))
+	}
+	return value(res.got[source{path: x.Path, version: x.Version}], x.Key)
+}
+
+// templateData is what a template sees: the secret's data as the store
+// answered it, nested values included.
+func templateData(s *store.Secret) map[string]any {
+	if s.Raw != nil {
+		return s.Raw
+	}
+	m := make(map[string]any, len(s.Data))
+	for k, v := range s.Data {
+		m[k] = v
+	}
+	return m
+}
+
 // imported collects the variables of the env-from-path paths, later paths
 // winning; order lists their names by first appearance.
 func (p plan) imported(got map[source]fetched, log *slog.Logger) (vars map[string]string, order []string, failures []*Failure) {
 	vars = make(map[string]string)
-	for _, path := range p.imports {
-		f := got[source{path: path}]
+	for _, pv := range p.imports {
+		f := got[source{path: pv.Path, version: pv.Version}]
 		if f.err != nil {
-			failures = append(failures, &Failure{Ref: path, Err: f.err})
+			failures = append(failures, &Failure{Ref: pv.String(), Err: f.err})
 			continue
 		}
 		for _, key := range slices.Sorted(maps.Keys(f.secret.Data)) {
 			v := f.secret.Data[key]
 			if reason := importable(key, v); reason != "" {
-				log.Warn("env-from-path key skipped", "path", path, "key", key, "error", reason)
+				log.Warn("env-from-path key skipped", "path", pv.String(), "key", key, "error", reason)
 				continue
 			}
 			if _, ok := vars[key]; !ok {
@@ -219,6 +437,9 @@ func (p plan) imported(got map[source]fetched, log *slog.Logger) (vars map[strin
 func value(f fetched, key string) (string, error) {
 	if f.err != nil {
 		return "", f.err
+	}
+	if f.secret == nil {
+		return "", errors.New("no answer from the store")
 	}
 	v, err := f.secret.Value(key)
 	if err != nil {
@@ -269,4 +490,19 @@ func readPaths(reads []source, got map[source]fetched) string {
 		}
 	}
 	return strings.Join(paths, ",")
+}
+
+// hasLease reports whether a read or write of the resolution holds a lease.
+func (r *resolution) hasLease() bool {
+	for _, f := range r.got {
+		if f.secret != nil && f.secret.LeaseID != "" {
+			return true
+		}
+	}
+	for _, f := range r.wrote {
+		if f.secret != nil && f.secret.LeaseID != "" {
+			return true
+		}
+	}
+	return false
 }

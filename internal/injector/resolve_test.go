@@ -134,7 +134,7 @@ func TestResolve(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := testConfig()
-			cfg.EnvFromPath, cfg.IgnoreMissing = tt.imports, tt.ignore
+			cfg.EnvFromPath, cfg.IgnoreMissing = pathVersions(tt.imports...), tt.ignore
 			log, buf := testLogger()
 			got, err := Resolve(t.Context(), cfg, newFakeReader(), tt.environ, log)
 			if tt.wantErr != nil {
@@ -220,7 +220,7 @@ func TestResolveInvalidReferenceNeverEchoesOtherValues(t *testing.T) {
 func TestResolveReadsEachSourceOnce(t *testing.T) {
 	r := newFakeReader()
 	cfg := testConfig()
-	cfg.EnvFromPath = []string{"demo-kv/data/app", "demo-kv/data/common"}
+	cfg.EnvFromPath = pathVersions("demo-kv/data/app", "demo-kv/data/common")
 	environ := []string{
 		"A=secrets-store:demo-kv/data/app#DB_PASS", "B=secrets-store:demo-kv/data/app#DB_USER",
 		"C=secrets-store:demo-kv/data/common#COMMON", "D=secrets-store:demo-kv/data/app#DB_PASS#2",

@@ -2,14 +2,17 @@ package injector
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
+	"github.com/deckhouse/secrets-store-integration/internal/supervise"
 )
 
 // reportPrefix starts every line Report writes.
@@ -24,13 +27,19 @@ func Run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 	return run(ctx, args, environ, stderr, system{
 		newReader: newStoreReader,
 		exec:      Command.Exec,
+		start:     startChild,
 		selfCopy:  SelfCopy,
+		now:       time.Now,
+		after:     time.After,
 	})
 }
 
 // Report writes err for a person reading the container's log: one line per
 // problem, each starting with "secrets-store injector: ".
 func Report(w io.Writer, err error) {
+	if ce := (*ChildExit)(nil); errors.As(err, &ce) {
+		return // the command's own end; the injector logged why it stopped it
+	}
 	var b strings.Builder
 	for line := range strings.Lines(err.Error()) {
 		b.WriteString(reportPrefix)
@@ -44,7 +53,10 @@ func Report(w io.Writer, err error) {
 type system struct {
 	newReader func(store.Config) (Reader, error)
 	exec      func(Command) error // returns only on failure
+	start     func(Command, *slog.Logger) (child, error)
 	selfCopy  func(dst string) error
+	now       func() time.Time
+	after     func(time.Duration) <-chan time.Time
 }
 
 func run(ctx context.Context, args, environ []string, stderr io.Writer, sys system) error {
@@ -67,15 +79,78 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 		return err
 	}
 	log := cfg.Logger(stderr, inv.probe)
-	env, err := Resolve(ctx, cfg, r, environ, log)
-	revoke(ctx, cfg, r, log)
+	// An exec probe never watches: it runs to completion.
+	watching := cfg.RestartOn != envcontract.RestartNone && !inv.probe
+	res, err := resolve(ctx, cfg, r, environ, log)
+	if !watching {
+		revokeUnlessKept(ctx, cfg, r, res, log)
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("interrupted before the command started: %w", ctx.Err())
 	}
 	if err != nil {
 		return err
 	}
-	return sys.exec(Command{Args: inv.argv, Env: env})
+	cmd := Command{Args: inv.argv, Env: res.env}
+	if !watching {
+		return sys.exec(cmd)
+	}
+	c, err := sys.start(cmd, log)
+	if err != nil {
+		revoke(ctx, cfg, r, log)
+		return err
+	}
+	w := &watch{cfg: cfg, r: r, res: res, child: c, log: log, now: sys.now, after: sys.after}
+	var end *ChildExit
+	if cfg.RestartOn == envcontract.RestartWatchLease {
+		end = w.watchLease(ctx)
+	} else {
+		end = w.watchData(ctx)
+	}
+	if !res.plan.login {
+		revoke(ctx, cfg, r, log)
+	}
+	return end
+}
+
+// revokeUnlessKept revokes the store token of a resolution that ends with
+// execve, unless something still needs it: the application asked for it
+// (VAULT_TOKEN=secrets-store:login), or a secret with a lease was read or
+// written (the store revokes a token's leases with the token, which would
+// end dynamic credentials the moment the application gets them).
+func revokeUnlessKept(ctx context.Context, cfg Config, r Reader, res *resolution, log *slog.Logger) {
+	switch {
+	case res != nil && res.plan.login:
+		log.Debug("store token kept: handed to the application in " + LoginVar)
+	case res != nil && res.hasLease():
+		log.Debug("store token kept: leases of the secrets depend on it")
+	default:
+		revoke(ctx, cfg, r, log)
+	}
+}
+
+// startChild starts the command as the injector's child (watch modes), with
+// the same lookup and size checks as Exec.
+func startChild(c Command, log *slog.Logger) (child, error) {
+	if len(c.Args) == 0 {
+		return nil, fmt.Errorf("no command: %w", ErrUsage)
+	}
+	path, err := lookPath(c.Args[0], c.Env)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkArgSize(path, c.Args, c.Env, currentLimits()); err != nil {
+		return nil, err
+	}
+	ch, err := supervise.Start(path, c.Args, c.Env, log)
+	if err != nil {
+		// supervise names the path too: keep only the errno.
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return nil, execError(path, c.Env, err)
+	}
+	return ch, nil
 }
 
 // revoker is a Reader that can give up its store token; *store.Client is

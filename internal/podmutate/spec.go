@@ -17,7 +17,7 @@ import (
 const TLSSecretKey = "ca.crt"
 
 // injectorVolumeSize bounds the in-memory volume; the injector is at most
-// 8,000,000 bytes.
+// 9,000,000 bytes.
 var injectorVolumeSize = resource.MustParse("64Mi")
 
 // apply changes the pod; plan has checked everything, so it cannot fail.
