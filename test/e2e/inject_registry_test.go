@@ -61,7 +61,7 @@ func TestInjectionImageWithoutCommand(t *testing.T) {
 		}
 	})
 	t.Run("without pull secret the pod is refused", func(t *testing.T) {
-		pod := injectedPod("no-command-no-creds", nil)
+		pod := injectedPod("no-command-no-creds", nil, env("DB_PASS", "secrets-store:"+seedKV+"/data/myapp-secret#DB_PASS"))
 		pod.Spec.Containers[0].Image, pod.Spec.Containers[0].Command = spec.Name, nil
 		_, err := kube.CoreV1().Pods(seedNS).Create(ctx, pod, metav1.CreateOptions{})
 		if err == nil {
