@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,7 +29,10 @@ func injectedPod(name string, ann map[string]string, env ...corev1.EnvVar) *core
 func runInjected(t *testing.T, pod *corev1.Pod) (corev1.PodPhase, string) {
 	t.Helper()
 	ctx := t.Context()
-	t.Cleanup(func() { _ = kube.CoreV1().Pods(pod.Namespace).Delete(ctx, pod.Name, metav1.DeleteOptions{}) })
+	// t.Context is canceled by the time cleanups run.
+	t.Cleanup(func() {
+		_ = kube.CoreV1().Pods(pod.Namespace).Delete(context.WithoutCancel(ctx), pod.Name, metav1.DeleteOptions{})
+	})
 	phase, logs, err := stack.RunPod(ctx, kube, pod, 2*time.Minute)
 	if err != nil {
 		t.Fatalf("run pod %s: %v", pod.Name, err)
