@@ -26,6 +26,8 @@ import (
 	"github.com/deckhouse/secrets-store-integration/test/bench/admissionload"
 	"github.com/deckhouse/secrets-store-integration/test/bench/csiscale"
 	"github.com/deckhouse/secrets-store-integration/test/bench/hostileload"
+	"github.com/deckhouse/secrets-store-integration/test/bench/injectorbench"
+	"github.com/deckhouse/secrets-store-integration/test/bench/podstart"
 )
 
 func main() {
@@ -34,10 +36,22 @@ func main() {
 	scale := flag.Bool("csi-scale", true, "measure the CSI node plugin at 1,000 volumes on a local cluster (needs root and the cluster binaries)")
 	load := flag.Bool("admission-load", true, "create opted-in pods concurrently through the webhook of a local cluster (needs root and the cluster binaries)")
 	hostile := flag.Bool("hostile-load", true, "create pods naming a hostile registry next to benign ones and read the webhook's memory (needs root and the cluster binaries)")
+	injector := flag.Bool("injector", true, "time the injector's start next to the previous injector's and measure a watching injector against the store of a local cluster (needs root and the cluster binaries)")
+	injectorOnly := flag.Bool("injector-only", false, "run only the injector measurement and print its rows; the pages are not written")
+	podStart := flag.Bool("pod-start", true, "start pods one at a time per way of delivering secrets on a local cluster and time them to the application's first instruction (needs root and the cluster binaries)")
+	podStartOnly := flag.Bool("pod-start-only", false, "run only the pod start measurement and print its rows; the pages are not written")
 	flag.Parse()
 	// A signal cancels the measurements, so that the cluster they started is torn down.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, *out, *benchtime, measurements{scale: *scale, load: *load, hostile: *hostile})
+	var err error
+	switch {
+	case *injectorOnly:
+		err = runInjectorOnly(ctx)
+	case *podStartOnly:
+		err = runPodStartOnly(ctx)
+	default:
+		err = run(ctx, *out, *benchtime, measurements{scale: *scale, load: *load, hostile: *hostile, injector: *injector, podStart: *podStart})
+	}
 	stop()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -59,7 +73,7 @@ func figureRU(what, ru, value, target string, met bool) result {
 }
 
 // measurements says which of the measurements on a local cluster run.
-type measurements struct{ scale, load, hostile bool }
+type measurements struct{ scale, load, hostile, injector, podStart bool }
 
 func run(ctx context.Context, out, benchtime string, m measurements) error {
 	var rs []result
@@ -104,7 +118,25 @@ func run(ctx context.Context, out, benchtime string, m measurements) error {
 		sc = &r
 		rs = append(rs, scaleResults(r)...)
 	}
-	methods := pageMethods{sc: sc, al: al, hl: hl}
+	var ij *injectorbench.Result
+	if m.injector {
+		r, err := injectorbench.Run(ctx, root, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("injector measurement: %w", err)
+		}
+		ij = &r
+		rs = append(rs, injectorResults(r)...)
+	}
+	var ps *podstart.Result
+	if m.podStart {
+		r, err := podstart.Run(ctx, root, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("pod start measurement: %w", err)
+		}
+		ps = &r
+		rs = append(rs, podStartResults(r)...)
+	}
+	methods := pageMethods{sc: sc, al: al, hl: hl, ij: ij, ps: ps}
 	page := render(rs, benches, methods, false)
 	if err := os.WriteFile(filepath.Join(out, "BENCHMARKS.md"), []byte(page), 0o644); err != nil { //nolint:gosec // G306: a documentation page
 		return err
@@ -207,6 +239,8 @@ type pageMethods struct {
 	sc *csiscale.Result
 	al *admissionload.Result
 	hl *hostileload.Result
+	ij *injectorbench.Result
+	ps *podstart.Result
 }
 
 func render(rs []result, bs []bench, m pageMethods, ru bool) string {
@@ -250,6 +284,12 @@ func render(rs []result, bs []bench, m pageMethods, ru bool) string {
 	}
 	if m.sc != nil {
 		b.WriteString("\n" + scaleMethod(*m.sc, ru) + "\n")
+	}
+	if m.ij != nil {
+		b.WriteString("\n" + injectorMethod(ru) + "\n")
+	}
+	if m.ps != nil {
+		b.WriteString("\n" + podstart.Method(*m.ps, ru) + "\n")
 	}
 	if ru {
 		b.WriteString("\n## Все бенчмарки Go\n\n")

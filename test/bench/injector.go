@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	ib "github.com/deckhouse/secrets-store-integration/test/bench/injectorbench"
+)
+
+// Targets of the injector measurement.
+const (
+	injectorStartRatio = 0.75             // this tree's median start over the baseline's
+	injectorWatchRSS   = 8 << 20          // resident memory of a watching injector, bytes
+	injectorPollCPU    = time.Millisecond // CPU per poll and container
+)
+
+// injectorResults are the rows of the injector measurement: its start next to the
+// baseline's, the store requests of a start and of a poll, and what a watching injector
+// costs.
+func injectorResults(r ib.Result) []result {
+	n, base := ib.StartPaths, ib.BaselineCommit
+	got := r.New.PerStart // the revocation is allowed, not required
+	startMet := r.New.Uniform && got.Login == 1 && got.Read == n && got.Revoke <= 1 && got.Total() == 1+n+got.Revoke
+	rs := []result{
+		{
+			what: fmt.Sprintf("injector start, %d KV v2 paths (%d variables), exec → exit of /bin/true, %d runs: median / p90 (CPU median), this tree", n, n, ib.StartRuns),
+			ru: fmt.Sprintf("запуск инжектора, %d %s KV v2 (%d %s), от exec до выхода /bin/true, %d %s: медиана / p90 (медиана ЦП), эта версия",
+				n, pluralRU(n, "путь", "пути", "путей"), n, pluralRU(n, "переменная", "переменные", "переменных"),
+				ib.StartRuns, pluralRU(ib.StartRuns, "запуск", "запуска", "запусков")),
+			value:   startValue(r.New, false),
+			valueRU: startValue(r.New, true),
+		},
+		{
+			what:    fmt.Sprintf("the same, injector of commit %s (the previous one), runs alternated with the above", base),
+			ru:      fmt.Sprintf("то же, инжектор коммита %s (предыдущий), запуски чередуются с предыдущей строкой", base),
+			value:   startValue(r.Old, false),
+			valueRU: startValue(r.Old, true),
+		},
+		{
+			what:   fmt.Sprintf("injector start, median: this tree ÷ commit %s", base),
+			ru:     fmt.Sprintf("запуск инжектора, медиана: эта версия ÷ коммит %s", base),
+			value:  fmt.Sprintf("%.2f", r.Ratio()),
+			target: fmt.Sprintf("≤ %.2f", injectorStartRatio),
+			met:    r.Ratio() > 0 && r.Ratio() <= injectorStartRatio,
+		},
+		{
+			what:  fmt.Sprintf("where a start's time goes: the same start without a reference (the process alone, no store request), median (CPU), this tree / commit %s", base),
+			ru:    fmt.Sprintf("куда уходит время запуска: тот же запуск без ссылок (только процесс, без запросов к хранилищу), медиана (ЦП), эта версия / коммит %s", base),
+			value: fmt.Sprintf("%s (%s) / %s (%s)", roundMs(r.New.Bare), roundMs(r.New.BareCPU), roundMs(r.Old.Bare), roundMs(r.Old.BareCPU)),
+		},
+		{
+			what:  fmt.Sprintf("where a start's time goes: the store's answer at the proxy, mean: login; read; mount lookup, this tree / commit %s", base),
+			ru:    fmt.Sprintf("куда уходит время запуска: ответ хранилища на прокси, среднее: вход; чтение; поиск точки монтирования, эта версия / коммит %s", base),
+			value: spentValue(r.New.Spent) + " / " + spentValue(r.Old.Spent),
+		},
+		{
+			what:    "store requests per start, this tree",
+			ru:      "запросов к хранилищу на запуск, эта версия",
+			value:   perStartValue(r.New, false),
+			valueRU: perStartValue(r.New, true),
+			target:  fmt.Sprintf("1 login + %d reads (+1 revoke)", n),
+			met:     startMet,
+		},
+		{
+			what:    fmt.Sprintf("store requests per start, commit %s", base),
+			ru:      fmt.Sprintf("запросов к хранилищу на запуск, коммит %s", base),
+			value:   perStartValue(r.Old, false),
+			valueRU: perStartValue(r.Old, true),
+		},
+	}
+	for _, w := range r.Watch {
+		rs = append(rs, watchResults(w)...)
+	}
+	return rs
+}
+
+func startValue(s ib.Start, ru bool) string {
+	cpu := "CPU"
+	if ru {
+		cpu = "ЦП"
+	}
+	return fmt.Sprintf("%s / %s (%s %s)", roundMs(s.Median), roundMs(s.P90), cpu, roundMs(s.CPU))
+}
+
+func perStartValue(s ib.Start, ru bool) string {
+	v := s.PerStart.Format(ru)
+	switch {
+	case ru && !s.Uniform:
+		v += ", не на каждом запуске одинаково"
+	case !s.Uniform:
+		v += ", not the same on every start"
+	}
+	if ru {
+		return fmt.Sprintf("%s; TLS-соединений %.1f", v, s.Conns)
+	}
+	return fmt.Sprintf("%s; %.1f TLS connections", v, s.Conns)
+}
+
+// spentValue is login; read; mount lookup, a dash for a kind not sent.
+func spentValue(s ib.Spent) string {
+	var parts []string
+	for _, d := range []time.Duration{s.Login, s.Read, s.Mount} {
+		if d == 0 {
+			parts = append(parts, "–")
+			continue
+		}
+		parts = append(parts, roundMs(d))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// watchResults are the rows of one watch-for-data run.
+func watchResults(w ib.Watch) []result {
+	what := fmt.Sprintf("watching injector (watch-for-data every %s), %d paths, %d variables", ib.PollInterval, w.Paths, w.Vars)
+	ru := fmt.Sprintf("инжектор в режиме watch-for-data (опрос каждые %s), %d %s, %d %s", ib.PollInterval,
+		w.Paths, pluralRU(w.Paths, "путь", "пути", "путей"), w.Vars, pluralRU(w.Vars, "переменная", "переменные", "переменных"))
+	return []result{
+		{
+			what:    fmt.Sprintf("%s: store requests per poll, over %d polls", what, w.Polls),
+			ru:      fmt.Sprintf("%s: запросов к хранилищу на опрос, за %d %s", ru, w.Polls, pluralRU(w.Polls, "опрос", "опроса", "опросов")),
+			value:   fmt.Sprintf("%.2f; in all %s, %d new TLS connections", w.PerPoll(), w.Requests.Format(false), w.Conns),
+			valueRU: fmt.Sprintf("%.2f; всего %s, новых TLS-соединений %d", w.PerPoll(), w.Requests.Format(true), w.Conns),
+			target:  fmt.Sprintf("= %d (distinct paths)", w.Paths),
+			met:     w.Polls > 0 && w.Requests.Total() == w.Requests.Read && w.Requests.Read == w.Paths*w.Polls,
+		},
+		{
+			what:   what + ": resident memory, VmHWM (peak VmRSS over the polls; its anonymous part)",
+			ru:     ru + ": резидентная память, VmHWM (пик VmRSS за время опросов; анонимная часть)",
+			value:  fmt.Sprintf("%s (%s; %s)", mib(w.HWM), mib(w.PeakRSS), mib(w.PeakAnon)),
+			target: "≤ 8 MiB",
+			met:    w.HWM > 0 && w.HWM <= injectorWatchRSS,
+		},
+		{
+			what:   what + ": CPU per poll, utime+stime over the polls ÷ polls (the same from schedstat)",
+			ru:     ru + ": ЦП на опрос, utime+stime за время опросов ÷ число опросов (то же по schedstat)",
+			value:  fmt.Sprintf("%s (%s)", roundMs(w.CPUPerPoll), roundMs(w.RunPerPoll)),
+			target: "≤ " + injectorPollCPU.String(),
+			met:    w.Polls > 0 && w.CPUPerPoll <= injectorPollCPU,
+		},
+	}
+}
+
+// pluralRU picks the Russian form for n: one (1, 21), few (2–4, 22–24) or many.
+func pluralRU(n int, one, few, many string) string {
+	switch n10, n100 := n%10, n%100; {
+	case n10 == 1 && n100 != 11:
+		return one
+	case n10 >= 2 && n10 <= 4 && (n100 < 12 || n100 > 14):
+		return few
+	}
+	return many
+}
+
+// injectorMethod says how the injector figures were taken.
+func injectorMethod(ru bool) string {
+	if ru {
+		return fmt.Sprintf("**Запуск инжектора и наблюдение.** Инжектор запускается процессом на хосте рядом с локальным "+
+			"настоящим кластером так же, как его запускает изменённый контейнер: переменные SECRETS_STORE_*, токен "+
+			"ServiceAccount, полученный через TokenRequest API, для ServiceAccount, привязанного к роли аутентификации "+
+			"kubernetes, CA стенда. К настоящему OpenBao он обращается через считающий обратный прокси на 127.0.0.1, "+
+			"который принимает TLS с сертификатом того же CA (инжектор проверяет сертификат и договаривается об HTTP/2, "+
+			"как с самим хранилищем) и ходит в хранилище по уже открытым соединениям; прокси относит каждый запрос к "+
+			"виду (вход, поиск точки монтирования = sys/internal/ui/mounts, чтение, запись, продление, отзыв) и замеряет "+
+			"ответ хранилища. Запуск: инжектор выполняет /bin/true с %d переменными `secrets-store:kv/data/pN#k`, по "+
+			"одному пути KV v2 на переменную; время — от exec инжектора до выхода /bin/true (инжектор выполняет его "+
+			"через execve на своём месте), ЦП — из rusage процесса. Инжектор коммита %s (до того, как клиент хранилища "+
+			"стал сначала читать путь как написан и искать точку монтирования только при неудаче) собирается из файлов "+
+			"этого коммита так же, как в образе (статически, без отладочной информации). Четыре вида запуска (каждый из "+
+			"двух инжекторов с этими ссылками и без единой ссылки) идут по очереди, и первый в каждом круге меняется, "+
+			"чтобы все делили одну и ту же нагрузку общей машины; первые %d круга не учитываются. Наблюдение: инжектор запускает "+
+			"`/bin/sleep` с SECRETS_STORE_RESTART_ON=watch-for-data и SECRETS_STORE_POLL_INTERVAL=%s (вебхук не "+
+			"принимает secret-poll-interval меньше 5s; сам инжектор принимает любую положительную длительность, а "+
+			"короткий интервал позволяет быстро набрать много опросов); "+
+			"начиная со строки журнала о начале наблюдения считаются %d опросов по отладочной строке каждого опроса без "+
+			"изменений. Резидентная память читается из /proc/PID/status каждые 20 мс за время опросов (VmRSS, RssAnon), "+
+			"VmHWM (пик с момента запуска, включая разрешение ссылок) — после них; ЦП на опрос — utime+stime из "+
+			"/proc/PID/stat (тики по 10 мс) за время опросов, делённое на их число (в скобках — то же по точному времени "+
+			"на процессоре из /proc/PID/task/*/schedstat); работа между опросами (таймеры, монитор среды Go) входит в "+
+			"него, потребление самой команды sleep — нет.", ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
+	}
+	return fmt.Sprintf("**Injector start and watch.** The injector runs as a process on the host next to a local real "+
+		"cluster, as a mutated container runs it: its SECRETS_STORE_* variables, a ServiceAccount token from the "+
+		"TokenRequest API for a ServiceAccount bound to the kubernetes auth role, the stack CA. It reaches the real "+
+		"OpenBao through a counting reverse proxy on 127.0.0.1 that accepts TLS with a certificate of the same CA (the "+
+		"injector verifies it and negotiates HTTP/2, as with the store itself) and forwards over connections it keeps "+
+		"open; the proxy names every request (login, mount lookup = sys/internal/ui/mounts, read, write, renew, revoke) "+
+		"and times the store's answer. Start: the injector runs /bin/true with %d variables `secrets-store:kv/data/pN#k`, "+
+		"one KV v2 path each; the time is from the exec of the injector to the exit of /bin/true (the injector execs it "+
+		"in its own place), CPU from the process's rusage. The injector of commit %s (before the store client read a "+
+		"path as written first and looked a mount up only when that failed) is built from that commit's files as the "+
+		"image builds it (static, stripped). Four kinds of start (each of the two injectors with these references and "+
+		"without any) take turns, the first of each round changing, so that all share the load of a shared machine; the "+
+		"first %d rounds are not counted. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
+		"and SECRETS_STORE_POLL_INTERVAL=%s (the webhook refuses a secret-poll-interval under 5s; the binary takes any "+
+		"positive duration, and a short interval makes many polls quick to count); from its log line saying it watches, "+
+		"%d polls are counted by its debug line of each unchanged poll. "+
+		"Resident memory is read from /proc/PID/status every 20 ms over the polls (VmRSS, RssAnon) and VmHWM (the peak "+
+		"since start, the resolution included) after them; CPU per poll is utime+stime of /proc/PID/stat (10 ms ticks) "+
+		"over the polls divided by their number (in parentheses, the same from the exact time on a CPU in "+
+		"/proc/PID/task/*/schedstat); the work between polls (timers, the Go runtime's monitor) counts with them, the "+
+		"sleeping command's own use does not.",
+		ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
+}
+
+// runInjectorOnly runs the injector measurement alone and prints its rows and method in
+// English and in Russian; the benchmark pages are not written.
+func runInjectorOnly(ctx context.Context) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	r, err := ib.Run(ctx, root, os.Stderr)
+	if err != nil {
+		return fmt.Errorf("injector measurement: %w", err)
+	}
+	rs, m := injectorResults(r), pageMethods{ij: &r}
+	fmt.Print(render(rs, nil, m, false), "\n", render(rs, nil, m, true))
+	return nil
+}

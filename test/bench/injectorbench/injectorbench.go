@@ -1,0 +1,261 @@
+// Package injectorbench measures the entrypoint injector as a host process against the
+// real OpenBao of a local stack, as a mutated container runs it: its SECRETS_STORE_*
+// variables, a ServiceAccount token from the TokenRequest API for a ServiceAccount bound
+// to a kubernetes auth role, and the stack CA. It measures
+//
+//   - the start of a container: from the exec of the injector to the exit of the command
+//     it runs (/bin/true), side by side with the injector of BaselineCommit, and the same
+//     start without a reference (the process alone), the runs alternated so that they
+//     share the machine's noise;
+//   - the store requests of a start, and of each poll of a watch-for-data injector;
+//   - what a watching injector costs: its resident memory and its CPU time per poll.
+//
+// A counting reverse proxy stands between the injector and the store and names every
+// request by kind. It terminates TLS with a certificate of the stack CA, so the injector
+// connects exactly as it does to the store (TLS verified, HTTP/2 negotiated), and it
+// reaches the store over connections it keeps open.
+package injectorbench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// Parameters of the measurement.
+const (
+	// BaselineCommit is the commit whose injector the start is compared with: the one
+	// before the store client read the path as written first.
+	BaselineCommit = "d7d838f"
+	// StartPaths is the number of KV v2 paths (one variable each) a start resolves.
+	StartPaths = 10
+	// StartRuns is the number of timed rounds, each one start of every kind (either binary,
+	// with and without references); WarmupRuns more rounds are not timed.
+	StartRuns  = 30
+	WarmupRuns = 2
+	// PollInterval is SECRETS_STORE_POLL_INTERVAL of the watching injector. The webhook
+	// refuses a secret-poll-interval under 5s; the binary takes any positive duration.
+	PollInterval = 200 * time.Millisecond
+	// Polls is the number of polls each watch run counts.
+	Polls = 150
+
+	authMount  = "kubernetes_local"
+	kvMount    = "kv"
+	policyName = "injector-bench-read"
+	roleName   = "injector-bench"
+	namespace  = "injector-bench"
+	account    = "app"
+	runTimeout = 15 * time.Minute
+)
+
+// Watches are the watch runs: distinct paths and variables referring to them.
+var Watches = []struct{ Paths, Vars int }{{3, 5}, {10, 10}}
+
+// Result holds the figures of one run.
+type Result struct {
+	// New is this tree's injector, Old the one of BaselineCommit.
+	New, Old Start
+	// Watch is one entry per element of Watches.
+	Watch []Watch
+}
+
+// Ratio is the new injector's median start over the old one's.
+func (r Result) Ratio() float64 {
+	if r.Old.Median <= 0 {
+		return 0
+	}
+	return float64(r.New.Median) / float64(r.Old.Median)
+}
+
+// Start is the start of a container by one injector binary.
+type Start struct {
+	// Median and P90 are of the wall time from exec to exit.
+	Median, P90 time.Duration
+	// CPU is the median CPU time (user + system) of one start, from the process's rusage.
+	CPU time.Duration
+	// Bare and BareCPU are the median wall and CPU time of a start without a reference:
+	// the process alone, no store request.
+	Bare, BareCPU time.Duration
+	// PerStart is the store requests of one start; Uniform is false when the starts did not
+	// all send the same.
+	PerStart Requests
+	Uniform  bool
+	// Conns is the mean number of TLS connections a start opened to the proxy.
+	Conns float64
+	// Spent is the mean time the store took to answer one request of each kind, as the
+	// proxy saw it.
+	Spent Spent
+}
+
+// Watch is one watch-for-data run.
+type Watch struct {
+	Paths, Vars, Polls int
+	// Requests is every store request of the counted polls.
+	Requests Requests
+	// PeakRSS and PeakAnon are the largest VmRSS and RssAnon read every 20 ms over the
+	// polls; HWM is VmHWM (the peak since the process started) after them (bytes).
+	PeakRSS, PeakAnon, HWM int64
+	// Conns is the number of TLS connections the injector opened over the polls.
+	Conns int
+	// CPUPerPoll is utime+stime of the injector over the polls, divided by Polls;
+	// RunPerPoll the same from the exact run time of its threads (schedstat).
+	CPUPerPoll, RunPerPoll time.Duration
+	// Span is the wall time of the counted polls.
+	Span time.Duration
+}
+
+// PerPoll is the mean number of store requests of one poll.
+func (w Watch) PerPoll() float64 {
+	if w.Polls == 0 {
+		return 0
+	}
+	return float64(w.Requests.Total()) / float64(w.Polls)
+}
+
+// Run brings up a stack in a temporary directory, runs the measurement and tears the stack
+// down, also on error. Progress goes to log. It fails on errors of the setup or of an
+// injector run, never because a target is missed.
+func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err error) {
+	if os.Geteuid() != 0 {
+		return res, errors.New("the injector measurement needs root: it runs the local cluster")
+	}
+	ctx, cancel := context.WithTimeout(ctx, runTimeout)
+	defer cancel()
+	work, err := os.MkdirTemp("", "injectorbench-")
+	if err != nil {
+		return res, err
+	}
+	defer os.RemoveAll(work)
+	b := &bench{log: log, work: work}
+	if err := b.build(ctx, repoRoot); err != nil {
+		return res, err
+	}
+	err = stack.RunTemporary(ctx, repoRoot, "injectorbench-", log, func(s *stack.Stack) (err error) {
+		b.stk = s
+		if err := b.prepare(ctx); err != nil {
+			return err
+		}
+		p, err := startProxy(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, p.close()) }()
+		b.proxy = p
+		return b.measure(ctx, &res)
+	})
+	return res, err
+}
+
+// bench is one run: the binaries, the stack, the token file and the proxy.
+type bench struct {
+	log         io.Writer
+	work        string // temporary directory: binaries and the token
+	newBin      string
+	oldBin      string
+	stk         *stack.Stack
+	tokenFile   string
+	proxy       *proxy
+	serviceAcct string
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "injectorbench: "+format+"\n", args...)
+}
+
+func (b *bench) measure(ctx context.Context, res *Result) error {
+	var err error
+	if res.New, res.Old, err = b.starts(ctx); err != nil {
+		return err
+	}
+	for _, w := range Watches {
+		got, err := b.watch(ctx, w.Paths, w.Vars)
+		if err != nil {
+			return err
+		}
+		res.Watch = append(res.Watch, got)
+	}
+	return nil
+}
+
+// prepare sets up the store (kubernetes auth, a KV v2 mount, StartPaths secrets, a policy
+// and a role) and the ServiceAccount, and writes its token where the injector reads it.
+func (b *bench) prepare(ctx context.Context) error {
+	b.logf("preparing the store and the cluster")
+	s := b.stk
+	cs, err := s.Clientset()
+	if err != nil {
+		return err
+	}
+	steps := []func() error{
+		func() error { return s.EnableKubernetesAuth(ctx, authMount) },
+		func() error { return s.EnableKV(ctx, kvMount, 2) },
+		func() error { return s.WritePolicy(ctx, policyName, stack.ReadPolicy(kvMount+"/data/*")) },
+		func() error { return s.WriteRole(ctx, authMount, roleName, namespace, account, "10m", policyName) },
+		func() error { return stack.EnsureServiceAccount(ctx, cs, namespace, account) },
+	}
+	for i := range StartPaths {
+		steps = append(steps, func() error {
+			_, err := s.PutKV2(ctx, kvMount, secretName(i), map[string]any{"k": fmt.Sprintf("value-%d", i), "j": fmt.Sprintf("other-%d", i)})
+			return err
+		})
+	}
+	for _, step := range steps {
+		if err := step(); err != nil {
+			return fmt.Errorf("prepare the store and the cluster: %w", err)
+		}
+	}
+	// As kubelet projects it for a pod; it outlives the measurement.
+	jwt, err := stack.ServiceAccountToken(ctx, cs, namespace, account, "", 3600)
+	if err != nil {
+		return err
+	}
+	b.tokenFile = filepath.Join(b.work, "token")
+	b.serviceAcct = namespace + "/" + account
+	return os.WriteFile(b.tokenFile, []byte(jwt), 0o600)
+}
+
+func secretName(i int) string { return fmt.Sprintf("p%d", i) }
+
+// environ is the environment of an injector run: the control variables the webhook would
+// set, pointing at the proxy, and vars. Nothing else of this process's environment is
+// passed (no proxy settings, no VAULT_* variables).
+func (b *bench) environ(vars []string, extra ...string) []string {
+	env := []string{
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+		"SECRETS_STORE_ADDR=" + b.proxy.url,
+		"SECRETS_STORE_AUTH_PATH=" + authMount,
+		"SECRETS_STORE_ROLE=" + roleName,
+		"SECRETS_STORE_SERVICE_ACCOUNT=" + b.serviceAcct,
+		"SECRETS_STORE_TOKEN_FILE=" + b.tokenFile,
+		"SECRETS_STORE_CA_FILE=" + b.stk.Env.CAFile,
+	}
+	return append(append(env, extra...), vars...)
+}
+
+// refs are n variables V0…V(n-1) over paths distinct paths: variable i reads path
+// i mod paths, key k on the first round over the paths and key j after.
+func refs(paths, n int) []string {
+	out := make([]string, 0, n)
+	for i := range n {
+		key := "k"
+		if i >= paths {
+			key = "j"
+		}
+		out = append(out, fmt.Sprintf("V%d=secrets-store:%s/data/%s#%s", i, kvMount, secretName(i%paths), key))
+	}
+	return out
+}
+
+// lastLines is the end of an injector's output, for an error message: the injector
+// never writes a secret value or a token.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}

@@ -1,0 +1,203 @@
+package injectorbench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// childSeconds is how long the watched command (sleep) lives: longer than a watch run,
+// short enough that it ends by itself should a run leave it behind.
+const childSeconds = 180
+
+// watch runs a watch-for-data injector over vars variables that refer to paths distinct
+// paths, with a command that sleeps. From the moment it watches, it counts Polls polls
+// (the injector's debug line of each unchanged poll) and reads the store requests, the
+// injector's resident memory and its CPU time over them.
+func (b *bench) watch(ctx context.Context, paths, vars int) (w Watch, err error) {
+	w = Watch{Paths: paths, Vars: vars}
+	phase := fmt.Sprintf("watch-%d", paths)
+	b.proxy.setPhase(phase)
+	defer b.proxy.setPhase("")
+	b.logf("watch-for-data every %s, %d paths, %d variables: counting %d polls", PollInterval, paths, vars, Polls)
+	cmd := exec.CommandContext(ctx, b.newBin, "/bin/sleep", strconv.Itoa(childSeconds)) //nolint:gosec // G204: the injector built for this measurement
+	cmd.Env = b.environ(refs(paths, vars),
+		"SECRETS_STORE_RESTART_ON=watch-for-data", "SECRETS_STORE_POLL_INTERVAL="+PollInterval.String(),
+		"SECRETS_STORE_LOG_LEVEL=debug", "SECRETS_STORE_GRACE_PERIOD=5s")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	out, err := cmd.StderrPipe()
+	if err != nil {
+		return w, err
+	}
+	if err := cmd.Start(); err != nil {
+		return w, fmt.Errorf("start the watching injector: %w", err)
+	}
+	lw := readLog(out)
+	defer func() { err = errors.Join(err, stopWatch(cmd, lw)) }()
+	pid := cmd.Process.Pid
+	if err := lw.await(ctx, lw.watching, 30*time.Second, "watch"); err != nil {
+		return w, err
+	}
+	before, conns0 := b.proxy.count(phase)
+	cpu0, err := cpuTime(pid)
+	if err != nil {
+		return w, err
+	}
+	run0, err := runTime(pid)
+	if err != nil {
+		return w, err
+	}
+	smp, t0 := startSampler(pid), time.Now()
+	waitErr := lw.await(ctx, lw.enough, 3*Polls*PollInterval+30*time.Second, fmt.Sprintf("%d polls", Polls))
+	cpu1, cpuErr := cpuTime(pid)
+	run1, runErr := runTime(pid)
+	w.Span = time.Since(t0)
+	after, conns1 := b.proxy.count(phase)
+	mem, memErr := readMemory(pid)
+	peak := smp.stop()
+	if err := errors.Join(waitErr, cpuErr, runErr, memErr); err != nil {
+		return w, err
+	}
+	w.Polls, w.Requests, w.Conns = Polls, after.sub(before), conns1-conns0
+	w.PeakRSS, w.PeakAnon, w.HWM = peak.rss, peak.anon, mem.hwm
+	w.CPUPerPoll, w.RunPerPoll = (cpu1-cpu0)/Polls, (run1-run0)/Polls
+	b.logf("%d paths: %d polls in %s, requests %s, %.2f per poll, %d new connections; VmRSS peak %.1f MiB (RssAnon %.1f MiB), VmHWM %.1f MiB; CPU per poll %s (utime+stime), %s (schedstat)",
+		paths, Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns,
+		mib(w.PeakRSS), mib(w.PeakAnon), mib(w.HWM), w.CPUPerPoll, w.RunPerPoll)
+	return w, nil
+}
+
+func mib(b int64) float64 { return float64(b) / (1 << 20) }
+
+// logWatch follows a watching injector's log lines.
+type logWatch struct {
+	watching chan struct{} // closed at "watching secrets for changes"
+	enough   chan struct{} // closed at the Polls-th unchanged poll after that
+	ended    chan struct{} // closed at the end of the output
+
+	mu    sync.Mutex
+	child int      // PID of the command, from "command started"
+	bad   string   // the first line saying the watch does not work as measured
+	tail  []string // the last lines, for an error message
+}
+
+var pidAttr = regexp.MustCompile(`\bpid=(\d+)`)
+
+// readLog reads the injector's log lines until the end of r. The injector never logs a
+// secret value or a token.
+func readLog(r io.Reader) *logWatch {
+	lw := &logWatch{watching: make(chan struct{}), enough: make(chan struct{}), ended: make(chan struct{})}
+	go func() {
+		defer close(lw.ended)
+		polls, watching := 0, false
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			line := sc.Text()
+			lw.mu.Lock()
+			lw.tail = append(lw.tail[max(0, len(lw.tail)-9):], line)
+			switch {
+			case strings.Contains(line, `msg="command started"`):
+				if m := pidAttr.FindStringSubmatch(line); m != nil {
+					lw.child, _ = strconv.Atoi(m[1])
+				}
+			case strings.Contains(line, `msg="watching secrets for changes"`) && !watching:
+				watching = true
+				close(lw.watching)
+			case strings.Contains(line, `msg="poll: no change"`) && watching:
+				if polls++; polls == Polls {
+					close(lw.enough)
+				}
+			case lw.bad == "" && (strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") ||
+				strings.Contains(line, "secret changed") || strings.Contains(line, "watching is off")):
+				lw.bad = line
+			}
+			lw.mu.Unlock()
+		}
+		_, _ = io.Copy(io.Discard, r)
+	}()
+	return lw
+}
+
+// await waits for ch; the injector's end, a warning in its log, ctx or timeout end the
+// wait with an error quoting the log's last lines.
+func (lw *logWatch) await(ctx context.Context, ch <-chan struct{}, timeout time.Duration, what string) error {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ch:
+			return lw.problem(what)
+		case <-lw.ended:
+			return lw.failed(what, "the injector ended")
+		case <-ctx.Done():
+			return lw.failed(what, ctx.Err().Error())
+		case <-t.C:
+			return lw.failed(what, "timed out after "+timeout.String())
+		case <-tick.C:
+			if err := lw.problem(what); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (lw *logWatch) problem(what string) error {
+	lw.mu.Lock()
+	bad := lw.bad
+	lw.mu.Unlock()
+	if bad != "" {
+		return lw.failed(what, "the injector logged: "+bad)
+	}
+	return nil
+}
+
+func (lw *logWatch) failed(what, why string) error {
+	lw.mu.Lock()
+	defer lw.mu.Unlock()
+	return fmt.Errorf("watching injector, waiting for %s: %s; its last lines:\n%s", what, why, strings.Join(lw.tail, "\n"))
+}
+
+// stopWatch ends a watching injector as kubelet does (SIGTERM, which it forwards to its
+// command), then SIGKILL after 15 s; the command is killed by its PID if it outlives the
+// injector.
+func stopWatch(cmd *exec.Cmd, lw *logWatch) error {
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(15 * time.Second):
+		_ = cmd.Process.Kill()
+		err = errors.Join(errors.New("the watching injector did not end within 15s of SIGTERM: killed"), <-done)
+	}
+	lw.mu.Lock()
+	child := lw.child
+	lw.mu.Unlock()
+	if child > 1 && isSleep(child) {
+		_ = syscall.Kill(child, syscall.SIGKILL)
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		return nil // the command's status after SIGTERM
+	}
+	return err
+}
+
+// isSleep says whether pid is still the sleep the injector ran.
+func isSleep(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
+	return err == nil && strings.TrimSpace(string(b)) == "sleep"
+}
