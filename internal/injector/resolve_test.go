@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -250,9 +251,9 @@ func TestResolveReadsConcurrently(t *testing.T) {
 	r := newFakeReader()
 	var environ []string
 	for i := range paths {
-		p := "kv/data/p" + string(rune('a'+i))
+		p := "kv/data/p" + strconv.Itoa(i)
 		r.secrets[source{path: p}] = map[string]string{"K": "v"}
-		environ = append(environ, "V"+string(rune('A'+i))+"=secrets-store:"+p+"#K")
+		environ = append(environ, "V"+strconv.Itoa(i)+"=secrets-store:"+p+"#K")
 	}
 	// Every read waits until MaxConcurrentReads reads are in flight at once,
 	// which happens only if distinct reads run concurrently.

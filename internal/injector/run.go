@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -100,6 +102,7 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 		revoke(ctx, cfg, r, log)
 		return err
 	}
+	settle()
 	w := &watch{cfg: cfg, r: r, res: res, child: c, log: log, now: sys.now, after: sys.after}
 	var end *ChildExit
 	if cfg.RestartOn == envcontract.RestartWatchLease {
@@ -223,3 +226,19 @@ func newStoreReader(cfg store.Config) (Reader, error) {
 	}
 	return c, nil
 }
+
+// settle makes a watching injector, which lives as long as its container,
+// small: one processor is plenty for a poll every few seconds and spares
+// the scheduler's idle work on every wake-up; a lower GC target keeps the
+// heap near what is live (a poll leaves little garbage, so collections
+// stay rare and cheap), and the heap of the resolution goes back to the
+// system.
+func settle() {
+	runtime.GOMAXPROCS(1)
+	debug.SetGCPercent(settleGCPercent)
+	debug.FreeOSMemory()
+}
+
+// settleGCPercent is the GC target of a watching injector (the default is
+// 100).
+const settleGCPercent = 25

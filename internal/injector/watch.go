@@ -172,7 +172,13 @@ func (w *watch) watchData(ctx context.Context) *ChildExit {
 func (w *watch) poll(ctx context.Context, sources []source) (map[source]fetched, bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.Timeout)
 	defer cancel()
-	got := fetch(ctx, w.r, w.cfg.Login(), sources, slog.New(slog.DiscardHandler))
+	got := make(map[source]fetched, len(sources))
+	quiet := slog.New(slog.DiscardHandler)
+	// One after the other: a poll has time, and each concurrent read would
+	// cost a goroutine and its wake-ups.
+	for _, s := range sources {
+		got[s] = readOne(ctx, w.r, w.cfg.Login(), s, quiet)
+	}
 	ok := true
 	for _, s := range sources {
 		if err := got[s].err; err != nil {
