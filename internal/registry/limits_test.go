@@ -80,7 +80,10 @@ func TestMutateAfterDeadlineStartsNoLookup(t *testing.T) {
 	pod.Annotations = map[string]string{podmutate.RoleAnnotation: "app"}
 	for i := range podmutate.DefaultMaxImages {
 		pod.Spec.Containers = append(pod.Spec.Containers,
-			corev1.Container{Name: "c" + strconv.Itoa(i), Image: fmt.Sprintf("%s/app%d:v1", h.host, i)})
+			corev1.Container{
+				Name: "c" + strconv.Itoa(i), Image: fmt.Sprintf("%s/app%d:v1", h.host, i),
+				Env: []corev1.EnvVar{{Name: "DB_PASS", Value: "secrets-store:demo-kv/data/app#password"}},
+			})
 	}
 	m := &podmutate.Mutator{Defaults: podmutate.Defaults{
 		Addr: "https://stronghold.example:8200", AuthPath: "kubernetes_local", InjectorImage: "injector:v1",
