@@ -124,6 +124,19 @@ lint: $(GOLANGCI) ## golangci-lint (pinned, cached in $(STACK_CACHE)/tools) and 
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GOLANGCI) run ./...
 
+# dmt is the linter Deckhouse's module CI runs. The Go module proxy serves neither dmt nor one of
+# its dependencies, so hack/dmt/build.sh builds it from git clones given to it; `make dmt` runs a
+# binary built before and only prints how to build one otherwise. Keep in step with the script.
+DMT_VERSION := v0.1.104
+DMT := $(STACK_CACHE)/tools/dmt-$(DMT_VERSION)/dmt
+
+.PHONY: dmt
+dmt: ## dmt lint (Deckhouse's module linter) if hack/dmt/build.sh has built it; a notice otherwise
+	@if [ -x $(DMT) ]; then $(DMT) lint $(CURDIR); else \
+	  echo "dmt $(DMT_VERSION) is not built, skipping: build it with" \
+	    "DMT_SRC=<clone of github.com/deckhouse/dmt> KUBEDOG_SRC=<clone of github.com/werf/kubedog> hack/dmt/build.sh" \
+	    "(10-25 minutes; see the script's header)"; fi
+
 .PHONY: fmt
 fmt: ## format the Go code
 	gofmt -w $$(git ls-files '*.go')

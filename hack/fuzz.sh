@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright 2026 The secrets-store-integration Authors
+# SPDX-License-Identifier: Apache-2.0
+
 # Runs every fuzz target of the module for FUZZTIME each and prints one line per target with
 # the inputs it tried. A target fails only on a real failure: one that left a reproducer in
 # testdata/fuzz/<target>/, or any failure other than the fuzz coordinator's end-of-time race

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command hooks is the module's hooks binary. addon-operator runs it to list
 // the hooks, read their bindings and run one hook at a time (module-sdk's
 // file protocol). Each hook registers itself from its package's init.

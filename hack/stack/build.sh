@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# Copyright 2026 The secrets-store-integration Authors
+# SPDX-License-Identifier: Apache-2.0
+
 # Build the binaries of the local real cluster from the Go module proxy, once per version.
 #
 # Every binary lands in $STACK_CACHE/<component>-<version>/, outside the repository. A binary

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package apiserver is the hook that records the addresses of the
 // Kubernetes API server in internal.apiServerAddresses. The chart admits
 // the webhook port only from them (templates/webhook/networkpolicy.yaml):

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package connection is the hook that computes the effective connection to
 // the secret store and writes it to internal.connection. It is the only place
 // that decides which store the module's components talk to: the chart

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package crds is the hook that installs the module's CustomResourceDefinitions
 // at start-up with module-sdk's ensure_crds common hook: every crds/*.yaml
 // except the doc-* files (Russian descriptions for the documentation site),

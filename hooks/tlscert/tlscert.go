@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package tlscert is the hook that issues the webhook's serving certificate
 // with module-sdk's self-signed TLS common hook.
 //

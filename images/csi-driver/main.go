@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command csi-driver is the CSI node plugin of secrets-store.csi.deckhouse.io:
 // it writes secrets from the store into pods' in-memory volumes (see package
 // csinode).

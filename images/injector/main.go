@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command injector is the entrypoint of containers mutated by the webhook: it
 // puts secrets from the store into the environment and executes the original
 // command in its place (see package injector).

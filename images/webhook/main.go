@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command webhook is the mutating admission webhook of secrets-store-integration:
 // it adds the entrypoint injector to pods annotated with secrets-store.deckhouse.io/role.
 // All behavior lives in internal/webhook; this file is wiring only.

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package admission serves the mutating admission webhook for pods: it
 // decodes an admission.k8s.io/v1 AdmissionReview, hands the pod to a
 // [Mutator] and answers with a JSON Patch computed by diffing the JSON of the

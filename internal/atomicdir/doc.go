@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package atomicdir makes a set of files the content of a directory so that
 // readers never see a mix of an old and a new set. It uses the on-disk layout
 // of the kubelet's writer for Secret and ConfigMap volumes, so programs and

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package csinode is the CSI node plugin of the secrets-store.csi.deckhouse.io
 // driver: it writes secrets from a Vault-compatible store as files into an
 // in-memory volume of a pod, and refreshes them while the pod runs.

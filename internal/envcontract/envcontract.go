@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package envcontract is the contract between the mutating webhook and the injector: the
 // names of the environment variables the webhook sets on a mutated container, the paths it
 // mounts, and the injector's command-line shape. Both sides import these names from here and

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package injector is the entrypoint of containers mutated by the webhook: it
 // resolves secret references into environment variables, then replaces itself
 // with the container's original command (execve), so that the application is

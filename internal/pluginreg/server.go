@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package pluginreg serves the kubelet's plugin registration API for the CSI
 // node plugin, the job the node-driver-registrar sidecar does elsewhere. The
 // kubelet watches <kubelet-dir>/plugins_registry/; when a socket appears there

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package podmutate rewrites a pod that opted into entrypoint injection so that
 // every selected container starts the injector, which fetches secrets from the
 // store, puts them into the process environment and then executes the original

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package registry reads the Entrypoint and Cmd of container images from
 // their registries, for containers whose pod spec has no command. A
 // [Resolver] implements podmutate.ImageResolver and is safe for concurrent

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package secretref defines the syntax users write to name secrets in a
 // Vault-compatible store (Stronghold, OpenBao, HashiCorp Vault): templates in
 // environment values, the secrets-store.deckhouse.io/env-from-path annotation

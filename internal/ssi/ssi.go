@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package ssi is the SecretsStoreImport resource (secretsstoreimports.deckhouse.io,
 // v1alpha1) as the CSI node plugin reads it: the Go type of its spec, its
 // validation, and getters by namespace and name.

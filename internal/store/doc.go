@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package store reads and writes secrets in a Vault-compatible store
 // (Deckhouse Stronghold, OpenBao, HashiCorp Vault) on behalf of a Kubernetes
 // ServiceAccount, on any secrets engine.

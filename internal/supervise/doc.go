@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package supervise runs the container's command as a child of the entrypoint
 // injector in its watch modes, where the injector stays PID 1: it forwards
 // the signals the injector receives, reaps every process that ends up as its

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package tmpl evaluates the template form of a secret reference's key
 // part, as in
 //

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package webhook is the mutating admission webhook program: [Run] builds
 // the registry lookup, the pod mutation and the admission handler from a
 // [Config] and serves them with a [Server].

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command bench runs the project's measurements and writes them to docs/BENCHMARKS.md and
 // docs/BENCHMARKS.ru.md: the Go benchmarks of the hot paths (admission review, mutation,
 // injector resolution, atomic writes, CSI publish), the injector's binary size, and the CSI

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package chart tests the module's Helm chart (Chart.yaml, templates/ and
 // monitoring/) the way Deckhouse renders it: loaded from the repository root
 // with .helmignore applied and rendered with Helm's engine for each connection

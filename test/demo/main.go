@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command demo brings up the local real cluster and store, prepares the store as seed 004's
 // test environment does (demo-kv, myapp-ro-policy, myapp-role for myapp-sa in
 // myapp-namespace), runs one pod per delivery mode, prints what each pod received, and tears

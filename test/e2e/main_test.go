@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package e2e holds the end-to-end suite. It runs against the local real cluster (etcd,
 // kube-apiserver, controller-manager, scheduler, containerd + runc, kubelet) and a real
 // OpenBao, started once per run by TestMain and stopped by PID at the end.

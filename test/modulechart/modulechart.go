@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package modulechart installs the module on the local real cluster (test/stack) from its Helm
 // chart, as Deckhouse would: the three images are built from the repository and imported into
 // the node's containerd, the chart is rendered with the values Deckhouse passes plus the local

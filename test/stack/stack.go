@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package stack runs the project's local real cluster: etcd, kube-apiserver,
 // kube-controller-manager, kube-scheduler, containerd + runc and a kubelet (one node), and an
 // OpenBao server, all on 127.0.0.1 with ports chosen free at start, so several stacks can run

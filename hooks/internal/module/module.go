@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package module names the module the hooks belong to: its namespace and the
 // key of its section in the values that addon-operator hands to every hook.
 package module

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command store-reader is the demo application of the delivery mode "the application reads
 // the store itself": it logs in to the store with its pod's ServiceAccount token (kubernetes
 // auth), reads one key of a secret and prints it. It uses the standard library only, to show

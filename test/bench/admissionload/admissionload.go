@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package admissionload measures the webhook under load on a local real cluster: Pods
 // created concurrently through the real kube-apiserver, which calls the webhook for each one
 // that carries the role annotation (matchConditions keep the others away from it). The Pods

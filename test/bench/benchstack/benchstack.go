@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package benchstack runs a measurement of `make bench` on a local real cluster with the
 // module's webhook and CSI plugin as host processes: a temporary stack, the store's
 // kubernetes auth, the module, a client that is not the bottleneck and the ServiceAccount

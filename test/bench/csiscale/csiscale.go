@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package csiscale measures the CSI node plugin at 1,000 volumes on a local real cluster:
 // the plugin binary runs as a process and is driven through its CSI socket as kubelet would
 // (NodePublishVolume with the volume context of an inline ephemeral volume, then periodic

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package hostileload measures the webhook's memory while pods that name a hostile registry
 // are admitted, on a local real cluster. Pods whose containers have no command make the
 // webhook look their images up; here every container names another image on a registry

@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package injectorbench measures the entrypoint injector as a host process against the
 // real OpenBao of a local stack, as a mutated container runs it: its SECRETS_STORE_*
 // variables, a ServiceAccount token from the TokenRequest API for a ServiceAccount bound

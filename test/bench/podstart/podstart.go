@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Package podstart measures how long a pod takes to start on a local real cluster for each
 // way it can get its secrets: none, entrypoint injection with the command in the spec,
 // entrypoint injection with the command taken from the image in a registry, and a CSI

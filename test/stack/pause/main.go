@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command pause is the pod sandbox process of the local stack: it holds the pod's
 // namespaces, reaps orphaned children, and exits on SIGINT or SIGTERM.
 package main

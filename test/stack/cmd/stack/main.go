@@ -1,3 +1,6 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
 // Command stack builds, starts and stops the local real cluster (see package stack).
 //
 //	stack build                  build missing binaries into the cache
