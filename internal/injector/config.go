@@ -65,6 +65,10 @@ type Config struct {
 	// GracePeriod is the time between SIGTERM and SIGKILL when a watch
 	// mode stops the command; default 30s.
 	GracePeriod time.Duration
+	// Probe is set for an exec probe (--probe), not from the environment:
+	// writes (>>secrets-store:) are not sent, and their variables are left
+	// out.
+	Probe bool
 }
 
 // Defaults of the watch settings.

@@ -46,7 +46,9 @@
 // logical read, whose lease (dynamic credentials) is kept. Writes with the
 // same path and the same body (compared as JSON) are sent once, so that
 // CERT=>>...#certificate and KEY=>>...#private_key of one pki/issue call
-// belong together.
+// belong together. An exec probe (--probe) sends no write: the variables
+// that hold one are left out of its environment, since a probe runs every
+// few seconds and each run would issue a certificate nobody keeps.
 //
 // A variable imported by env-from-path wins over any variable of the same name
 // in the container's environment, a reference or a plain value (the seed

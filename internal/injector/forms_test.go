@@ -301,3 +301,27 @@ func pathVersions(paths ...string) []secretref.PathVersion {
 	}
 	return out
 }
+
+// TestProbeSendsNoWrite: an exec probe resolves like a start but sends no
+// write, and the variables that hold one are left out.
+func TestProbeSendsNoWrite(t *testing.T) {
+	f := newFakeEngines()
+	log, _ := testLogger()
+	cfg := testConfig()
+	cfg.Probe = true
+	environ := []string{
+		"A=secrets-store:demo-kv/data/app#DB_PASS",
+		`CERT=>>secrets-store:pki/issue/web#certificate#{"common_name":"app.example.test"}`,
+		"URL=https://h/?c=${>>secrets-store:pki/issue/web#serial_number}",
+	}
+	got, err := Resolve(t.Context(), cfg, f, environ, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.writes) != 0 {
+		t.Errorf("a probe sent %d writes, want none", len(f.writes))
+	}
+	if strings.Join(got, ",") != "A="+secretPass {
+		t.Errorf("got %q, want only the read variable", got)
+	}
+}

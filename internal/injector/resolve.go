@@ -74,6 +74,9 @@ func resolve(ctx context.Context, cfg Config, r Reader, environ []string, log *s
 	if len(p.invalid) > 0 && !cfg.IgnoreMissing {
 		return nil, joinFailures(p.invalid)
 	}
+	if cfg.Probe {
+		p = p.withoutWrites(log)
+	}
 	if cfg.Timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, cfg.Timeout)
@@ -226,6 +229,25 @@ func (p *plan) addRead(reads map[source]bool, s source) {
 		reads[s] = true
 		p.reads = append(p.reads, s)
 	}
+}
+
+// withoutWrites drops the variables that hold a write, and the writes: an
+// exec probe runs every few seconds, and each run would otherwise issue a
+// certificate (or whatever the write does) that nothing keeps.
+func (p plan) withoutWrites(log *slog.Logger) plan {
+	if len(p.writes) == 0 {
+		return p
+	}
+	env := make([]entry, 0, len(p.env))
+	for _, e := range p.env {
+		if len(e.writes) > 0 {
+			log.Debug("variable unset in a probe: writes are not sent for probes", "var", e.name)
+			continue
+		}
+		env = append(env, e)
+	}
+	p.env, p.writes = env, nil
+	return p
 }
 
 // fetched is the outcome of one read or write.

@@ -86,6 +86,7 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 	log := cfg.Logger(stderr, inv.probe)
 	// An exec probe never watches: it runs to completion.
 	watching := cfg.RestartOn != envcontract.RestartNone && !inv.probe
+	cfg.Probe = inv.probe
 	res, err := resolve(ctx, cfg, r, environ, log)
 	if !watching {
 		revokeUnlessKept(ctx, cfg, r, res, log)
