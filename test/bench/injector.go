@@ -11,6 +11,8 @@ import (
 	"time"
 
 	ib "github.com/deckhouse/secrets-store-integration/test/bench/injectorbench"
+
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 )
 
 // Targets of the injector measurement.
@@ -30,38 +32,38 @@ func injectorResults(r ib.Result) []result {
 	rs := []result{
 		{
 			what: fmt.Sprintf("injector start, %d KV v2 paths (%d variables), exec → exit of /bin/true, %d runs: median / p90 (CPU median), this tree", n, n, ib.StartRuns),
-			ru: fmt.Sprintf("запуск инжектора, %d %s KV v2 (%d %s), от exec до выхода /bin/true, %d %s: медиана / p90 (медиана ЦП), эта версия",
-				n, pluralRU(n, "путь", "пути", "путей"), n, pluralRU(n, "переменная", "переменные", "переменных"),
-				ib.StartRuns, pluralRU(ib.StartRuns, "запуск", "запуска", "запусков")),
+			ru: fmt.Sprintf(i18n.RU("injector.01"),
+				n, pluralRU(n, i18n.RU("injector.02"), i18n.RU("injector.03"), i18n.RU("injector.04")), n, pluralRU(n, i18n.RU("injector.05"), i18n.RU("injector.06"), i18n.RU("injector.07")),
+				ib.StartRuns, pluralRU(ib.StartRuns, i18n.RU("injector.08"), i18n.RU("injector.09"), i18n.RU("injector.10"))),
 			value:   startValue(r.New, false),
 			valueRU: startValue(r.New, true),
 		},
 		{
 			what:    fmt.Sprintf("the same, injector of commit %s (the previous one), runs alternated with the above", base),
-			ru:      fmt.Sprintf("то же, инжектор коммита %s (предыдущий), запуски чередуются с предыдущей строкой", base),
+			ru:      fmt.Sprintf(i18n.RU("injector.11"), base),
 			value:   startValue(r.Old, false),
 			valueRU: startValue(r.Old, true),
 		},
 		{
 			what:   fmt.Sprintf("injector start, median: this tree ÷ commit %s", base),
-			ru:     fmt.Sprintf("запуск инжектора, медиана: эта версия ÷ коммит %s", base),
+			ru:     fmt.Sprintf(i18n.RU("injector.12"), base),
 			value:  fmt.Sprintf("%.2f", r.Ratio()),
 			target: fmt.Sprintf("≤ %.2f", injectorStartRatio),
 			met:    r.Ratio() > 0 && r.Ratio() <= injectorStartRatio,
 		},
 		{
 			what:  fmt.Sprintf("where a start's time goes: the same start without a reference (the process alone, no store request), median (CPU), this tree / commit %s", base),
-			ru:    fmt.Sprintf("куда уходит время запуска: тот же запуск без ссылок (только процесс, без запросов к хранилищу), медиана (ЦП), эта версия / коммит %s", base),
+			ru:    fmt.Sprintf(i18n.RU("injector.13"), base),
 			value: fmt.Sprintf("%s (%s) / %s (%s)", roundMs(r.New.Bare), roundMs(r.New.BareCPU), roundMs(r.Old.Bare), roundMs(r.Old.BareCPU)),
 		},
 		{
 			what:  fmt.Sprintf("where a start's time goes: the store's answer at the proxy, mean: login; read; mount lookup, this tree / commit %s", base),
-			ru:    fmt.Sprintf("куда уходит время запуска: ответ хранилища на прокси, среднее: вход; чтение; поиск точки монтирования, эта версия / коммит %s", base),
+			ru:    fmt.Sprintf(i18n.RU("injector.14"), base),
 			value: spentValue(r.New.Spent) + " / " + spentValue(r.Old.Spent),
 		},
 		{
 			what:    "store requests per start, this tree",
-			ru:      "запросов к хранилищу на запуск, эта версия",
+			ru:      i18n.RU("injector.15"),
 			value:   perStartValue(r.New, false),
 			valueRU: perStartValue(r.New, true),
 			target:  fmt.Sprintf("1 login + %d reads (+1 revoke)", n),
@@ -69,7 +71,7 @@ func injectorResults(r ib.Result) []result {
 		},
 		{
 			what:    fmt.Sprintf("store requests per start, commit %s", base),
-			ru:      fmt.Sprintf("запросов к хранилищу на запуск, коммит %s", base),
+			ru:      fmt.Sprintf(i18n.RU("injector.16"), base),
 			value:   perStartValue(r.Old, false),
 			valueRU: perStartValue(r.Old, true),
 		},
@@ -83,7 +85,7 @@ func injectorResults(r ib.Result) []result {
 func startValue(s ib.Start, ru bool) string {
 	cpu := "CPU"
 	if ru {
-		cpu = "ЦП"
+		cpu = i18n.RU("injector.17")
 	}
 	return fmt.Sprintf("%s / %s (%s %s)", roundMs(s.Median), roundMs(s.P90), cpu, roundMs(s.CPU))
 }
@@ -92,12 +94,12 @@ func perStartValue(s ib.Start, ru bool) string {
 	v := s.PerStart.Format(ru)
 	switch {
 	case ru && !s.Uniform:
-		v += ", не на каждом запуске одинаково"
+		v += i18n.RU("injector.18")
 	case !s.Uniform:
 		v += ", not the same on every start"
 	}
 	if ru {
-		return fmt.Sprintf("%s; TLS-соединений %.1f", v, s.Conns)
+		return fmt.Sprintf(i18n.RU("injector.19"), v, s.Conns)
 	}
 	return fmt.Sprintf("%s; %.1f TLS connections", v, s.Conns)
 }
@@ -118,27 +120,27 @@ func spentValue(s ib.Spent) string {
 // watchResults are the rows of one watch-for-data run.
 func watchResults(w ib.Watch) []result {
 	what := fmt.Sprintf("watching injector (watch-for-data every %s), %d paths, %d variables", ib.PollInterval, w.Paths, w.Vars)
-	ru := fmt.Sprintf("инжектор в режиме watch-for-data (опрос каждые %s), %d %s, %d %s", ib.PollInterval,
-		w.Paths, pluralRU(w.Paths, "путь", "пути", "путей"), w.Vars, pluralRU(w.Vars, "переменная", "переменные", "переменных"))
+	ru := fmt.Sprintf(i18n.RU("injector.20"), ib.PollInterval,
+		w.Paths, pluralRU(w.Paths, i18n.RU("injector.21"), i18n.RU("injector.22"), i18n.RU("injector.23")), w.Vars, pluralRU(w.Vars, i18n.RU("injector.24"), i18n.RU("injector.25"), i18n.RU("injector.26")))
 	return []result{
 		{
 			what:    fmt.Sprintf("%s: store requests per poll, over %d polls", what, w.Polls),
-			ru:      fmt.Sprintf("%s: запросов к хранилищу на опрос, за %d %s", ru, w.Polls, pluralRU(w.Polls, "опрос", "опроса", "опросов")),
+			ru:      fmt.Sprintf(i18n.RU("injector.27"), ru, w.Polls, pluralRU(w.Polls, i18n.RU("injector.28"), i18n.RU("injector.29"), i18n.RU("injector.30"))),
 			value:   fmt.Sprintf("%.2f; in all %s, %d new TLS connections", w.PerPoll(), w.Requests.Format(false), w.Conns),
-			valueRU: fmt.Sprintf("%.2f; всего %s, новых TLS-соединений %d", w.PerPoll(), w.Requests.Format(true), w.Conns),
+			valueRU: fmt.Sprintf(i18n.RU("injector.31"), w.PerPoll(), w.Requests.Format(true), w.Conns),
 			target:  fmt.Sprintf("= %d (distinct paths)", w.Paths),
 			met:     w.Polls > 0 && w.Requests.Total() == w.Requests.Read && w.Requests.Read == w.Paths*w.Polls,
 		},
 		{
 			what:   what + ": resident memory, VmHWM (peak VmRSS over the polls; its anonymous part)",
-			ru:     ru + ": резидентная память, VmHWM (пик VmRSS за время опросов; анонимная часть)",
+			ru:     ru + i18n.RU("injector.32"),
 			value:  fmt.Sprintf("%s (%s; %s)", mib(w.HWM), mib(w.PeakRSS), mib(w.PeakAnon)),
 			target: "≤ 8 MiB",
 			met:    w.HWM > 0 && w.HWM <= injectorWatchRSS,
 		},
 		{
 			what:   what + ": CPU per poll, utime+stime over the polls ÷ polls (the same from schedstat)",
-			ru:     ru + ": ЦП на опрос, utime+stime за время опросов ÷ число опросов (то же по schedstat)",
+			ru:     ru + i18n.RU("injector.33"),
 			value:  fmt.Sprintf("%s (%s)", roundMs(w.CPUPerPoll), roundMs(w.RunPerPoll)),
 			target: "≤ " + injectorPollCPU.String(),
 			met:    w.Polls > 0 && w.CPUPerPoll <= injectorPollCPU,
@@ -160,29 +162,29 @@ func pluralRU(n int, one, few, many string) string {
 // injectorMethod says how the injector figures were taken.
 func injectorMethod(ru bool) string {
 	if ru {
-		return fmt.Sprintf("**Запуск инжектора и наблюдение.** Инжектор запускается процессом на хосте рядом с локальным "+
-			"настоящим кластером так же, как его запускает изменённый контейнер: переменные SECRETS_STORE_*, токен "+
-			"ServiceAccount, полученный через TokenRequest API, для ServiceAccount, привязанного к роли аутентификации "+
-			"kubernetes, CA стенда. К настоящему OpenBao он обращается через считающий обратный прокси на 127.0.0.1, "+
-			"который принимает TLS с сертификатом того же CA (инжектор проверяет сертификат и договаривается об HTTP/2, "+
-			"как с самим хранилищем) и ходит в хранилище по уже открытым соединениям; прокси относит каждый запрос к "+
-			"виду (вход, поиск точки монтирования = sys/internal/ui/mounts, чтение, запись, продление, отзыв) и замеряет "+
-			"ответ хранилища. Запуск: инжектор выполняет /bin/true с %d переменными `secrets-store:kv/data/pN#k`, по "+
-			"одному пути KV v2 на переменную; время — от exec инжектора до выхода /bin/true (инжектор выполняет его "+
-			"через execve на своём месте), ЦП — из rusage процесса. Инжектор коммита %s (до того, как клиент хранилища "+
-			"стал сначала читать путь как написан и искать точку монтирования только при неудаче) собирается из файлов "+
-			"этого коммита так же, как в образе (статически, без отладочной информации). Четыре вида запуска (каждый из "+
-			"двух инжекторов с этими ссылками и без единой ссылки) идут по очереди, и первый в каждом круге меняется, "+
-			"чтобы все делили одну и ту же нагрузку общей машины; первые %d круга не учитываются. Наблюдение: инжектор запускает "+
-			"`/bin/sleep` с SECRETS_STORE_RESTART_ON=watch-for-data и SECRETS_STORE_POLL_INTERVAL=%s (вебхук не "+
-			"принимает secret-poll-interval меньше 5s; сам инжектор принимает любую положительную длительность, а "+
-			"короткий интервал позволяет быстро набрать много опросов); "+
-			"начиная со строки журнала о начале наблюдения считаются %d опросов по отладочной строке каждого опроса без "+
-			"изменений. Резидентная память читается из /proc/PID/status каждые 20 мс за время опросов (VmRSS, RssAnon), "+
-			"VmHWM (пик с момента запуска, включая разрешение ссылок) — после них; ЦП на опрос — utime+stime из "+
-			"/proc/PID/stat (тики по 10 мс) за время опросов, делённое на их число (в скобках — то же по точному времени "+
-			"на процессоре из /proc/PID/task/*/schedstat); работа между опросами (таймеры, монитор среды Go) входит в "+
-			"него, потребление самой команды sleep — нет.", ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
+		return fmt.Sprintf(i18n.RU("injector.34")+
+			i18n.RU("injector.35")+
+			i18n.RU("injector.36")+
+			i18n.RU("injector.37")+
+			i18n.RU("injector.38")+
+			i18n.RU("injector.39")+
+			i18n.RU("injector.40")+
+			i18n.RU("injector.41")+
+			i18n.RU("injector.42")+
+			i18n.RU("injector.43")+
+			i18n.RU("injector.44")+
+			i18n.RU("injector.45")+
+			i18n.RU("injector.46")+
+			i18n.RU("injector.47")+
+			i18n.RU("injector.48")+
+			i18n.RU("injector.49")+
+			i18n.RU("injector.50")+
+			i18n.RU("injector.51")+
+			i18n.RU("injector.52")+
+			i18n.RU("injector.53")+
+			i18n.RU("injector.54")+
+			i18n.RU("injector.55")+
+			i18n.RU("injector.56"), ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
 	}
 	return fmt.Sprintf("**Injector start and watch.** The injector runs as a process on the host next to a local real "+
 		"cluster, as a mutated container runs it: its SECRETS_STORE_* variables, a ServiceAccount token from the "+

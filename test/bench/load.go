@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/deckhouse/secrets-store-integration/test/bench/admissionload"
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 )
 
 // loadResults are the rows of the admission load: every opted-in Pod mutated, none refused,
@@ -20,46 +21,46 @@ func loadResults(r admissionload.Result) []result {
 	return []result{
 		{
 			what:    fmt.Sprintf("%d opted-in pods created at once through the real API server, %d rounds: mutated, refused", r.Pods, r.Rounds),
-			ru:      fmt.Sprintf("%d подов с аннотацией роли создаются одновременно через настоящий API-сервер, %d раунда: изменены, отклонены", r.Pods, r.Rounds),
+			ru:      fmt.Sprintf(i18n.RU("load.01"), r.Pods, r.Rounds),
 			value:   fmt.Sprintf("%d of %d mutated, %d refused", r.Mutated, total, r.Refused),
-			valueRU: fmt.Sprintf("изменены %d из %d, отклонены %d", r.Mutated, total, r.Refused),
+			valueRU: fmt.Sprintf(i18n.RU("load.02"), r.Mutated, total, r.Refused),
 			target:  "all mutated, 0 refused",
 			met:     r.Mutated == total && r.Refused == 0,
 		},
 		{
 			what:  "pod Create through the API server with the webhook (opted-in): p50 / p99",
-			ru:    "создание пода через API-сервер с вебхуком (с аннотацией): p50 / p99",
+			ru:    i18n.RU("load.03"),
 			value: lat(r.OptedIn),
 		},
 		{
 			what:  "pod Create through the API server without the webhook (no annotation, never sent to it): p50 / p99",
-			ru:    "создание пода через API-сервер без вебхука (без аннотации, к нему не отправляется): p50 / p99",
+			ru:    i18n.RU("load.04"),
 			value: lat(r.Plain),
 		},
 		{
 			what:  "where a Create's time goes, mean, opted-in / plain: the API server's own time for the POST (apiserver_request_duration_seconds)",
-			ru:    "куда уходит время создания, среднее, с аннотацией / без: собственное время API-сервера на POST (apiserver_request_duration_seconds)",
+			ru:    i18n.RU("load.05"),
 			value: roundMs(r.OptedInCost.APIServer) + " / " + roundMs(r.PlainCost.APIServer),
 		},
 		{
 			what:  "of that, the API server's call of the webhook (apiserver_admission_webhook_admission_duration_seconds), mean",
-			ru:    "из него вызов вебхука API-сервером (apiserver_admission_webhook_admission_duration_seconds), среднее",
+			ru:    i18n.RU("load.06"),
 			value: roundMs(r.OptedInCost.WebhookCall),
 		},
 		{
 			what:  "of that, the webhook's own review (secrets_store_webhook_review_duration_seconds), mean",
-			ru:    "из него собственная проверка вебхуком (secrets_store_webhook_review_duration_seconds), среднее",
+			ru:    i18n.RU("load.07"),
 			value: r.OptedInCost.Review.Round(time.Microsecond).String(),
 		},
 		{
 			what:    "size of a pod as the API server stores it (JSON), opted-in / plain",
-			ru:      "размер пода в том виде, в каком его хранит API-сервер (JSON), с аннотацией / без",
+			ru:      i18n.RU("load.08"),
 			value:   fmt.Sprintf("%d / %d bytes", r.OptedInBytes, r.PlainBytes),
-			valueRU: fmt.Sprintf("%d / %d байт", r.OptedInBytes, r.PlainBytes),
+			valueRU: fmt.Sprintf(i18n.RU("load.09"), r.OptedInBytes, r.PlainBytes),
 		},
 		{
 			what:  fmt.Sprintf("wall time of one round of %d concurrent Creates, opted-in / plain", r.Pods),
-			ru:    fmt.Sprintf("время одного раунда из %d одновременных созданий, с аннотацией / без", r.Pods),
+			ru:    fmt.Sprintf(i18n.RU("load.10"), r.Pods),
 			value: r.OptedIn.Wall.Round(time.Millisecond).String() + " / " + r.Plain.Wall.Round(time.Millisecond).String(),
 		},
 	}
@@ -68,17 +69,17 @@ func loadResults(r admissionload.Result) []result {
 // loadMethod says how the admission load figures were taken.
 func loadMethod(r admissionload.Result, ru bool) string {
 	if ru {
-		return fmt.Sprintf("**Нагрузка на вебхук.** Локальный настоящий кластер, вебхук запущен рядом с ним и вызывается "+
-			"kube-apiserver по MutatingWebhookConfiguration модуля. В каждом из %d раундов %d подов с аннотацией "+
-			"`secrets-store.deckhouse.io/role` создаются одновременно, затем столько же подов без неё. Поды указывают "+
-			"несуществующий планировщик и остаются в Pending: измеряется только допуск. Задержка — время вызова Create "+
-			"на стороне клиента; под считается изменённым, если API-сервер вернул его с init-контейнером инжектора. "+
-			"Разбивка времени — из гистограмм API-сервера (apiserver_request_duration_seconds для POST подов, "+
-			"apiserver_admission_webhook_admission_duration_seconds для вебхука модуля) и вебхука "+
-			"(secrets_store_webhook_review_duration_seconds), снятых до и после каждой волны; каждое значение — среднее по "+
-			"созданиям волны. Разница между вызовом вебхука и его собственной проверкой — соединение, TLS и ожидание между "+
-			"API-сервером и вебхуком; разница между временем API-сервера и вызовом — всё остальное, что API-сервер делает "+
-			"для большего пода.",
+		return fmt.Sprintf(i18n.RU("load.11")+
+			i18n.RU("load.12")+
+			i18n.RU("load.13")+
+			i18n.RU("load.14")+
+			i18n.RU("load.15")+
+			i18n.RU("load.16")+
+			i18n.RU("load.17")+
+			i18n.RU("load.18")+
+			i18n.RU("load.19")+
+			i18n.RU("load.20")+
+			i18n.RU("load.21"),
 			r.Rounds, r.Pods)
 	}
 	return fmt.Sprintf("**Webhook under load.** A local real cluster; the webhook runs next to it and kube-apiserver calls it "+

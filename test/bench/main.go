@@ -29,6 +29,7 @@ import (
 	"github.com/deckhouse/secrets-store-integration/test/bench/admissionload"
 	"github.com/deckhouse/secrets-store-integration/test/bench/csiscale"
 	"github.com/deckhouse/secrets-store-integration/test/bench/hostileload"
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 	"github.com/deckhouse/secrets-store-integration/test/bench/injectorbench"
 	"github.com/deckhouse/secrets-store-integration/test/bench/podstart"
 )
@@ -84,7 +85,7 @@ func run(ctx context.Context, out, benchtime string, m measurements) error {
 	if err != nil {
 		return err
 	}
-	rs = append(rs, figureRU("injector binary, stripped static (bytes)", "бинарный файл инжектора, статический, без отладочной информации (байт)", strconv.FormatInt(size, 10), "≤ 9,000,000", size <= 9_000_000))
+	rs = append(rs, figureRU("injector binary, stripped static (bytes)", i18n.RU("main.01"), strconv.FormatInt(size, 10), "≤ 9,000,000", size <= 9_000_000))
 	benches, err := goBench(ctx, benchtime)
 	if err != nil {
 		return err
@@ -213,23 +214,23 @@ func judge(bs []bench) []result {
 	var rs []result
 	if b, ok := find(bs, "BenchmarkReview"); ok {
 		p99 := time.Duration(b.metrics["p99-ns"])
-		rs = append(rs, figureRU("webhook review, opted-in pod with command: p99", "проверка вебхуком пода с аннотацией роли и command: p99", p99.String(), "≤ 1ms", p99 > 0 && p99 <= time.Millisecond))
-		rs = append(rs, figureRU("webhook review: mean", "проверка вебхуком: среднее", time.Duration(b.metrics["ns/op"]).String(), "", true))
+		rs = append(rs, figureRU("webhook review, opted-in pod with command: p99", i18n.RU("main.02"), p99.String(), "≤ 1ms", p99 > 0 && p99 <= time.Millisecond))
+		rs = append(rs, figureRU("webhook review: mean", i18n.RU("main.03"), time.Duration(b.metrics["ns/op"]).String(), "", true))
 	}
 	if b, ok := find(bs, "BenchmarkReviewParallel"); ok && b.metrics["ns/op"] > 0 {
 		rps := 1e9 / b.metrics["ns/op"]
-		rs = append(rs, figureRU(fmt.Sprintf("webhook reviews/s on %d cores", runtime.NumCPU()), fmt.Sprintf("проверок вебхуком в секунду на %d ядрах", runtime.NumCPU()), fmt.Sprintf("%.0f", rps), "≥ 5,000", rps >= 5000))
+		rs = append(rs, figureRU(fmt.Sprintf("webhook reviews/s on %d cores", runtime.NumCPU()), fmt.Sprintf(i18n.RU("main.04"), runtime.NumCPU()), fmt.Sprintf("%.0f", rps), "≥ 5,000", rps >= 5000))
 	}
 	if b, ok := find(bs, "BenchmarkResolve"); ok {
 		d := time.Duration(b.metrics["ns/op"])
-		rs = append(rs, figureRU("injector overhead beyond store round trips (20 templates, 3 paths)", "накладные расходы инжектора сверх обращений к хранилищу (20 шаблонов, 3 пути)", d.String(), "≤ 5ms", d <= 5*time.Millisecond))
+		rs = append(rs, figureRU("injector overhead beyond store round trips (20 templates, 3 paths)", i18n.RU("main.05"), d.String(), "≤ 5ms", d <= 5*time.Millisecond))
 	}
 	if w, ok := find(bs, "BenchmarkPublishWarm"); ok {
 		if r, ok := find(bs, "BenchmarkStoreRead"); ok {
 			limit := time.Duration(1.2*r.metrics["ns/op"]) + 5*time.Millisecond
 			d := time.Duration(w.metrics["ns/op"])
 			rs = append(rs, figureRU("CSI publish, warm token (one store read: "+time.Duration(r.metrics["ns/op"]).String()+")",
-				"публикация CSI, токен в кэше (одно чтение из хранилища: "+time.Duration(r.metrics["ns/op"]).String()+")",
+				i18n.RU("main.06")+time.Duration(r.metrics["ns/op"]).String()+")",
 				d.String(), "≤ 1.2 × read + 5ms = "+limit.String(), d <= limit))
 		}
 	}
@@ -250,7 +251,7 @@ func render(rs []result, bs []bench, m pageMethods, ru bool) string {
 	var b strings.Builder
 	title, intro, hdr := "Benchmarks", "Measured by `make bench` on %s (%d cores, %s). Targets come from the design; a missed target is marked.", "| what | measured | target | met |\n|---|---|---|---|\n"
 	if ru {
-		title, intro, hdr = "Измерения производительности", "Получено командой `make bench` на %s (ядер: %d, %s). Целевые значения взяты из проекта; невыполненная цель отмечена.", "| что | измерено | цель | выполнено |\n|---|---|---|---|\n"
+		title, intro, hdr = i18n.RU("main.07"), i18n.RU("main.08"), i18n.RU("main.09")
 	}
 	host, _ := os.Hostname()
 	fmt.Fprintf(&b, "---\ntitle: %q\n---\n\n", title)
@@ -259,12 +260,12 @@ func render(rs []result, bs []bench, m pageMethods, ru bool) string {
 	for _, r := range rs {
 		met := "yes"
 		if ru {
-			met = "да"
+			met = i18n.RU("main.10")
 		}
 		if !r.met {
 			met = "**no**"
 			if ru {
-				met = "**нет**"
+				met = i18n.RU("main.11")
 			}
 		}
 		if r.target == "" {
@@ -295,7 +296,7 @@ func render(rs []result, bs []bench, m pageMethods, ru bool) string {
 		b.WriteString("\n" + podstart.Method(*m.ps, ru) + "\n")
 	}
 	if ru {
-		b.WriteString("\n## Все бенчмарки Go\n\n")
+		b.WriteString(i18n.RU("main.12"))
 	} else {
 		b.WriteString("\n## All Go benchmarks\n\n")
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/deckhouse/secrets-store-integration/test/bench/csiscale"
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 )
 
 // scaleResults are the rows of the 1,000-volume measurement, with the design's targets:
@@ -24,45 +25,45 @@ func scaleResults(r csiscale.Result) []result {
 	return []result{
 		{
 			what:  fmt.Sprintf("CSI at %d volumes: first publish of every volume, %d calls at a time", r.Volumes, r.Concurrency),
-			ru:    fmt.Sprintf("CSI, %d томов: первая публикация всех томов, по %d вызовов одновременно", r.Volumes, r.Concurrency),
+			ru:    fmt.Sprintf(i18n.RU("scale.01"), r.Volumes, r.Concurrency),
 			value: r.PublishAll.Round(time.Millisecond).String(),
 		},
 		{
 			what:  fmt.Sprintf("CSI at %d volumes: one publish in that wave, p50 / p99", r.Volumes),
-			ru:    fmt.Sprintf("CSI, %d томов: одна публикация в этой волне, p50 / p99", r.Volumes),
+			ru:    fmt.Sprintf(i18n.RU("scale.02"), r.Volumes),
 			value: roundMs(r.PublishP50) + " / " + roundMs(r.PublishP99),
 		},
 		{
 			what:    fmt.Sprintf("store requests, first publish of %d volumes of one identity and path", r.Volumes),
-			ru:      fmt.Sprintf("запросы к хранилищу, первая публикация %d томов одной учётной записи и одного пути", r.Volumes),
+			ru:      fmt.Sprintf(i18n.RU("scale.03"), r.Volumes),
 			value:   fmt.Sprintf("%s; plugin's count %d", r.Initial.Store, r.Initial.Plugin),
-			valueRU: fmt.Sprintf("%s; по счётчику плагина %d", requestsRU(r.Initial.Store), r.Initial.Plugin),
+			valueRU: fmt.Sprintf(i18n.RU("scale.04"), requestsRU(r.Initial.Store), r.Initial.Plugin),
 		},
 		{
 			what: fmt.Sprintf("store requests per rotation interval (%s), %d volumes of one identity and path, every volume republished",
 				r.RotationInterval, r.Volumes),
-			ru: fmt.Sprintf("запросы к хранилищу за интервал ротации (%s), %d томов одной учётной записи и одного пути, каждый том опубликован повторно",
+			ru: fmt.Sprintf(i18n.RU("scale.05"),
 				r.RotationInterval, r.Volumes),
 			value: fmt.Sprintf("%s; plugin's count %d; worst of %d intervals, at least %d of %d volumes refreshed in each",
 				worst.Store, worst.Plugin, len(r.Republish), refreshed, r.Volumes),
-			valueRU: fmt.Sprintf("%s; по счётчику плагина %d; худший из %d интервалов, в каждом обновлено не меньше %d из %d томов",
+			valueRU: fmt.Sprintf(i18n.RU("scale.06"),
 				requestsRU(worst.Store), worst.Plugin, len(r.Republish), refreshed, r.Volumes),
 			target: "≤ 2",
 			met:    len(r.Republish) > 0 && refreshed == r.Volumes && worst.Store.Total() <= 2,
 		},
 		{
 			what: fmt.Sprintf("node plugin memory at %d volumes (RSS)", r.Volumes),
-			ru:   fmt.Sprintf("память узлового плагина при %d томах (RSS)", r.Volumes),
+			ru:   fmt.Sprintf(i18n.RU("scale.07"), r.Volumes),
 			value: fmt.Sprintf("%s (anonymous %s; peak %s; %s before the first publish)",
 				mib(r.RSS), mib(r.AnonRSS), mib(r.PeakRSS), mib(r.IdleRSS)),
-			valueRU: fmt.Sprintf("%s (анонимная %s; пик %s; %s до первой публикации)",
+			valueRU: fmt.Sprintf(i18n.RU("scale.08"),
 				mib(r.RSS), mib(r.AnonRSS), mib(r.PeakRSS), mib(r.IdleRSS)),
 			target: "≤ 50 MiB",
 			met:    r.RSS <= 50<<20,
 		},
 		{
 			what:   fmt.Sprintf("CSI publish, warm token, real OpenBao, %d volumes published: median (one store read: %s)", r.Volumes, read),
-			ru:     fmt.Sprintf("публикация CSI, токен в кэше, настоящий OpenBao, опубликовано %d томов: медиана (одно чтение из хранилища: %s)", r.Volumes, read),
+			ru:     fmt.Sprintf(i18n.RU("scale.09"), r.Volumes, read),
 			value:  roundMs(r.WarmPublish),
 			target: "≤ 1.2 × read + 5ms = " + roundMs(limit),
 			met:    r.StoreRead > 0 && r.WarmPublish <= limit,
@@ -71,9 +72,9 @@ func scaleResults(r csiscale.Result) []result {
 }
 
 func requestsRU(r csiscale.Requests) string {
-	s := fmt.Sprintf("%d (вход %d, поиск точки монтирования %d, чтение %d", r.Total(), r.Login, r.Mount, r.Read)
+	s := fmt.Sprintf(i18n.RU("scale.10"), r.Total(), r.Login, r.Mount, r.Read)
 	if r.Other > 0 {
-		s += fmt.Sprintf(", прочие %d", r.Other)
+		s += fmt.Sprintf(i18n.RU("scale.11"), r.Other)
 	}
 	return s + ")"
 }
@@ -85,19 +86,19 @@ func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 // scaleMethod says how the 1,000-volume figures were taken.
 func scaleMethod(r csiscale.Result, ru bool) string {
 	if ru {
-		audit := "включено через API хранилища"
+		audit := i18n.RU("scale.12")
 		if r.AuditDevice == "config" {
-			audit = "объявлено в конфигурации хранилища: OpenBao 2.4 не создаёт устройства аудита через API"
+			audit = i18n.RU("scale.13")
 		}
-		return fmt.Sprintf("**CSI при %d томах.** Плагин вызывается через свой CSI-сокет так, как это делает kubelet, "+
-			"с настоящим OpenBao; запросы к хранилищу подсчитаны по журналу аудита хранилища (файловое устройство аудита %s). "+
-			"Программа плагина запущена от root рядом с локальным кластером: SecretsStoreImport и токены ServiceAccount "+
-			"(TokenRequest, свой у каждого пода) настоящие. %d встроенных эфемерных томов одной учётной записи читают один путь, "+
-			"у каждого тома свой tmpfs; тома публикуются по %d одновременно. В каждом из следующих интервалов ротации (%s) "+
-			"каждый том публикуется повторно, когда для него наступил срок, как kubelet делает для драйвера с requiresRepublish, "+
-			"и журнал аудита подсчитывается за весь интервал. Публикация с токеном в кэше — новый том с путём, который ещё не "+
-			"читал ни один том (одно чтение из хранилища); она сравнивается с медианой прямых чтений такого пути через клиент "+
-			"хранилища (`internal/store`) с токеном в кэше. Все тома в конце снимаются (NodeUnpublishVolume).",
+		return fmt.Sprintf(i18n.RU("scale.14")+
+			i18n.RU("scale.15")+
+			i18n.RU("scale.16")+
+			i18n.RU("scale.17")+
+			i18n.RU("scale.18")+
+			i18n.RU("scale.19")+
+			i18n.RU("scale.20")+
+			i18n.RU("scale.21")+
+			i18n.RU("scale.22"),
 			r.Volumes, audit, r.Volumes, r.Concurrency, r.RotationInterval)
 	}
 	audit := "enabled through the store's API"

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 )
 
 func TestClassify(t *testing.T) {
@@ -40,7 +42,7 @@ func TestRequestsFormat(t *testing.T) {
 	if got, want := r.Format(false), "4 (login 1, read 2, revoke 1)"; got != want {
 		t.Errorf("Format(false) = %q, want %q", got, want)
 	}
-	if got, want := r.Format(true), "4 (вход 1, чтение 2, отзыв 1)"; got != want {
+	if got, want := r.Format(true), i18n.RU("injectorbench.injectorbench_test.01"); got != want {
 		t.Errorf("Format(true) = %q, want %q", got, want)
 	}
 	if got := r.sub(Requests{Read: 2}); got != (Requests{Login: 1, Revoke: 1}) {

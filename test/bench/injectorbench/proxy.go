@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -77,7 +78,7 @@ const (
 
 var (
 	kindNames   = [kinds]string{"login", "mount lookup", "read", "write", "renew", "revoke", "other"}
-	kindNamesRU = [kinds]string{"вход", "поиск точки монтирования", "чтение", "запись", "продление", "отзыв", "прочие"}
+	kindNamesRU = [kinds]string{i18n.RU("injectorbench.proxy.01"), i18n.RU("injectorbench.proxy.02"), i18n.RU("injectorbench.proxy.03"), i18n.RU("injectorbench.proxy.04"), i18n.RU("injectorbench.proxy.05"), i18n.RU("injectorbench.proxy.06"), i18n.RU("injectorbench.proxy.07")}
 )
 
 // classify names a request to the store's HTTP API (/v1/<path>).

@@ -6,6 +6,7 @@ package podstart
 import (
 	"fmt"
 
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 )
 
@@ -37,21 +38,21 @@ func methodEN(r Result) string {
 }
 
 func methodRU(r Result) string {
-	return fmt.Sprintf("**Запуск пода при разных способах доставки секретов.** Локальный настоящий кластер (kube-apiserver, "+
-		"планировщик, kubelet, containerd), вебхук и CSI-плагин модуля запущены рядом с ним, настоящий OpenBao. Время "+
-		"запуска — от возврата вызова Create до первой инструкции приложения. Приложение — апплет `adjtimex` из busybox, "+
-		"статически собранный: его первый системный вызов после старта читает часы реального времени (adjtimex(2), только "+
-		"чтение), и он печатает их с точностью до микросекунды; поды работают на том же узле и с теми же часами, что и "+
-		"измерение, которое вычитает момент возврата Create. `date` из busybox не подошёл: busybox-static из Debian не "+
-		"печатает долей секунды (нет %%N), а время старта в /proc/<pid>/stat считается тиками по 10 мс. Режимы: без "+
-		"секретов; обычный под с одним init-контейнером, выполняющим `true` (для сравнения, без цели); инъекция через "+
-		"entrypoint одной ссылки в env (`secrets-store:%s#%s`) с командой в спецификации; то же без команды — вебхук "+
-		"читает entrypoint из образа в реестре на 127.0.0.1; том CSI с SecretsStoreImport этого ключа. Все поды с "+
-		"hostNetwork и restartPolicy Never, их образы уже в containerd (imagePullPolicy Never). В каждом раунде по одному "+
-		"поду каждого режима, создаются по одному, режимы по кругу (каждый раунд начинается со следующего режима), чтобы "+
-		"шум машины приходился на все режимы одинаково; каждый под удаляется и исчезает до создания следующего; раундов "+
-		"прогрева (не учитываются): %d, затем раундов: %d. Цель — медиана не более чем на %s выше, чем у пода "+
-		"без секретов.",
+	return fmt.Sprintf(i18n.RU("podstart.method.01")+
+		i18n.RU("podstart.method.02")+
+		i18n.RU("podstart.method.03")+
+		i18n.RU("podstart.method.04")+
+		i18n.RU("podstart.method.05")+
+		i18n.RU("podstart.method.06")+
+		i18n.RU("podstart.method.07")+
+		i18n.RU("podstart.method.08")+
+		i18n.RU("podstart.method.09")+
+		i18n.RU("podstart.method.10")+
+		i18n.RU("podstart.method.11")+
+		i18n.RU("podstart.method.12")+
+		i18n.RU("podstart.method.13")+
+		i18n.RU("podstart.method.14")+
+		i18n.RU("podstart.method.15"),
 		secretPath, secretKey, Warmup, r.Pods, ms(Budget))
 }
 
@@ -82,16 +83,16 @@ func whereEN(r Result) string {
 
 func whereRU(r Result) string {
 	initC, exec, rest, total, image, csi := split(r)
-	return fmt.Sprintf("Куда уходит время (разности медиан, поэтому приблизительно). Инъекция через entrypoint добавляет %s к поду без секретов. "+
-		"Пустой init-контейнер сам по себе добавляет %s: kubelet запускает контейнер приложения, только когда увидит, что "+
-		"init-контейнер завершился, а по умолчанию он узнаёт об этом от генератора событий жизненного цикла подов (PLEG), "+
-		"который перечитывает контейнеры среды выполнения раз в секунду. Инжектор копирует себя именно в таком "+
-		"init-контейнере, так что эта часть — цена init-контейнера, а не работы инжектора. От записи инжектора "+
-		"«environment resolved» до первой инструкции приложения (отзыв токена хранилища, execve) проходит %s; остальные "+
-		"%s — старт инжектора, вход и чтение в хранилище и дополнительные тома пода (проецируемый токен и emptyDir с "+
-		"инжектором). Команда из образа меняет время запуска на %s: вебхук читает образ при допуске (это видно в строке "+
-		"про Create), а не при запуске. Том CSI меняет медиану на %s: kubelet просит плагин смонтировать его (вход, чтение, "+
-		"запись в tmpfs) до запуска любого контейнера, но каждый под, и под без секретов тоже, ждёт свои тома (как минимум "+
-		"том с токеном ServiceAccount), а kubelet проверяет их раз в 300 мс, так что монтирование, которое укладывается в "+
-		"этот шаг, не добавляет ничего заметного; init-контейнера при этом нет.", total, initC, exec, rest, image, csi)
+	return fmt.Sprintf(i18n.RU("podstart.method.16")+
+		i18n.RU("podstart.method.17")+
+		i18n.RU("podstart.method.18")+
+		i18n.RU("podstart.method.19")+
+		i18n.RU("podstart.method.20")+
+		i18n.RU("podstart.method.21")+
+		i18n.RU("podstart.method.22")+
+		i18n.RU("podstart.method.23")+
+		i18n.RU("podstart.method.24")+
+		i18n.RU("podstart.method.25")+
+		i18n.RU("podstart.method.26")+
+		i18n.RU("podstart.method.27"), total, initC, exec, rest, image, csi)
 }

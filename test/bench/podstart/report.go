@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 )
 
@@ -24,8 +25,8 @@ type Row struct {
 
 // modeRU is Mode.String on the Russian page.
 var modeRU = [Modes]string{
-	"без секретов", "обычный под с пустым init-контейнером", "инъекция через entrypoint, команда в спецификации",
-	"инъекция через entrypoint, команда из образа", "том CSI",
+	i18n.RU("podstart.report.01"), i18n.RU("podstart.report.02"), i18n.RU("podstart.report.03"),
+	i18n.RU("podstart.report.04"), i18n.RU("podstart.report.05"),
 }
 
 // Median is the median pod start of mode m.
@@ -43,7 +44,7 @@ func Rows(r Result) []Row {
 		value := ms(stats.Percentile(s, 50)) + " / " + ms(stats.Percentile(s, 90))
 		row := Row{
 			What:   fmt.Sprintf("pod start, %s: median / p90 over %d pods (Create returned → the application's first instruction)", m, len(s)),
-			WhatRU: fmt.Sprintf("запуск пода, %s: медиана / p90 по %d подам (от возврата Create до первой инструкции приложения)", modeRU[m], len(s)),
+			WhatRU: fmt.Sprintf(i18n.RU("podstart.report.06"), modeRU[m], len(s)),
 		}
 		if m != NoSecrets {
 			value += " (" + signed(r.Over(m)) + ")"
@@ -57,7 +58,7 @@ func Rows(r Result) []Row {
 	exec := r.Modes[InjectCommand].Exec
 	rows = append(rows, Row{
 		What:   "of entrypoint injection with the command in the spec: the injector's \"environment resolved\" → the application's first instruction (token revocation, execve), median",
-		WhatRU: "из инъекции через entrypoint с командой в спецификации: от записи инжектора «environment resolved» до первой инструкции приложения (отзыв токена, execve), медиана",
+		WhatRU: i18n.RU("podstart.report.07"),
 		Value:  ms(stats.Percentile(exec, 50)),
 	})
 	creates := make([]string, 0, Modes)
@@ -66,7 +67,7 @@ func Rows(r Result) []Row {
 	}
 	rows = append(rows, Row{
 		What:   "the Create call itself, median, in the order of the rows above (not part of pod start)",
-		WhatRU: "сам вызов Create, медиана, в порядке строк выше (во время запуска не входит)",
+		WhatRU: i18n.RU("podstart.report.08"),
 		Value:  strings.Join(creates, " / "),
 	})
 	return rows
