@@ -78,7 +78,7 @@ type Endpoint struct {
 	// serving the registry API under a prefix, without /v2).
 	OverridePath bool `json:"overridePath,omitempty"`
 	// Capabilities are "pull" and/or "resolve" ("push" is accepted and
-	// ignored); empty means both.
+	// ignored), in any letter case; empty means both.
 	Capabilities []string `json:"capabilities,omitempty"`
 }
 
@@ -96,6 +96,16 @@ func ParseTrust(data []byte) (Trust, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Trust{}, errors.New("parse registry trust document: data after the JSON object")
+	}
+	// The module settings spell capabilities as Deckhouse enums do (Pull,
+	// Resolve); containerd's hosts.toml spells them in lower case.
+	for i := range t.Mirrors {
+		for j := range t.Mirrors[i].Endpoints {
+			caps := t.Mirrors[i].Endpoints[j].Capabilities
+			for k := range caps {
+				caps[k] = strings.ToLower(caps[k])
+			}
+		}
 	}
 	if err := t.Validate(); err != nil {
 		return Trust{}, err

@@ -109,8 +109,8 @@ func TestParseTrust(t *testing.T) {
 			want: []string{"imageRegistries.mirrors[0].endpoints[0]: ca: holds no PEM certificate"},
 		},
 		{
-			name: "unknown capability", doc: `{"mirrors": [{"registry": "docker.io", "endpoints": [{"url": "https://m", "capabilities": ["Pull"]}]}]}`,
-			want: []string{`capability "Pull": want pull, resolve or push`},
+			name: "unknown capability", doc: `{"mirrors": [{"registry": "docker.io", "endpoints": [{"url": "https://m", "capabilities": ["fetch"]}]}]}`,
+			want: []string{`capability "fetch": want pull, resolve or push`},
 		},
 		{
 			name: "push only", doc: `{"mirrors": [{"registry": "docker.io", "endpoints": [{"url": "https://m", "capabilities": ["push"]}]}]}`,
@@ -232,4 +232,24 @@ func normalizeTrust(t Trust) Trust {
 		}
 	}
 	return t
+}
+
+// TestParseTrustCapabilityCase: the module settings spell capabilities as
+// Deckhouse enums (Pull, Resolve); they mean the same as containerd's.
+func TestParseTrustCapabilityCase(t *testing.T) {
+	tr, err := ParseTrust([]byte(`{"mirrors": [{"registry": "docker.io", "endpoints": [{"url": "https://m", "capabilities": ["Pull", "RESOLVE"]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := tr.Mirrors[0].Endpoints[0]
+	if !e.can(CapabilityPull) || !e.can(CapabilityResolve) {
+		t.Errorf("capabilities %q: want pull and resolve", e.Capabilities)
+	}
+	tr, err = ParseTrust([]byte(`{"mirrors": [{"registry": "docker.io", "endpoints": [{"url": "https://m", "capabilities": ["Pull"]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := tr.Mirrors[0].Endpoints[0]; e.can(CapabilityResolve) {
+		t.Errorf("capabilities %q: want pull only", e.Capabilities)
+	}
 }
