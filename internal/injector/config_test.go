@@ -120,7 +120,7 @@ func TestParseConfigErrors(t *testing.T) {
 			envcontract.RestartOn + "=always", envcontract.PollInterval + "=5", envcontract.GracePeriod + "=-1s",
 		},
 		want: []string{
-			envcontract.EnvFromPath + `: invalid secret path list with versions "a,,b": element 2 is empty`,
+			envcontract.EnvFromPath + `: invalid secret path list "a,,b": element 2 is empty`,
 			envcontract.IgnoreMissing + `: invalid boolean "yes": use true or false`,
 			envcontract.JSONLog + `: invalid boolean "maybe"`,
 			envcontract.TLSSkipVerify + `: invalid boolean "on"`,
@@ -137,7 +137,7 @@ func TestParseConfigErrors(t *testing.T) {
 	}, {
 		name: "a path that is not a path",
 		env:  []string{envcontract.EnvFromPath + "=kv/data/a#b"},
-		want: []string{envcontract.EnvFromPath + `: invalid secret path list with versions "kv/data/a#b": element 1: version must be`},
+		want: []string{envcontract.EnvFromPath + `: invalid secret path list "kv/data/a#b": element 1: version must be`},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -32,7 +32,6 @@ const (
 	whatTemplate = "secret template"
 	whatWrite    = "secret write reference"
 	whatInline   = "inline secret reference"
-	whatVerList  = "secret path list with versions"
 )
 
 // maxEcho is how many bytes of a malformed input an error may quote. The
@@ -48,12 +47,11 @@ var hints = map[string]string{
 	whatRef:      "use secrets-store:PATH#KEY or secrets-store:PATH#KEY#VERSION",
 	whatPath:     `use segments separated by single "/", e.g. demo-kv/data/myapp-secret`,
 	whatKey:      `use printable characters other than "#" and spaces, e.g. DB_PASS`,
-	whatList:     "use comma-separated secret paths, e.g. demo-kv/data/common,demo-kv/data/myapp",
 	whatFileName: `use a plain name of at most 255 bytes without "/" or a leading ".", e.g. db-password`,
 	whatTemplate: "use secrets-store:PATH#TEMPLATE or secrets-store:PATH#TEMPLATE#VERSION, e.g. secrets-store:demo-kv/data/db#postgresql://${.username}@db/app",
 	whatWrite:    `use >>secrets-store:PATH#KEY or >>secrets-store:PATH#KEY#{"name":"value"}`,
 	whatInline:   "use ${secrets-store:PATH#KEY}, ${secrets-store:PATH#KEY#VERSION} or ${>>secrets-store:PATH#KEY#JSON} inside a value",
-	whatVerList:  "use comma-separated secret paths, each optionally followed by #VERSION, e.g. demo-kv/data/common,demo-kv/data/myapp#3",
+	whatList:     "use comma-separated secret paths, each optionally followed by #VERSION, e.g. demo-kv/data/common,demo-kv/data/myapp#3",
 }
 
 // SyntaxError reports a malformed reference, path, key, path list or file

@@ -23,14 +23,3 @@ func ExampleParse() {
 	// demo-kv/data/myapp-secret DB_PASS 4
 	// invalid secret reference "secrets-store:demo-kv/data/myapp-secret#": empty key: use secrets-store:PATH#KEY or secrets-store:PATH#KEY#VERSION
 }
-
-func ExampleParsePathList() {
-	paths, err := secretref.ParsePathList("demo-kv/data/common, demo-kv/data/myapp, demo-kv/data/common")
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(secretref.FormatPathList(paths))
-	// Output:
-	// demo-kv/data/myapp,demo-kv/data/common
-}

@@ -6,7 +6,6 @@ package secretref
 import (
 	"errors"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -78,41 +77,6 @@ func checkSafeError(t *testing.T, in string, err error, hidden bool) {
 	if extra := len(se.Error()) - len(strconv.Quote(se.Input)); extra > maxStaticMessage {
 		t.Fatalf("error message has %d bytes besides the quoted input, want at most %d: %s", extra, maxStaticMessage, se)
 	}
-}
-
-func FuzzParsePathList(f *testing.F) {
-	for _, s := range []string{
-		"demo-kv/data/common,demo-kv/data/myapp", "a, b", " a ,\tb\n", "a,b,a",
-		"a,,b", "a,b,", ",", "", "a,/b", "a,b/../c", "a,b#k", "a,\xff",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		paths, err := ParsePathList(s)
-		if err != nil {
-			checkSafeError(t, s, err, false)
-			return
-		}
-		if len(paths) == 0 {
-			t.Fatalf("ParsePathList(%q) returned no paths and no error", s)
-		}
-		for i, p := range paths {
-			if err := ValidatePath(p); err != nil {
-				t.Fatalf("ParsePathList(%q) returned invalid path %q: %v", s, p, err)
-			}
-			if slices.Contains(paths[i+1:], p) {
-				t.Fatalf("ParsePathList(%q) = %q, which repeats %q", s, paths, p)
-			}
-		}
-		out := FormatPathList(paths)
-		back, err := ParsePathList(out)
-		if err != nil || !slices.Equal(back, paths) {
-			t.Fatalf("ParsePathList(%q) = %q, %v, want %q, nil", out, back, err, paths)
-		}
-		if again := FormatPathList(back); again != out {
-			t.Fatalf("FormatPathList is not stable: got %q, want %q", again, out)
-		}
-	})
 }
 
 func FuzzValidateFileName(f *testing.F) {

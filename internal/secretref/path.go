@@ -34,39 +34,6 @@ func ValidateKey(k string) error {
 	return nil
 }
 
-// ParsePathList parses the comma-separated PATH list of the env-from-path
-// annotation. Whitespace around each element is ignored; an empty list or
-// element is an error. A PATH listed more than once is kept only at its last
-// position, because keys from later paths override keys from earlier ones.
-func ParsePathList(s string) ([]string, error) {
-	if strings.Trim(s, listSpace) == "" {
-		return nil, syntaxError(whatList, s, PartList, "empty list")
-	}
-	var paths []string
-	offset, n := 0, 0
-	for elem := range strings.SplitSeq(s, ",") {
-		n++
-		p := strings.Trim(elem, listSpace)
-		start := offset + len(elem) - len(strings.TrimLeft(elem, listSpace))
-		prefix := "element " + strconv.Itoa(n)
-		if p == "" {
-			return nil, syntaxError(whatList, s, PartList, prefix+" is empty"+at(start))
-		}
-		if reason := checkPath(p, start); reason != "" {
-			return nil, syntaxError(whatList, s, PartPath, prefix+": "+reason)
-		}
-		paths = append(paths, p)
-		offset += len(elem) + 1
-	}
-	return keepLast(paths), nil
-}
-
-// FormatPathList joins paths with commas. For distinct valid paths it is
-// the inverse of ParsePathList.
-func FormatPathList(paths []string) string {
-	return strings.Join(paths, ",")
-}
-
 // keepLast removes duplicates, keeping each element at its last position.
 func keepLast[T comparable](paths []T) []T {
 	seen := make(map[T]bool, len(paths))

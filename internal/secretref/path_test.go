@@ -98,7 +98,9 @@ func TestValidateKey(t *testing.T) {
 	}
 }
 
-func TestParsePathList(t *testing.T) {
+// TestParsePathVersionListPaths covers lists without versions: separators,
+// whitespace and duplicates.
+func TestParsePathVersionListPaths(t *testing.T) {
 	tests := []struct {
 		in   string
 		want []string
@@ -115,18 +117,18 @@ func TestParsePathList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParsePathList(tt.in)
+			got, err := ParsePathVersionList(tt.in)
 			if err != nil {
-				t.Fatalf("ParsePathList(%q): got error %v, want nil", tt.in, err)
+				t.Fatalf("ParsePathVersionList(%q): got error %v, want nil", tt.in, err)
 			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("ParsePathList(%q) = %q, want %q", tt.in, got, tt.want)
+			if want := pathsOnly(tt.want...); !slices.Equal(got, want) {
+				t.Errorf("ParsePathVersionList(%q) = %v, want %v", tt.in, got, want)
 			}
 		})
 	}
 }
 
-func TestParsePathListErrors(t *testing.T) {
+func TestParsePathVersionListPathErrors(t *testing.T) {
 	tests := []struct {
 		in, wantPart, wantReason string
 	}{
@@ -140,15 +142,15 @@ func TestParsePathListErrors(t *testing.T) {
 		{"a,  b c", PartPath, "element 2: path contains ' ' at byte 5"},
 		{"a,/b", PartPath, `element 2: path starts with "/" at byte 2`},
 		{"a,b/../c", PartPath, `element 2: path contains a ".." segment at byte 4`},
-		{"a,b#k", PartPath, `'#' at byte 3`},
+		{"a,b#k", PartVersion, versionRule},
 		{"a,\x00", PartPath, `'\x00' at byte 2`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParsePathList(tt.in)
+			got, err := ParsePathVersionList(tt.in)
 			var se *SyntaxError
 			if !errors.As(err, &se) {
-				t.Fatalf("ParsePathList(%q) = %q, %v, want *SyntaxError", tt.in, got, err)
+				t.Fatalf("ParsePathVersionList(%q) = %v, %v, want *SyntaxError", tt.in, got, err)
 			}
 			if se.What != whatList || se.Part != tt.wantPart || !strings.Contains(se.Reason, tt.wantReason) {
 				t.Errorf("got %q (part %q), want part %q and reason containing %q", se.Error(), se.Part, tt.wantPart, tt.wantReason)
@@ -157,7 +159,7 @@ func TestParsePathListErrors(t *testing.T) {
 	}
 }
 
-func TestFormatPathList(t *testing.T) {
+func TestFormatPathVersionListPaths(t *testing.T) {
 	tests := []struct {
 		in   []string
 		want string
@@ -168,17 +170,26 @@ func TestFormatPathList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {
-			got := FormatPathList(tt.in)
+			got := FormatPathVersionList(pathsOnly(tt.in...))
 			if got != tt.want {
-				t.Errorf("FormatPathList(%q) = %q, want %q", tt.in, got, tt.want)
+				t.Errorf("FormatPathVersionList(%q) = %q, want %q", tt.in, got, tt.want)
 			}
 			if len(tt.in) == 0 {
 				return
 			}
-			back, err := ParsePathList(got)
-			if err != nil || !slices.Equal(back, tt.in) {
-				t.Errorf("ParsePathList(%q) = %q, %v, want %q, nil", got, back, err, tt.in)
+			back, err := ParsePathVersionList(got)
+			if want := pathsOnly(tt.in...); err != nil || !slices.Equal(back, want) {
+				t.Errorf("ParsePathVersionList(%q) = %v, %v, want %v, nil", got, back, err, want)
 			}
 		})
 	}
+}
+
+// pathsOnly lists paths without versions.
+func pathsOnly(paths ...string) []PathVersion {
+	var out []PathVersion
+	for _, p := range paths {
+		out = append(out, PathVersion{Path: p})
+	}
+	return out
 }

@@ -25,14 +25,14 @@ func (p PathVersion) String() string {
 }
 
 // ParsePathVersionList parses an env-from-path list whose elements may pin
-// a version: "demo-kv/data/common,demo-kv/data/myapp#3". Apart from the
-// optional #VERSION it follows ParsePathList: whitespace around each
-// element is ignored, an empty list or element is an error, and an element
-// listed more than once (the same PATH and version) is kept only at its
-// last position. The same PATH with different versions is two elements.
+// a version: "demo-kv/data/common,demo-kv/data/myapp#3". Whitespace around
+// each element is ignored, an empty list or element is an error, and an
+// element listed more than once (the same PATH and version) is kept only
+// at its last position, because keys from later paths override keys from
+// earlier ones. The same PATH with different versions is two elements.
 func ParsePathVersionList(s string) ([]PathVersion, error) {
 	if strings.Trim(s, listSpace) == "" {
-		return nil, syntaxError(whatVerList, s, PartList, "empty list")
+		return nil, syntaxError(whatList, s, PartList, "empty list")
 	}
 	var out []PathVersion
 	offset, n := 0, 0
@@ -42,11 +42,11 @@ func ParsePathVersionList(s string) ([]PathVersion, error) {
 		start := offset + len(elem) - len(strings.TrimLeft(elem, listSpace))
 		prefix := "element " + strconv.Itoa(n)
 		if e == "" {
-			return nil, syntaxError(whatVerList, s, PartList, prefix+" is empty"+at(start))
+			return nil, syntaxError(whatList, s, PartList, prefix+" is empty"+at(start))
 		}
 		path, version, hasVersion := strings.Cut(e, "#")
 		if reason := checkPath(path, start); reason != "" {
-			return nil, syntaxError(whatVerList, s, PartPath, prefix+": "+reason)
+			return nil, syntaxError(whatList, s, PartPath, prefix+": "+reason)
 		}
 		pv := PathVersion{Path: path}
 		if hasVersion {
@@ -55,7 +55,7 @@ func ParsePathVersionList(s string) ([]PathVersion, error) {
 				pv.Version, reason = parseVersion(version)
 			}
 			if reason != "" {
-				return nil, syntaxError(whatVerList, s, PartVersion, prefix+": "+reason+at(start+len(path)+1))
+				return nil, syntaxError(whatList, s, PartVersion, prefix+": "+reason+at(start+len(path)+1))
 			}
 		}
 		out = append(out, pv)
