@@ -131,36 +131,6 @@ func (b *bench) scrape(ctx context.Context) (map[string]float64, error) {
 	return sums, sc.Err()
 }
 
-// mem is the memory of a process, in bytes, from /proc/<pid>/status.
-type mem struct {
-	rss, peak  int64 // VmRSS, VmHWM
-	anon, file int64 // RssAnon, RssFile: the parts of VmRSS
-}
-
-func memory(pid int) (mem, error) {
-	var m mem
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return m, fmt.Errorf("read the plugin's memory: %w", err)
-	}
-	fields := map[string]*int64{"VmRSS": &m.rss, "VmHWM": &m.peak, "RssAnon": &m.anon, "RssFile": &m.file}
-	for line := range strings.Lines(string(raw)) {
-		key, val, _ := strings.Cut(line, ":")
-		f := strings.Fields(val)
-		dst, ok := fields[key]
-		if !ok || len(f) != 2 || f[1] != "kB" {
-			continue
-		}
-		if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-			*dst = kb << 10
-		}
-	}
-	if m.rss == 0 {
-		return m, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
-	}
-	return m, nil
-}
-
 // sleepUntil waits until t or the end of ctx.
 func sleepUntil(ctx context.Context, t time.Time) error {
 	d := time.Until(t)

@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/deckhouse/secrets-store-integration/internal/store"
+	"github.com/deckhouse/secrets-store-integration/test/bench/procmem"
 	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
@@ -32,11 +33,11 @@ func (b *bench) measure(ctx context.Context, k *kubelet, res *Result) error {
 	if err != nil {
 		return err
 	}
-	idle, err := memory(b.pid)
+	idle, err := procmem.Read(b.pid)
 	if err != nil {
 		return err
 	}
-	res.IdleRSS = idle.rss
+	res.IdleRSS = idle.RSS
 	b.logf("publishing %d volumes, %d at a time (plugin RSS before: %d KiB)", len(vols), Concurrency, res.IdleRSS>>10)
 	m, err := b.mark(ctx)
 	if err != nil {
@@ -64,13 +65,13 @@ func (b *bench) measure(ctx context.Context, k *kubelet, res *Result) error {
 		res.Republish = append(res.Republish, w)
 		due = end.Add(RotationInterval + dueMargin)
 	}
-	full, err := memory(b.pid)
+	full, err := procmem.Read(b.pid)
 	if err != nil {
 		return err
 	}
-	res.RSS, res.AnonRSS, res.PeakRSS = full.rss, full.anon, full.peak
+	res.RSS, res.AnonRSS, res.PeakRSS = full.RSS, full.Anon, full.HWM
 	b.logf("plugin memory at %d volumes: RSS %d KiB (anonymous %d KiB, file-backed %d KiB), peak %d KiB; before the first publish: RSS %d KiB (anonymous %d KiB, file-backed %d KiB)",
-		len(vols), full.rss>>10, full.anon>>10, full.file>>10, full.peak>>10, idle.rss>>10, idle.anon>>10, idle.file>>10)
+		len(vols), full.RSS>>10, full.Anon>>10, full.File>>10, full.HWM>>10, idle.RSS>>10, idle.Anon>>10, idle.File>>10)
 	b.logRuntime(ctx)
 	return b.warm(ctx, k, res)
 }

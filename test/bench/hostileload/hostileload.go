@@ -11,15 +11,12 @@
 package hostileload
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +27,7 @@ import (
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/test/bench/benchstack"
+	"github.com/deckhouse/secrets-store-integration/test/bench/procmem"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -92,12 +90,14 @@ func measure(ctx context.Context, s *stack.Stack, kube kubernetes.Interface, res
 	}
 	defer reg.close()
 	res.Pods, res.ImagesPerPod, res.ManifestBytes = Pods, ImagesPerPod, ManifestBytes
-	if res.BaseRSSMiB, err = rssMiB(pid); err != nil {
+	base, err := procmem.Read(pid)
+	if err != nil {
 		return err
 	}
-	sampler := startSampler(pid)
+	res.BaseRSSMiB = procmem.MiB(base.RSS)
+	sampler := procmem.Start(pid)
 	burst(ctx, kube, reg.addr, res)
-	res.PeakRSSMiB = sampler.stop()
+	res.PeakRSSMiB = procmem.MiB(sampler.Stop().RSS)
 	res.RegistryRequests, res.RegistryMaxInFlight = reg.total.Load(), reg.maxSeen.Load()
 	logf("webhook RSS %.1f MiB before, %.1f MiB peak; benign admitted %d/%d; hostile refused %d/%d; registry saw %d requests, %d at once",
 		res.BaseRSSMiB, res.PeakRSSMiB, res.BenignAdmitted, Pods, res.HostileRefused, Pods, res.RegistryRequests, res.RegistryMaxInFlight)
@@ -174,53 +174,4 @@ func basePod(name string) *corev1.Pod {
 			}},
 		},
 	}
-}
-
-// sampler reads a process's resident set every 20 ms and keeps the largest.
-type sampler struct {
-	done chan struct{}
-	peak chan float64
-}
-
-func startSampler(pid int) *sampler {
-	s := &sampler{done: make(chan struct{}), peak: make(chan float64, 1)}
-	go func() {
-		peak := 0.0
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if v, err := rssMiB(pid); err == nil {
-				peak = max(peak, v)
-			}
-			select {
-			case <-s.done:
-				s.peak <- peak
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-func (s *sampler) stop() float64 {
-	close(s.done)
-	return <-s.peak
-}
-
-// rssMiB reads VmRSS of pid.
-func rssMiB(pid int) (float64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 64)
-			return kb / 1024, err
-		}
-	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }

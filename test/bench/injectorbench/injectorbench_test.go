@@ -70,20 +70,6 @@ func TestParseStat(t *testing.T) {
 	}
 }
 
-func TestParseStatus(t *testing.T) {
-	status := "Name:\tinjector\nVmHWM:\t    9000 kB\nVmRSS:\t    8000 kB\nRssAnon:\t    3000 kB\nThreads:\t5\n"
-	got, err := parseStatus([]byte(status))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := (memory{rss: 8000 << 10, anon: 3000 << 10, hwm: 9000 << 10}); got != want {
-		t.Errorf("parseStatus = %+v, want %+v", got, want)
-	}
-	if _, err := parseStatus([]byte("VmRSS:\t8000 kB\n")); err == nil {
-		t.Error("parseStatus without VmHWM and RssAnon: got no error")
-	}
-}
-
 func TestRefs(t *testing.T) {
 	got := refs(3, 5)
 	want := []string{

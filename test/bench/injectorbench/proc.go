@@ -4,7 +4,6 @@
 package injectorbench
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -16,49 +15,6 @@ import (
 
 // clockTick is the unit of utime and stime in /proc/PID/stat (USER_HZ, 100 on Linux).
 const clockTick = 10 * time.Millisecond
-
-// memory is a process's resident memory from /proc/PID/status (bytes).
-type memory struct{ rss, anon, hwm int64 }
-
-// readMemory reads VmRSS, RssAnon and VmHWM of pid.
-func readMemory(pid int) (memory, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return memory{}, err
-	}
-	return parseStatus(b)
-}
-
-func parseStatus(b []byte) (memory, error) {
-	var m memory
-	fields := map[string]*int64{"VmRSS:": &m.rss, "RssAnon:": &m.anon, "VmHWM:": &m.hwm}
-	found := 0
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		dst, ok := fields[firstOr(f)]
-		if !ok || len(f) != 3 || f[2] != "kB" {
-			continue
-		}
-		kb, err := strconv.ParseInt(f[1], 10, 64)
-		if err != nil {
-			return m, fmt.Errorf("parse %s in /proc/PID/status: %w", f[0], err)
-		}
-		*dst = kb << 10
-		found++
-	}
-	if found != len(fields) {
-		return m, fmt.Errorf("/proc/PID/status lacks one of VmRSS, RssAnon, VmHWM")
-	}
-	return m, nil
-}
-
-func firstOr(f []string) string {
-	if len(f) == 0 {
-		return ""
-	}
-	return f[0]
-}
 
 // cpuTime is utime+stime of pid (every thread; not its children).
 func cpuTime(pid int) (time.Duration, error) {
@@ -115,37 +71,4 @@ func runTime(pid int) (time.Duration, error) {
 		sum += time.Duration(ns)
 	}
 	return sum, nil
-}
-
-// sampler reads a process's resident memory every 20 ms and keeps the largest.
-type sampler struct {
-	done chan struct{}
-	peak chan memory
-}
-
-func startSampler(pid int) *sampler {
-	s := &sampler{done: make(chan struct{}), peak: make(chan memory, 1)}
-	go func() {
-		var peak memory
-		t := time.NewTicker(20 * time.Millisecond)
-		defer t.Stop()
-		for {
-			if m, err := readMemory(pid); err == nil {
-				peak.rss, peak.anon = max(peak.rss, m.rss), max(peak.anon, m.anon)
-			}
-			select {
-			case <-s.done:
-				s.peak <- peak
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return s
-}
-
-// stop ends the sampling and returns the largest VmRSS and RssAnon read.
-func (s *sampler) stop() memory {
-	close(s.done)
-	return <-s.peak
 }

@@ -17,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/deckhouse/secrets-store-integration/test/bench/procmem"
 )
 
 // childSeconds is how long the watched command (sleep) lives: longer than a watch run,
@@ -60,19 +62,19 @@ func (b *bench) watch(ctx context.Context, paths, vars int) (w Watch, err error)
 	if err != nil {
 		return w, err
 	}
-	smp, t0 := startSampler(pid), time.Now()
+	smp, t0 := procmem.Start(pid), time.Now()
 	waitErr := lw.await(ctx, lw.enough, 3*Polls*PollInterval+30*time.Second, fmt.Sprintf("%d polls", Polls))
 	cpu1, cpuErr := cpuTime(pid)
 	run1, runErr := runTime(pid)
 	w.Span = time.Since(t0)
 	after, conns1 := b.proxy.count(phase)
-	mem, memErr := readMemory(pid)
-	peak := smp.stop()
+	mem, memErr := procmem.Read(pid)
+	peak := smp.Stop()
 	if err := errors.Join(waitErr, cpuErr, runErr, memErr); err != nil {
 		return w, err
 	}
 	w.Polls, w.Requests, w.Conns = Polls, after.sub(before), conns1-conns0
-	w.PeakRSS, w.PeakAnon, w.HWM = peak.rss, peak.anon, mem.hwm
+	w.PeakRSS, w.PeakAnon, w.HWM = peak.RSS, peak.Anon, mem.HWM
 	w.CPUPerPoll, w.RunPerPoll = (cpu1-cpu0)/Polls, (run1-run0)/Polls
 	b.logf("%d paths: %d polls in %s, requests %s, %.2f per poll, %d new connections; VmRSS peak %.1f MiB (RssAnon %.1f MiB), VmHWM %.1f MiB; CPU per poll %s (utime+stime), %s (schedstat)",
 		paths, Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns,
