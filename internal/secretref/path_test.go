@@ -128,37 +128,6 @@ func TestParsePathVersionListPaths(t *testing.T) {
 	}
 }
 
-func TestParsePathVersionListPathErrors(t *testing.T) {
-	tests := []struct {
-		in, wantPart, wantReason string
-	}{
-		{"", PartList, "empty list"},
-		{" \t ", PartList, "empty list"},
-		{",", PartList, "element 1 is empty at byte 0"},
-		{"a,,b", PartList, "element 2 is empty at byte 2"},
-		{"a, ,b", PartList, "element 2 is empty at byte 3"},
-		{"a,b,", PartList, "element 3 is empty at byte 4"},
-		{",a", PartList, "element 1 is empty at byte 0"},
-		{"a,  b c", PartPath, "element 2: path contains ' ' at byte 5"},
-		{"a,/b", PartPath, `element 2: path starts with "/" at byte 2`},
-		{"a,b/../c", PartPath, `element 2: path contains a ".." segment at byte 4`},
-		{"a,b#k", PartVersion, versionRule},
-		{"a,\x00", PartPath, `'\x00' at byte 2`},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := ParsePathVersionList(tt.in)
-			var se *SyntaxError
-			if !errors.As(err, &se) {
-				t.Fatalf("ParsePathVersionList(%q) = %v, %v, want *SyntaxError", tt.in, got, err)
-			}
-			if se.What != whatList || se.Part != tt.wantPart || !strings.Contains(se.Reason, tt.wantReason) {
-				t.Errorf("got %q (part %q), want part %q and reason containing %q", se.Error(), se.Part, tt.wantPart, tt.wantReason)
-			}
-		})
-	}
-}
-
 func TestFormatPathVersionListPaths(t *testing.T) {
 	tests := []struct {
 		in   []string

@@ -57,6 +57,16 @@ func TestParsePathVersionListErrors(t *testing.T) {
 		{"a#1#2", PartVersion, versionRule},
 		{"a#k", PartVersion, versionRule},
 		{"a#2147483648", PartVersion, versionRule},
+		{" \t ", PartList, "empty list"},
+		{",", PartList, "element 1 is empty at byte 0"},
+		{"a, ,b", PartList, "element 2 is empty at byte 3"},
+		{"a,b,", PartList, "element 3 is empty at byte 4"},
+		{",a", PartList, "element 1 is empty at byte 0"},
+		{"a,  b c", PartPath, "element 2: path contains ' ' at byte 5"},
+		{"a,/b", PartPath, `element 2: path starts with "/" at byte 2`},
+		{"a,b/../c", PartPath, `element 2: path contains a ".." segment at byte 4`},
+		{"a,b#k", PartVersion, versionRule},
+		{"a,\x00", PartPath, `'\x00' at byte 2`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
