@@ -33,6 +33,7 @@ func Run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 		newReader: newStoreReader,
 		exec:      Command.Exec,
 		start:     startChild,
+		settle:    settle,
 		selfCopy:  SelfCopy,
 		now:       time.Now,
 		after:     time.After,
@@ -59,6 +60,7 @@ type system struct {
 	newReader func(store.Config) (Reader, error)
 	exec      func(Command) error // returns only on failure
 	start     func(Command, *slog.Logger) (child, error)
+	settle    func() // shrinks a watching injector; nil in tests
 	selfCopy  func(dst string) error
 	now       func() time.Time
 	after     func(time.Duration) <-chan time.Time
@@ -88,7 +90,8 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 	watching := cfg.RestartOn != envcontract.RestartNone && !inv.probe
 	cfg.Probe = inv.probe
 	res, err := resolve(ctx, cfg, r, environ, log)
-	if !watching {
+	if !watching || err != nil || ctx.Err() != nil {
+		// A watch that does not start keeps no token either.
 		revokeUnlessKept(ctx, cfg, r, res, log)
 	}
 	if ctx.Err() != nil {
@@ -106,7 +109,9 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 		revoke(ctx, cfg, r, log)
 		return err
 	}
-	settle()
+	if sys.settle != nil {
+		sys.settle()
+	}
 	w := &watch{cfg: cfg, r: r, res: res, child: c, log: log, now: sys.now, after: sys.after}
 	var end *ChildExit
 	if cfg.RestartOn == envcontract.RestartWatchLease {

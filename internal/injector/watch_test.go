@@ -4,6 +4,8 @@
 package injector
 
 import (
+	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -253,5 +255,54 @@ func TestJitter(t *testing.T) {
 		if d < 70*time.Second || d >= 130*time.Second {
 			t.Errorf("jitter(100s, %v) = %s", u, d)
 		}
+	}
+}
+
+// TestRunWatchBranch takes run through a watch mode: the command starts
+// as a child instead of execve, the injector returns its end, and the
+// token is revoked at the end, or at once when the resolution fails, and
+// kept when handed to the application.
+func TestRunWatchBranch(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		environ     []string
+		wantStarted bool
+		wantRevoked int
+		wantCode    int
+	}{
+		{"command ends on its own", []string{"A=secrets-store:demo-kv/data/app#DB_PASS"}, true, 1, 4},
+		{"resolution fails", []string{"A=secrets-store:demo-kv/data/denied#DB_PASS"}, false, 1, ExitFailure},
+		{"token handed to the application", []string{"VAULT_TOKEN=secrets-store:login"}, true, 0, 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFakeEngines()
+			c := newFakeChild()
+			var started *Command
+			sys := system{
+				newReader: func(store.Config) (Reader, error) { return f, nil },
+				exec:      func(Command) error { t.Fatal("execve in a watch mode"); return nil },
+				start: func(cmd Command, _ *slog.Logger) (child, error) {
+					started = &cmd
+					go c.exit(4)
+					return c, nil
+				},
+				now:   time.Now,
+				after: time.After,
+			}
+			environ := slices.Concat(validEnv(), []string{envcontract.RestartOn + "=" + envcontract.RestartWatchData}, tc.environ)
+			err := run(t.Context(), []string{"/app"}, environ, &strings.Builder{}, sys)
+			if (started != nil) != tc.wantStarted {
+				t.Fatalf("started %v, want %t", started, tc.wantStarted)
+			}
+			if got := ExitCode(err); got != tc.wantCode {
+				t.Errorf("exit code %d (%v), want %d", got, err, tc.wantCode)
+			}
+			if f.revoked != tc.wantRevoked {
+				t.Errorf("revoked %d times, want %d", f.revoked, tc.wantRevoked)
+			}
+			if started != nil && slices.ContainsFunc(started.Env, func(kv string) bool { return strings.HasPrefix(kv, envcontract.Prefix) }) {
+				t.Errorf("the child's environment holds control variables: %q", started.Env)
+			}
+		})
 	}
 }
