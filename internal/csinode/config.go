@@ -18,6 +18,7 @@ import (
 
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
+	"github.com/deckhouse/secrets-store-integration/internal/storeconn"
 )
 
 // Defaults of the flags.
@@ -78,13 +79,7 @@ type Config struct {
 }
 
 // StoreDefaults are the module-wide store settings.
-type StoreDefaults struct {
-	Address   string // empty: every SecretsStoreImport must set spec.address
-	AuthPath  string
-	Namespace string
-	CAFile    string // empty: the system CA bundle
-	Timeout   time.Duration
-}
+type StoreDefaults = storeconn.Defaults
 
 // Validate reports a configuration the plugin cannot run with.
 func (c Config) Validate() error {

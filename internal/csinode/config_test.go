@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
 
 func TestParseFlagsDefaults(t *testing.T) {
@@ -78,41 +76,5 @@ func TestParseFlagsErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: got %v, want an error with %q", tt.args, err, tt.want)
 		}
-	}
-}
-
-// The connection of a SecretsStoreImport: module settings overridden field by
-// field; the key separates what must not share clients.
-func TestConnectionOf(t *testing.T) {
-	d := StoreDefaults{Address: "https://module:8200", AuthPath: "kubernetes_local", Namespace: "ns", CAFile: "/ca.pem"}
-	base, err := connectionOf(d, &ssi.Spec{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if base.cfg.Address != d.Address || base.authPath != d.AuthPath || base.cfg.Namespace != "ns" || base.cfg.CAFile != "/ca.pem" {
-		t.Errorf("defaults: got %+v", base)
-	}
-	own, _ := connectionOf(d, &ssi.Spec{Address: "https://other:8200", AuthPath: "remote", Namespace: "finance", CACert: "PEM"})
-	if own.cfg.Address != "https://other:8200" || own.authPath != "remote" || own.cfg.Namespace != "finance" ||
-		own.cfg.CAFile != "" || string(own.cfg.CACert) != "PEM" {
-		t.Errorf("overrides: got %+v", own)
-	}
-	skip, _ := connectionOf(d, &ssi.Spec{SkipTLSVerify: true})
-	if !skip.cfg.SkipTLSVerify || skip.cfg.CAFile != "" {
-		t.Errorf("skip verify: got %+v", skip)
-	}
-	if base.key == skip.key || base.key == own.key {
-		t.Error("connections with different TLS settings share a key")
-	}
-	sameStore, _ := connectionOf(d, &ssi.Spec{AuthPath: "auth/kubernetes_local/"})
-	if sameStore.key != base.key || sameStore.identity("r", "a/b") != base.identity("r", "a/b") {
-		t.Error("equal connections written differently got different keys")
-	}
-	if base.identity("r", "ns/a") == base.identity("r", "ns/b") || base.identity("r1", "ns/a") == base.identity("r2", "ns/a") ||
-		base.forAudience("").identity("r", "ns/a") == base.forAudience("secrets-store").identity("r", "ns/a") {
-		t.Error("different identities share a key")
-	}
-	if _, err := connectionOf(StoreDefaults{}, &ssi.Spec{}); err == nil {
-		t.Error("no address: got nil, want an error")
 	}
 }

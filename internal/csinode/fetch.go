@@ -20,6 +20,7 @@ import (
 	"github.com/deckhouse/secrets-store-integration/internal/atomicdir"
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
+	"github.com/deckhouse/secrets-store-integration/internal/storeconn"
 )
 
 // Sentinels of fetch failures that are not the store's.
@@ -105,27 +106,27 @@ func (s *Service) login(v *volume, res *ssi.SecretsStoreImport) (*session, error
 	if err != nil {
 		return nil, fmt.Errorf("SecretsStoreImport %s: %w", res.Ref(), err)
 	}
-	conn = conn.forAudience(aud)
-	client, err := s.clients.get(conn)
+	conn = conn.ForAudience(aud)
+	client, err := s.clients.Get(conn)
 	if err != nil {
 		return nil, fmt.Errorf("SecretsStoreImport %s: %w", res.Ref(), err)
 	}
 	return &session{
 		client: client,
 		login: store.Login{
-			AuthPath:       conn.authPath,
+			AuthPath:       conn.AuthPath(),
 			Role:           res.Spec.Role,
 			ServiceAccount: v.serviceAccount,
 			JWT:            func(context.Context) (string, error) { return jwt, nil },
 		},
-		identity: conn.identity(res.Spec.Role, v.serviceAccount),
+		identity: conn.Identity(res.Spec.Role, v.serviceAccount),
 	}, nil
 }
 
 // audienceOf is the audience of the token presented for res: spec.audience,
 // or else the module's tokenAudience (--token-audience).
 func (s *Service) audienceOf(res *ssi.SecretsStoreImport) string {
-	return firstSet(res.Spec.Audience, s.cfg.TokenAudience)
+	return storeconn.FirstSet(res.Spec.Audience, s.cfg.TokenAudience)
 }
 
 // noToken explains a token kubelet did not send. kubelet sends one token

@@ -17,6 +17,7 @@ import (
 
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
+	"github.com/deckhouse/secrets-store-integration/internal/storeconn"
 )
 
 // Deps are the side effects of a Service.
@@ -44,7 +45,7 @@ type Service struct {
 	log      *slog.Logger
 	now      func() time.Time
 	metrics  *metrics
-	clients  *clients
+	clients  *storeconn.Clients
 	reads    *readCache
 	versions versioner
 	states   *states
@@ -78,7 +79,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 	s := &Service{
 		cfg: cfg, ssis: d.SSI, events: d.Events, mounter: d.Mounter, log: d.Logger, now: d.Clock,
 		metrics:  m,
-		clients:  &clients{opts: []store.Option{store.WithObserver(m)}},
+		clients:  storeconn.NewClients(store.WithObserver(m)),
 		reads:    newReadCache(cfg.RotationInterval, d.Clock),
 		versions: newVersioner(),
 		states:   st,
