@@ -8,7 +8,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -18,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/deckhouse/secrets-store-integration/internal/atomicdir"
+	"github.com/deckhouse/secrets-store-integration/internal/secretref"
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
 	"github.com/deckhouse/secrets-store-integration/internal/storeconn"
@@ -236,16 +236,7 @@ func decodeFiles(res *ssi.SecretsStoreImport, secrets map[string]*store.Secret) 
 // decodeBase64 accepts standard base64 (RFC 4648 §4) with or without padding;
 // line breaks are ignored. Other alphabets are errors. The error names the
 // offset only, never the input.
-func decodeBase64(s string) ([]byte, error) {
-	b, err := base64.StdEncoding.DecodeString(s)
-	if err == nil {
-		return b, nil
-	}
-	if b, rawErr := base64.RawStdEncoding.DecodeString(s); rawErr == nil {
-		return b, nil
-	}
-	return nil, err
-}
+func decodeBase64(s string) ([]byte, error) { return secretref.DecodeBase64(s) }
 
 // pageSize is tmpfs's allocation unit.
 const pageSize = 4096

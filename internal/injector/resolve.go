@@ -395,22 +395,9 @@ func (e entry) exprValue(i int, x *secretref.Expr, res *resolution, tokenErr err
 		if f.err != nil {
 			return "", f.err
 		}
-		return e.tmpls[i].Execute(templateData(f.secret))
+		return e.tmpls[i].Execute(f.secret.TemplateData())
 	}
 	return value(res.got[source{path: x.Path, version: x.Version}], x.Key)
-}
-
-// templateData is what a template sees: the secret's data as the store
-// answered it, nested values included.
-func templateData(s *store.Secret) map[string]any {
-	if s.Raw != nil {
-		return s.Raw
-	}
-	m := make(map[string]any, len(s.Data))
-	for k, v := range s.Data {
-		m[k] = v
-	}
-	return m
 }
 
 // imported collects the variables of the env-from-path paths, later paths

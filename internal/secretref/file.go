@@ -4,6 +4,7 @@
 package secretref
 
 import (
+	"encoding/base64"
 	"strconv"
 	"strings"
 	"unicode"
@@ -62,4 +63,17 @@ func checkFileName(name string) string {
 		}
 	}
 	return ""
+}
+
+// DecodeBase64 decodes a value marked decodeBase64: standard Base64, padded
+// or not. The error never quotes the value.
+func DecodeBase64(s string) ([]byte, error) {
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err == nil {
+		return b, nil
+	}
+	if b, rawErr := base64.RawStdEncoding.DecodeString(s); rawErr == nil {
+		return b, nil
+	}
+	return nil, err
 }

@@ -57,6 +57,19 @@ func (s *Secret) Value(key string) (string, error) {
 	return "", &Error{Op: OpRead, Path: s.Path, Key: key, Version: s.Version, Kind: ErrKeyNotFound, Detail: detail}
 }
 
+// TemplateData is what a template sees: the secret's data as the store
+// answered it, nested values included.
+func (s *Secret) TemplateData() map[string]any {
+	if s.Raw != nil {
+		return s.Raw
+	}
+	m := make(map[string]any, len(s.Data))
+	for k, v := range s.Data {
+		m[k] = v
+	}
+	return m
+}
+
 // clone returns a copy that shares nothing mutable with s, so that callers
 // sharing one request cannot see each other's changes.
 func (s *Secret) clone() *Secret {
