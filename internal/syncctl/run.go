@@ -1,0 +1,225 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package syncctl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
+)
+
+// Timing of the leader election: a new leader takes over within about
+// leaseDuration of the old one's end; a graceful stop releases the Lease.
+const (
+	leaseDuration = 15 * time.Second
+	renewDeadline = 10 * time.Second
+	retryPeriod   = 2 * time.Second
+)
+
+// errLostLease ends Run when another replica took the Lease: the process
+// exits and starts again as a candidate, with nothing left of the old term.
+var errLostLease = errors.New("lost the leader Lease")
+
+// Run runs the controller until ctx ends: the HTTP endpoints at once, the
+// reconciles while this replica leads.
+func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	rc, err := restConfig(cfg.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	kube, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	identity := cfg.Identity
+	if identity == "" {
+		if identity, err = os.Hostname(); err != nil {
+			return fmt.Errorf("name of this replica: %w (set --identity)", err)
+		}
+	}
+	watchdog := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
+	var ready atomic.Bool
+	srv, err := serve(cfg.MetricsListen, reg, watchdog, &ready, log)
+	if err != nil {
+		return err
+	}
+	defer shutdown(srv)
+
+	key, err := loadHMACKey(ctx, kube, cfg.Namespace, cfg.HMACKeySecret)
+	if err != nil {
+		return err
+	}
+	ready.Store(true)
+	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	defer broadcaster.Shutdown()
+	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "secrets-store-sync-controller"})
+
+	m := newMetrics(reg)
+	lead := func(ctx context.Context) {
+		m.leader.Set(1)
+		log.Info("leading: reconciling SecretsStoreSync resources", "identity", identity)
+		if err := runLeader(ctx, cfg, log, kube, dyn, recorder, m, key); err != nil {
+			log.Error("controller stopped", "error", err)
+		}
+	}
+	return elect(ctx, cfg, identity, kube, watchdog, lead, log)
+}
+
+// runLeader starts the informers and the workers.
+func runLeader(ctx context.Context, cfg Config, log *slog.Logger, kube kubernetes.Interface, dyn dynamic.Interface,
+	recorder record.EventRecorder, m *metrics, key []byte,
+) error {
+	syncInformer := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0).ForResource(GroupVersionResource)
+	secretFactory := informers.NewSharedInformerFactoryWithOptions(kube, 0,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelSync }))
+	secretInformer := secretFactory.Core().V1().Secrets()
+	c := newControllerWithMetrics(cfg, log, Deps{
+		Kube: kube, Dynamic: dyn, Events: recorder, HMACKey: key,
+		SyncLister: syncInformer.Lister(), SecretLister: secretInformer.Lister(),
+	}, m)
+	if _, err := syncInformer.Informer().AddEventHandler(c.SyncHandler()); err != nil {
+		return err
+	}
+	if _, err := secretInformer.Informer().AddEventHandler(c.SecretHandler()); err != nil {
+		return err
+	}
+	go syncInformer.Informer().Run(ctx.Done())
+	secretFactory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), syncInformer.Informer().HasSynced, secretInformer.Informer().HasSynced) {
+		return ctx.Err()
+	}
+	log.Info("caches synced", "resources", len(syncInformer.Informer().GetStore().ListKeys()))
+	c.Run(ctx)
+	secretFactory.Shutdown()
+	return nil
+}
+
+// elect runs lead while this replica holds the Lease.
+func elect(ctx context.Context, cfg Config, identity string, kube kubernetes.Interface,
+	watchdog *leaderelection.HealthzAdaptor, lead func(context.Context), log *slog.Logger,
+) error {
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1.ObjectMeta{Namespace: cfg.Namespace, Name: cfg.LeaseName},
+		Client:     kube.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: identity},
+	}
+	var lost atomic.Bool
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock: lock, LeaseDuration: leaseDuration, RenewDeadline: renewDeadline, RetryPeriod: retryPeriod,
+		ReleaseOnCancel: true, Name: cfg.LeaseName, WatchDog: watchdog,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: lead,
+			OnStoppedLeading: func() {
+				if ctx.Err() == nil {
+					lost.Store(true)
+				}
+			},
+			OnNewLeader: func(id string) {
+				if id != identity {
+					log.Info("another replica leads", "leader", id)
+				}
+			},
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("leader election: %w", err)
+	}
+	watchdog.SetLeaderElection(le)
+	le.Run(ctx) // returns when ctx ends or the Lease is lost
+	if lost.Load() {
+		return errLostLease
+	}
+	return nil
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	var (
+		rc  *rest.Config
+		err error
+	)
+	if kubeconfig != "" {
+		rc, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
+	} else {
+		rc, err = rest.InClusterConfig()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
+	}
+	// A resync of 1,000 resources writes up to 1,000 Secrets and statuses.
+	rc.QPS, rc.Burst = 50, 100
+	rc.UserAgent = "secrets-store-sync-controller"
+	return rc, nil
+}
+
+// serve starts /metrics, /healthz (the leader election's watchdog) and
+// /readyz (the HMAC key is loaded).
+func serve(addr string, reg *prometheus.Registry, watchdog *leaderelection.HealthzAdaptor, ready *atomic.Bool, log *slog.Logger) (*http.Server, error) {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if err := watchdog.Check(r); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s (--metrics-listen): %w", addr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "error", err)
+		}
+	}()
+	return srv, nil
+}
+
+func shutdown(srv *http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(ctx)
+}
