@@ -78,7 +78,7 @@ func buildData(sp *Spec, got map[source]*store.Secret) (map[string][]byte, error
 func itemValue(d DataItem, sec *store.Secret) ([]byte, error) {
 	var v string
 	if d.Template != "" {
-		t, err := tmpl.Parse(d.Template)
+		t, err := tmpl.ParseIsolated(d.Template)
 		if err == nil {
 			v, err = t.Execute(sec.TemplateData())
 		}

@@ -105,8 +105,10 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf(format, args...))
 		}
 	}
-	check(c.RefreshInterval < MinRefresh || c.RefreshInterval > MaxRefresh,
-		"--refresh-interval %s: use a duration from %s to %s", c.RefreshInterval, MinRefresh, MaxRefresh)
+	// The module's schema keeps rotationInterval at 30s or more; shorter
+	// ones are for tests.
+	check(c.RefreshInterval < time.Second || c.RefreshInterval > MaxRefresh,
+		"--refresh-interval %s: use a duration from 1s to %s", c.RefreshInterval, MaxRefresh)
 	check(c.Namespace == "", "--leader-election-namespace is empty")
 	check(c.LeaseName == "", "--leader-election-id is empty")
 	check(c.HMACKeySecret == "", "--hmac-key-secret is empty")

@@ -54,6 +54,9 @@ func TestSyncLifecycle(t *testing.T) {
 	if r := h.restarts(); len(r) != 0 {
 		t.Errorf("the first sync restarted %v", r)
 	}
+	if ev := h.drainEvents(); len(ev) != 1 || ev[0] != "Normal Synced Secret web-tls: created with 2 keys read from the store" {
+		t.Errorf("events of the first sync: %q", ev)
+	}
 
 	h.store.set("kv/data/web", map[string]any{"crt": "CERT-2", "key": valueTLSKey})
 	h.reconcile("web") // within the interval: the shared read is still used

@@ -144,3 +144,21 @@ func TestLeasedSecret(t *testing.T) {
 		t.Errorf("a short renewal: reads %d, want 2 and new credentials", h.store.count("read"))
 	}
 }
+
+// A template runs in the controller: file, env and the other functions that
+// read the controller's surroundings are refused before anything is read.
+func TestTemplateIsolated(t *testing.T) {
+	h := newHarness(t)
+	h.store.set("kv/data/web", map[string]any{"key": valueTLSKey})
+	h.create("steal", map[string]any{"serviceAccountName": "s", "role": "r",
+		"data": []any{map[string]any{"key": "token", "template": `${ file "/var/run/secrets/kubernetes.io/serviceaccount/token" }`,
+			"source": map[string]any{"path": "kv/data/web"}}}})
+	h.reconcile("steal")
+	c := condition(h.status("steal"), CondSynced)
+	if c.Reason != ReasonInvalidSpec || !strings.Contains(c.Message, "function file is not supported") {
+		t.Errorf("Synced %s/%s %q, want InvalidSpec refusing file", c.Status, c.Reason, c.Message)
+	}
+	if h.store.count("read") != 0 {
+		t.Error("the store was read for a refused template")
+	}
+}

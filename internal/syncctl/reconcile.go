@@ -44,6 +44,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) {
 	interval := res.Refresh(c.cfg.RefreshInterval)
 	o, prevHMAC := c.sync(ctx, res), res.Status.DataHMAC
 	now := c.now()
+	if o.wrote != "" {
+		c.events.Eventf(u, corev1.EventTypeNormal, "Synced", "Secret %s: %s with %d keys read from the store", res.SecretName(), pastTense(o.wrote), o.keys)
+	}
 	if o.err == nil && prevHMAC != "" && prevHMAC != o.hmac {
 		// The data changed since the last sync (never on the first one).
 		c.restartTargets(ctx, res, u, now)
@@ -117,7 +120,7 @@ func (c *Controller) sync(ctx context.Context, res *SecretsStoreSync) outcome {
 		o.err = err
 		return o
 	}
-	o.secretExists, o.due, o.hmac = true, due, hmacOf(c.hmacKey, want.Type, data)
+	o.secretExists, o.due, o.hmac, o.wrote, o.keys = true, due, hmacOf(c.hmacKey, want.Type, data), op, len(data)
 	if op != "" {
 		c.metrics.secretWrites.WithLabelValues(op).Inc()
 		c.log.Info("Secret written", "syncResource", res.Ref(), "secret", want.Name, "op", op, "keys", len(data))
@@ -150,4 +153,14 @@ func (c *Controller) fetch(ctx context.Context, res *SecretsStoreSync) (map[stri
 		return nil, time.Time{}, fmt.Errorf("SecretsStoreSync %s: %w", res.Ref(), err)
 	}
 	return data, due, nil
+}
+
+func pastTense(op string) string {
+	switch op {
+	case opCreate:
+		return "created"
+	case opRecreate:
+		return "created again (its type changed)"
+	}
+	return "updated"
 }

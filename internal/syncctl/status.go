@@ -63,6 +63,8 @@ type outcome struct {
 	hmac         string    // of the data written (on success)
 	secretExists bool      // an owned Secret exists after the reconcile
 	due          time.Time // when the reads used must be refreshed (on success)
+	wrote        string    // the Secret write done: opCreate, opUpdate, opRecreate or ""
+	keys         int       // keys of the Secret written
 }
 
 // nextStatus is res's status after o. Conditions keep their transition

@@ -55,7 +55,7 @@ func (sp *Spec) validateData() error {
 		case d.Template != "" && d.Source.Key != "":
 			return fmt.Errorf("%s sets both source.key and template: set one", where)
 		case d.Template != "":
-			if _, err := tmpl.Parse(d.Template); err != nil {
+			if _, err := tmpl.ParseIsolated(d.Template); err != nil {
 				return fmt.Errorf("%s.template: %w", where, err)
 			}
 		}

@@ -6,8 +6,10 @@ package tmpl
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"strings"
+	"sync"
 	"text/template/parse"
 	"unicode/utf8"
 )
@@ -53,7 +55,42 @@ type Template struct {
 
 // Parse parses text (the part after '#', e.g. "postgresql://${.username}@h") once.
 func Parse(text string) (*Template, error) {
-	trees, err := parse.Parse(treeName, text, leftDelim, rightDelim, parseFuncs())
+	return parseWith(text, parseFuncs())
+}
+
+// hostFuncs read the surroundings of the process that runs the template:
+// its files, its environment, the network's DNS, the store mounts its
+// caller logged in to.
+var hostFuncs = []string{"file", "env", "expandenv", "getHostByName", "accessor"}
+
+// ParseIsolated parses text like Parse, without the functions that read the
+// files, the environment or the network of the process running it. It is
+// for templates written by one party and run by another, such as a
+// controller running its users' templates: there, file would read the
+// controller's own files (its ServiceAccount token among them).
+func ParseIsolated(text string) (*Template, error) {
+	t, err := parseWith(text, isolatedFuncs())
+	if err != nil {
+		for _, name := range hostFuncs {
+			if strings.Contains(err.Error(), fmt.Sprintf("function %q not defined", name)) {
+				return nil, fmt.Errorf("parse template: the function %s is %w here: the template runs in a shared controller, "+
+					"not in your pod; file, env, expandenv, getHostByName and accessor are refused", name, errUnsupported)
+			}
+		}
+	}
+	return t, err
+}
+
+var isolatedFuncs = sync.OnceValue(func() map[string]any {
+	m := maps.Clone(parseFuncs())
+	for _, name := range hostFuncs {
+		delete(m, name)
+	}
+	return m
+})
+
+func parseWith(text string, funcs map[string]any) (*Template, error) {
+	trees, err := parse.Parse(treeName, text, leftDelim, rightDelim, funcs)
 	if err != nil {
 		return nil, parseError(err)
 	}
