@@ -9,7 +9,11 @@ Deckhouse renders this chart with the module values under .Values.secretsStoreIn
                                                {} when there is no store)
   secretsStoreIntegration.internal.webhookCert the webhook serving certificate (a hook issues it)
   secretsStoreIntegration.rotationInterval, .logLevel, .webhook.replicas,
+  secretsStoreIntegration.tokenAudience, .additionalTokenAudiences
   secretsStoreIntegration.csiDriver.nodeSelector, .csiDriver.tolerations
+  secretsStoreIntegration.synchronization.{enabled,replicas}   the sync controller and its admission
+                                                              policies (templates/sync-controller/,
+                                                              templates/sync-admission-policies.yaml)
   secretsStoreIntegration.registry.{base,dockercfg}   set by Deckhouse for modules from a module source
   global.modulesImages.registry.{base,dockercfg}, global.modulesImages.digests.secretsStoreIntegration.*
   global.discovery.d8SpecificNodeCountByRole, global.clusterConfiguration.proxy,
@@ -20,13 +24,15 @@ secretsStoreIntegration.internal.local (empty in production, see test/chart/loca
 
   hostNetwork     pods use the node's network (there is no CNI); Services do not route, so
   bindAddress     the programs listen on this address (127.0.0.1) and on the ports in
-  ports           ports.{webhook,webhookMetrics,csiHealth}, which the stack picks free;
+  ports           ports.{webhook,webhookMetrics,csiHealth,syncMetrics}, which the stack picks free
+                  (syncMetrics: the sync controller's metrics and probes, 9091 by default);
   webhookURL      the API server calls the webhook at this URL instead of through its Service
                   (the serving certificate must then name 127.0.0.1);
   apiServer       {host, port} of the API server, set as KUBERNETES_SERVICE_HOST/PORT because
                   the "kubernetes" Service does not route either;
   kubeletDir      kubelet's --root-dir of the stack;
-  images          {webhook, injector, csiDriver} local image references instead of digests,
+  images          {webhook, injector, csiDriver, syncController} local image references instead of
+                  digests,
   imagePullPolicy pulled with this policy (Never: the images are imported into containerd).
 */ -}}
 
@@ -36,7 +42,14 @@ secretsStoreIntegration.internal.local (empty in production, see test/chart/loca
 {{- define "ssi.webhookServiceName" -}}secrets-store-integration-webhook{{- end }}
 {{- define "ssi.webhookTLSSecretName" -}}secrets-store-integration-webhook-tls{{- end }}
 {{- define "ssi.storeCAConfigMapName" -}}secrets-store-integration-store-ca{{- end }}
+{{- define "ssi.syncHMACSecretName" -}}secrets-store-integration-sync-hmac{{- end }}
+{{- define "ssi.syncLeaderElectionID" -}}secrets-store-integration-sync-controller{{- end }}
 {{- define "ssi.registrySecretName" -}}module-registry{{- end }}
+
+{{- /* Whether the synchronization into Kubernetes Secrets (SecretsStoreSync) is on: "true" or "". */ -}}
+{{- define "ssi.syncEnabled" -}}
+{{- if dig "synchronization" "enabled" false .Values.secretsStoreIntegration }}true{{ end }}
+{{- end }}
 
 {{- /* Where the store CA and the webhook certificate are mounted in the containers. */ -}}
 {{- define "ssi.storeCADir" -}}/etc/secrets-store/store-ca{{- end }}
@@ -242,8 +255,9 @@ checksum/store-ca: {{ $conn.caCert | default "" | sha256sum }}
 {{- end }}
 
 {{- /*
-Placement of the webhook, as Deckhouse places system components: on dedicated nodes of the module
-or on system nodes when the cluster has them, tolerating the taints of those nodes.
+Placement of the webhook and the sync controller, as Deckhouse places system components: on
+dedicated nodes of the module or on system nodes when the cluster has them, tolerating the taints
+of those nodes.
 */ -}}
 {{- define "ssi.systemNodeSelector" -}}
 {{- $counts := dig "discovery" "d8SpecificNodeCountByRole" dict .Values.global }}
@@ -313,6 +327,21 @@ resources:
     memory: 192Mi
 {{- end }}
 
+{{- /*
+The sync controller holds the SecretsStoreSync objects, the Secrets it writes (watched by label) and
+a token cache per identity; the design targets 64 MiB at 1,000 resources, and
+GOMEMLIMIT keeps the heap below the limit.
+*/ -}}
+{{- define "ssi.syncControllerResources" -}}
+resources:
+  requests:
+    cpu: 20m
+    memory: 48Mi
+    ephemeral-storage: 50Mi
+  limits:
+    memory: 128Mi
+{{- end }}
+
 {{- /* The node plugin keeps one small state file and a token cache per identity; 1,000 volumes fit in 50Mi. */ -}}
 {{- define "ssi.csiDriverResources" -}}
 resources:
@@ -340,15 +369,20 @@ resources:
 {{- end }}
 
 {{- /*
-Usage: {{ include "ssi.podMonitor" (list . "webhook" "http-metrics") }}
+Usage: {{ include "ssi.podMonitor" (list . "webhook" "http-metrics") }},
+       {{ include "ssi.podMonitor" (list . "sync-controller" "http-metrics" (dict "honorLabels" true)) }}
 A PodMonitor for the pods labelled app=<app> in the module namespace. It lives in d8-monitoring
 (the namespace of Deckhouse's Prometheus, labelled prometheus: main) and scrapes plain HTTP: the
-metrics hold counters and timings, never a secret.
+metrics hold counters and timings, never a secret. honorLabels keeps the labels of the metrics
+where they clash with the target's: the sync controller labels the series of a SecretsStoreSync
+with its own namespace, which must not be replaced by the module namespace.
 */ -}}
 {{- define "ssi.podMonitor" -}}
 {{- $ctx := index . 0 }}
 {{- $app := index . 1 }}
 {{- $port := index . 2 }}
+{{- $opts := dict }}
+{{- if gt (len .) 3 }}{{ $opts = index . 3 }}{{ end }}
 apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:
@@ -366,6 +400,9 @@ spec:
   - port: {{ $port }}
     scheme: http
     path: /metrics
+    {{- if $opts.honorLabels }}
+    honorLabels: true
+    {{- end }}
     relabelings:
     - sourceLabels: [__meta_kubernetes_pod_ready]
       regex: "true"

@@ -214,3 +214,36 @@ func keysOf(m map[string][]byte) []string {
 	}
 	return out
 }
+
+// The type of a Secret cannot change and the controller never deletes one:
+// a new spec.target.type waits, with a condition saying what to do, until
+// the Secret is deleted, then the Secret is created with the new type.
+func TestTypeChangeWaitsForDeletion(t *testing.T) {
+	h := newHarness(t)
+	h.store.set("kv/data/web", map[string]any{"crt": "CERT", "key": valueTLSKey})
+	spec := tlsSpec()
+	spec["target"] = map[string]any{"name": "web-tls"}
+	h.create("web", spec)
+	h.reconcile("web")
+	h.updateSpec("web", tlsSpec())
+	h.reconcile("web")
+	c := condition(h.status("web"), CondSynced)
+	if c.Reason != ReasonSecretNotUpdatable || !strings.Contains(c.Message, "delete the Secret") {
+		t.Fatalf("Synced %s/%s %q, want SecretNotUpdatable saying to delete the Secret", c.Status, c.Reason, c.Message)
+	}
+	if h.secret("web-tls").Type != corev1.SecretTypeOpaque {
+		t.Fatal("the Secret changed")
+	}
+	for _, a := range h.kube.Actions() {
+		if a.GetVerb() == "delete" {
+			t.Fatalf("the controller deleted %s", a.GetResource().Resource)
+		}
+	}
+	if err := h.kube.CoreV1().Secrets(testNS).Delete(context.Background(), "web-tls", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	h.reconcile("web")
+	if h.secret("web-tls").Type != corev1.SecretTypeTLS {
+		t.Error("the Secret was not created with the new type")
+	}
+}

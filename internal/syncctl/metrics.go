@@ -22,7 +22,7 @@ type metrics struct {
 	storeRequests  *prometheus.CounterVec   // kind, result
 	storeDuration  *prometheus.HistogramVec // kind
 	cacheLookups   *prometheus.CounterVec   // result: hit, miss
-	secretWrites   *prometheus.CounterVec   // op: create, update, recreate
+	secretWrites   *prometheus.CounterVec   // op: create, update
 	restarts       *prometheus.CounterVec   // kind, result
 	resources      *prometheus.GaugeVec     // state: synced, failed
 	resourceSynced *prometheus.GaugeVec     // namespace, name
@@ -49,7 +49,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: metricsPrefix + "read_cache_lookups_total", Help: "Reads asked of the shared read cache: hit (no store request) or miss.",
 		}, []string{"result"}),
 		secretWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: metricsPrefix + "secret_writes_total", Help: "Writes of Kubernetes Secrets, by operation (create, update, recreate).",
+			Name: metricsPrefix + "secret_writes_total", Help: "Writes of Kubernetes Secrets, by operation (create, update).",
 		}, []string{"op"}),
 		restarts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: metricsPrefix + "rollout_restarts_total", Help: "Rollout restarts of spec.rolloutRestartTargets, by kind and result.",

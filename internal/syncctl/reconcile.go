@@ -64,8 +64,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) {
 		c.schedule(key, false, min(o.due.Sub(now), interval), interval)
 	case errors.Is(o.err, errInvalidSpec):
 		// Nothing changes until the resource does, which brings it back.
-	case errors.Is(o.err, errNotOwned):
-		c.schedule(key, false, interval, interval) // that Secret is not watched
+	case errors.Is(o.err, errNotOwned), errors.Is(o.err, errNotUpdatable):
+		// Until someone deletes that Secret: a foreign one is not watched.
+		c.schedule(key, false, interval, interval)
 	default:
 		c.schedule(key, true, 0, interval)
 	}
@@ -159,8 +160,6 @@ func pastTense(op string) string {
 	switch op {
 	case opCreate:
 		return "created"
-	case opRecreate:
-		return "created again (its type changed)"
 	}
 	return "updated"
 }

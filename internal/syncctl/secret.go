@@ -20,15 +20,20 @@ import (
 var (
 	// errNotOwned: a Secret of the name exists and belongs to something else.
 	errNotOwned = errors.New("secret not owned")
+	// errNotUpdatable: the Secret is the resource's but cannot be changed in
+	// place (another type, or immutable); the controller never deletes a
+	// Secret, so a user must.
+	errNotUpdatable = errors.New("secret not updatable")
 	// errKube: the API server refused or failed a request.
 	errKube = errors.New("kubernetes api")
 )
 
 // Operations of a Secret write, as the secret_writes_total metric counts them.
+// The controller never deletes a Secret: the garbage collector deletes it
+// with its SecretsStoreSync.
 const (
 	opCreate   = "create"
 	opUpdate   = "update"
-	opRecreate = "recreate" // the type changed, which the API server does not allow in place
 )
 
 // currentSecret returns the Secret res writes to, or nil when there is none.
@@ -104,16 +109,13 @@ func (c *Controller) writeSecret(ctx context.Context, res *SecretsStoreSync, cur
 		}
 		return opCreate, kubeErr(err, "create", want)
 	}
-	if cur.Type != want.Type || ptr.Deref(cur.Immutable, false) {
-		// Neither the type of a Secret nor an immutable one can change:
-		// delete this one (only this one: the UID is a precondition) and
-		// create it anew.
-		err := secrets.Delete(ctx, cur.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &cur.UID}})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return "", kubeErr(err, "delete (to change its type)", cur)
-		}
-		_, err = secrets.Create(ctx, want, metav1.CreateOptions{})
-		return opRecreate, kubeErr(err, "create", want)
+	if cur.Type != want.Type {
+		return "", fmt.Errorf("%w: the Secret %s/%s has type %s and spec.target.type is %s, and the type of a Secret cannot change: "+
+			"delete the Secret and the controller creates it with the new type", errNotUpdatable, cur.Namespace, cur.Name, cur.Type, want.Type)
+	}
+	if ptr.Deref(cur.Immutable, false) {
+		return "", fmt.Errorf("%w: the Secret %s/%s was made immutable, so it cannot be updated: "+
+			"delete the Secret and the controller creates it again", errNotUpdatable, cur.Namespace, cur.Name)
 	}
 	next := cur.DeepCopy()
 	merge(&next.Labels, want.Labels)

@@ -32,6 +32,7 @@ const (
 	ReasonInvalidData        = "InvalidData"
 	ReasonStoreError         = "StoreError"
 	ReasonSecretNotOwned     = "SecretNotOwned"
+	ReasonSecretNotUpdatable = "SecretNotUpdatable"
 	ReasonTokenRequestFailed = "TokenRequestFailed"
 	ReasonAudienceNotAllowed = "AudienceNotAllowed"
 	ReasonKubernetesError    = "KubernetesError"
@@ -49,6 +50,8 @@ func reasonOf(err error) string {
 		return ReasonAudienceNotAllowed
 	case errors.Is(err, errNotOwned):
 		return ReasonSecretNotOwned
+	case errors.Is(err, errNotUpdatable):
+		return ReasonSecretNotUpdatable
 	case errors.Is(err, errInvalidData):
 		return ReasonInvalidData
 	case errors.As(err, &se):
@@ -63,7 +66,7 @@ type outcome struct {
 	hmac         string    // of the data written (on success)
 	secretExists bool      // an owned Secret exists after the reconcile
 	due          time.Time // when the reads used must be refreshed (on success)
-	wrote        string    // the Secret write done: opCreate, opUpdate, opRecreate or ""
+	wrote        string    // the Secret write done: opCreate, opUpdate or ""
 	keys         int       // keys of the Secret written
 }
 

@@ -38,6 +38,7 @@ type (
 				Port        string       `json:"port"`
 				Scheme      string       `json:"scheme"`
 				Path        string       `json:"path"`
+				HonorLabels bool         `json:"honorLabels,omitempty"`
 				Relabelings []relabeling `json:"relabelings"`
 			} `json:"podMetricsEndpoints"`
 		} `json:"spec"`

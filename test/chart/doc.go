@@ -8,6 +8,7 @@
 // compared with golden files (testdata/*.golden.yaml, refreshed with
 // go test ./test/chart -update), decoded into typed Kubernetes objects, and
 // checked for the module's invariants: labels, the webhook's blast radius, least
-// privilege RBAC and container security. The alert rules and dashboards in
+// privilege RBAC and container security. The SecretsStoreSync admission policies
+// are evaluated with CEL against a stand-in of the API server's authorizer. The alert rules and dashboards in
 // monitoring/ are checked against the metrics the programs really export.
 package chart

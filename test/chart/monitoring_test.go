@@ -131,8 +131,9 @@ func TestPrometheusRules(t *testing.T) {
 			}
 			for _, r := range g.Rules {
 				where := filepath.Base(f) + ": " + r.Alert
-				if r.Alert == "" || !strings.HasPrefix(r.Alert, "D8SecretsStore") {
-					t.Errorf("%s: alert name %q, want D8SecretsStore*", where, r.Alert)
+				// D8SecretsStore*: a component of the module; SecretsStore*: a user's resource.
+				if r.Alert == "" || !strings.HasPrefix(r.Alert, "D8SecretsStore") && !strings.HasPrefix(r.Alert, "SecretsStore") {
+					t.Errorf("%s: alert name %q, want D8SecretsStore* or SecretsStore*", where, r.Alert)
 				}
 				if alerts[r.Alert] {
 					t.Errorf("%s: duplicate alert", where)
@@ -163,6 +164,7 @@ func TestPrometheusRules(t *testing.T) {
 	for _, want := range []string{
 		"D8SecretsStoreWebhookReviewErrors", "D8SecretsStoreWebhookSlowReviews", "D8SecretsStoreWebhookCertificateExpiresSoon",
 		"D8SecretsStoreCSIPublishFailing", "D8SecretsStoreCSIRotationFailing", "D8SecretsStoreLoginFailing",
+		"SecretsStoreSyncFailing", "D8SecretsStoreSyncControllerUnavailable",
 	} {
 		if !alerts[want] {
 			t.Errorf("alert %s is missing", want)
@@ -184,9 +186,10 @@ func checkGrouping(t *testing.T, where string, ann map[string]string) {
 }
 
 // TestRenderedRules: the chart turns each rule file into one PrometheusRule
-// with the same groups.
+// with the same groups (in the manual case, which turns synchronization on and
+// so renders the sync-controller files too).
 func TestRenderedRules(t *testing.T) {
-	objs := renderedCase(t, renderCases[0])
+	objs := renderedCase(t, renderCases[2])
 	rendered := map[string][]ruleGroup{}
 	for _, r := range find[*prometheusRule](objs) {
 		if r.Labels["prometheus"] != "main" || r.Namespace != moduleNamespace {
@@ -294,7 +297,7 @@ func TestDashboards(t *testing.T) {
 		}
 	}
 	sort.Strings(got)
-	if want := []string{"csi-driver.json", "webhook.json"}; strings.Join(got, ",") != strings.Join(want, ",") {
+	if want := []string{"csi-driver.json", "sync-controller.json", "webhook.json"}; strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Errorf("dashboards %v, want one per component %v", got, want)
 	}
 }
@@ -302,9 +305,9 @@ func TestDashboards(t *testing.T) {
 // TestRenderedDashboards: each dashboard becomes a GrafanaDashboardDefinition
 // whose definition is the file's JSON.
 func TestRenderedDashboards(t *testing.T) {
-	defs := find[*grafanaDashboardDefinition](renderedCase(t, renderCases[0]))
-	if len(defs) != 2 {
-		t.Fatalf("%d GrafanaDashboardDefinitions, want 2", len(defs))
+	defs := find[*grafanaDashboardDefinition](renderedCase(t, renderCases[2])) // manual: synchronization on
+	if len(defs) != 3 {
+		t.Fatalf("%d GrafanaDashboardDefinitions, want 3", len(defs))
 	}
 	for _, d := range defs {
 		var v map[string]any

@@ -66,7 +66,8 @@ func TestNamespacedObjectsLiveInModuleNamespace(t *testing.T) {
 		for _, o := range objs {
 			want := moduleNamespace
 			switch o.kind {
-			case "Namespace", "ClusterRole", "ClusterRoleBinding", "CSIDriver", "MutatingWebhookConfiguration", "GrafanaDashboardDefinition":
+			case "Namespace", "ClusterRole", "ClusterRoleBinding", "CSIDriver", "MutatingWebhookConfiguration", "GrafanaDashboardDefinition",
+				"ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding":
 				want = ""
 			case "PodMonitor":
 				want = "d8-monitoring" // where Deckhouse's Prometheus looks for them
@@ -207,8 +208,12 @@ func TestPodMonitors(t *testing.T) {
 				}
 				return
 			}
-			if len(pms) != 2 {
-				t.Fatalf("%d PodMonitors, want 2 (webhook, csi-driver)", len(pms))
+			want := 2 // webhook, csi-driver
+			if syncOn(t, c) {
+				want = 3 // and sync-controller
+			}
+			if len(pms) != want {
+				t.Fatalf("%d PodMonitors, want %d", len(pms), want)
 			}
 			for _, pm := range pms {
 				if pm.Labels["prometheus"] != "main" || !slices.Equal(pm.Spec.NamespaceSelector.MatchNames, []string{moduleNamespace}) ||

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
@@ -17,18 +18,34 @@ import (
 // imageSpec is one module image: the program, where it lives in the image, and the key of
 // its reference in internal.local.images.
 type imageSpec struct {
-	key    string // webhook, injector, csiDriver
+	key    string // webhook, injector, csiDriver, syncController
 	pkg    string
 	binary string // absolute path in the image
 	user   string
 }
 
 // The images as images/*/werf.inc.yaml build them: one static binary on an empty base, the
-// webhook and the injector as the unprivileged user the chart runs them as.
+// webhook, the injector and the sync controller as the unprivileged user the chart runs them as.
 var imageSpecs = []imageSpec{
 	{key: "webhook", pkg: "./images/webhook", binary: "/webhook", user: "65532"},
 	{key: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65532"},
 	{key: "csiDriver", pkg: "./images/csi-driver", binary: "/csi-driver"},
+	{key: syncImage, pkg: "./images/sync-controller", binary: "/sync-controller", user: "65532"},
+}
+
+// syncImage is built only for an install with synchronization on, the only one that runs it.
+const syncImage = "syncController"
+
+// imageKeys are the images an install runs: all of them with synchronization on, all but the
+// sync controller's otherwise.
+func imageKeys(sync bool) []string {
+	var keys []string
+	for _, spec := range imageSpecs {
+		if spec.key != syncImage || sync {
+			keys = append(keys, spec.key)
+		}
+	}
+	return keys
 }
 
 // systemCABundle is where Go looks first for the system CA pool on Linux. The production
@@ -42,15 +59,18 @@ type builtImage struct {
 	manifest, conf string // digests, "sha256:…"
 }
 
-// buildImages builds the three programs, writes them as OCI archives under the names of the
-// local overlay and imports them into the node's containerd.
-func buildImages(ctx context.Context, s *stack.Stack, values map[string]any) ([]builtImage, error) {
+// buildImages builds the programs of the images named by keys, writes them as OCI archives
+// under the names of the local overlay and imports them into the node's containerd.
+func buildImages(ctx context.Context, s *stack.Stack, values map[string]any, keys []string) ([]builtImage, error) {
 	dir := filepath.Join(s.Dir, "images", "module")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, err
 	}
 	var out []builtImage
 	for _, spec := range imageSpecs {
+		if !slices.Contains(keys, spec.key) {
+			continue
+		}
 		name, _ := dig(values, "secretsStoreIntegration", "internal", "local", "images", spec.key).(string)
 		if name == "" {
 			return nil, fmt.Errorf("values have no secretsStoreIntegration.internal.local.images.%s", spec.key)

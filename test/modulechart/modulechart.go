@@ -2,14 +2,17 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package modulechart installs the module on the local real cluster (test/stack) from its Helm
-// chart, as Deckhouse would: the three images are built from the repository and imported into
-// the node's containerd, the chart is rendered with the values Deckhouse passes plus the local
-// overlay (test/chart/local_values.yaml) filled in with the running stack, and every rendered
-// object is server-side applied. The webhook and the CSI node plugin then run as the chart's
-// Deployment and DaemonSet pods.
+// chart, as Deckhouse would: the images are built from the repository and imported into the
+// node's containerd, the CRDs are applied, the chart is rendered with the values Deckhouse
+// passes plus the local overlay (test/chart/local_values.yaml) filled in with the running stack,
+// and every rendered object is server-side applied. The webhook and the CSI node plugin then run
+// as the chart's Deployment and DaemonSet pods, and with Options.Synchronization the sync
+// controller as its Deployment (its image is built only then).
 //
-// Install is idempotent: on a stack where the module runs already it applies the new render
-// and replaces the pods that still run an image older than the one just built.
+// Install is idempotent: on a stack where the module runs already it applies the new render,
+// deletes what the render no longer has (the sync controller's objects, when synchronization
+// was on before and is off now) and replaces the pods that still run an image older than the
+// one just built.
 package modulechart
 
 import (
@@ -17,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -37,6 +41,10 @@ const (
 	csiDaemonSet      = "csi-driver"
 	webhookSelector   = "app=webhook"
 	csiSelector       = "app=csi-driver"
+
+	// SyncDeployment is the sync controller's Deployment, rendered while synchronization is on.
+	SyncDeployment = "sync-controller"
+	syncSelector   = "app=sync-controller"
 )
 
 // FieldManager owns the fields Install applies.
@@ -47,7 +55,11 @@ type Options struct {
 	AuthMount        string        // store auth path (connection.authPath)
 	RotationInterval time.Duration // rotationInterval; below the schema's 30 s minimum is fine here
 	TokenAudience    string        // tokenAudience; "" is the API server's audience
-	Log              io.Writer     // progress lines; nil discards
+	// Synchronization sets synchronization.enabled: the sync controller's image is built and
+	// the install waits until its Deployment is available and SecretsStoreSync objects are
+	// admitted. Off, the install neither builds nor waits for anything of it.
+	Synchronization bool
+	Log             io.Writer // progress lines; nil discards
 }
 
 // ExtraTokenAudience is listed in additionalTokenAudiences of every install, so that a
@@ -64,10 +76,14 @@ type Module struct {
 	webhookReplicas int32              // as rendered, restored by StartWebhook
 	values          map[string]any     // the install's chart values, the base of Configure
 	killed          map[types.UID]bool // CSI plugin pods deleted by KillCSIPlugin
+	images          []builtImage       // built and imported so far
+	sync            bool               // synchronization.enabled of the last render applied
 }
 
-// Install builds and imports the images, applies the CRD, renders the chart for the stack and
-// applies it, and waits until the webhook serves and the kubelet has registered the CSI driver.
+// Install builds and imports the images, applies the CRDs, renders the chart for the stack and
+// applies it, and waits until the webhook serves and the kubelet has registered the CSI driver,
+// and with o.Synchronization until the sync controller is available and SecretsStoreSync
+// objects are admitted.
 func Install(ctx context.Context, s *stack.Stack, o Options) (*Module, error) {
 	t0 := time.Now()
 	kube, err := s.Clientset()
@@ -82,9 +98,8 @@ func Install(ctx context.Context, s *stack.Stack, o Options) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.values = values
-	images, err := buildImages(ctx, s, values)
-	if err != nil {
+	m.values, m.sync = values, o.Synchronization
+	if m.images, err = buildImages(ctx, s, values, imageKeys(o.Synchronization)); err != nil {
 		return nil, err
 	}
 	m.logf("images built and imported in %s", time.Since(t0).Round(time.Millisecond))
@@ -92,9 +107,8 @@ func Install(ctx context.Context, s *stack.Stack, o Options) (*Module, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The chart has no CRDs: in Deckhouse a hook applies crds/.
-	if err := s.ApplyCRD(ctx, filepath.Join(s.RepoRoot, "crds", "secrets-store-import.yaml")); err != nil {
-		return nil, fmt.Errorf("apply CRD: %w", err)
+	if err := applyCRDs(ctx, s); err != nil {
+		return nil, err
 	}
 	if m.webhookReplicas, err = renderedReplicas(objs); err != nil {
 		return nil, err
@@ -110,7 +124,7 @@ func Install(ctx context.Context, s *stack.Stack, o Options) (*Module, error) {
 	if err := a.applyAll(ctx, early); err != nil {
 		return nil, err
 	}
-	if err := m.replaceStalePods(ctx, images); err != nil {
+	if err := m.replaceStalePods(ctx, m.images); err != nil {
 		return nil, err
 	}
 	if err := m.waitWebhook(ctx, 3*time.Minute); err != nil {
@@ -122,8 +136,29 @@ func Install(ctx context.Context, s *stack.Stack, o Options) (*Module, error) {
 	if err := m.waitCSIPlugin(ctx, 3*time.Minute); err != nil {
 		return nil, err
 	}
+	if err := m.settleSync(ctx, a, values, objs, false); err != nil {
+		return nil, err
+	}
 	m.logf("module installed from the chart in %s", time.Since(t0).Round(time.Millisecond))
 	return m, nil
+}
+
+// applyCRDs applies every CRD of crds/ (the doc-ru-* files hold translations only). The chart
+// has none: in Deckhouse a hook applies crds/.
+func applyCRDs(ctx context.Context, s *stack.Stack) error {
+	paths, err := filepath.Glob(filepath.Join(s.RepoRoot, "crds", "*.yaml"))
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if strings.HasPrefix(filepath.Base(p), "doc-ru-") {
+			continue
+		}
+		if err := s.ApplyCRD(ctx, p); err != nil {
+			return fmt.Errorf("apply CRD %s: %w", filepath.Base(p), err)
+		}
+	}
+	return nil
 }
 
 func (m *Module) logf(format string, a ...any) {

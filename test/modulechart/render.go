@@ -35,7 +35,8 @@ const KubeVersion = stack.KubernetesVersion
 //     mode with the stack's store, the webhook certificate the stack issued for 127.0.0.1, the
 //     apiserver port, free ports for the listeners, the kubelet directory, the rotation
 //     interval, the token audiences (tokenAudience from o, ExtraTokenAudience as the one
-//     additional audience), and no monitoring modules (the stack serves no PodMonitor API).
+//     additional audience), synchronization.enabled from o, and no monitoring modules (the
+//     stack serves no PodMonitor API).
 func Values(s *stack.Stack, o Options) (map[string]any, error) {
 	var v map[string]any
 	for _, f := range []string{
@@ -73,7 +74,7 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -89,12 +90,15 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 			"rotationInterval":         o.RotationInterval.String(),
 			"tokenAudience":            o.TokenAudience,
 			"additionalTokenAudiences": []any{ExtraTokenAudience},
+			"synchronization":          map[string]any{"enabled": o.Synchronization},
 			"internal": map[string]any{
 				"connection":  connValue,
 				"webhookCert": map[string]any{"crt": crt, "key": key, "ca": ca},
 				"local": map[string]any{
-					"apiServer":  map[string]any{"port": s.Env.Ports["apiserver"]},
-					"ports":      map[string]any{"webhook": ports[0], "webhookMetrics": ports[1], "csiHealth": ports[2]},
+					"apiServer": map[string]any{"port": s.Env.Ports["apiserver"]},
+					"ports": map[string]any{
+						"webhook": ports[0], "webhookMetrics": ports[1], "csiHealth": ports[2], "syncMetrics": ports[3],
+					},
 					"webhookURL": fmt.Sprintf("https://127.0.0.1:%d/mutate", ports[0]),
 					"kubeletDir": s.Env.KubeletDir,
 				},

@@ -5,6 +5,7 @@ package modulechart
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -17,12 +18,17 @@ type Settings struct {
 	// ImageRegistries is the imageRegistries section as a ModuleConfig holds it; nil keeps
 	// the install's.
 	ImageRegistries map[string]any
+	// Synchronization is synchronization.enabled; nil keeps the install's. Turned on, the sync
+	// controller's image is built if the install did not build it; turned off, the controller's
+	// objects are deleted and SecretsStoreSync objects are refused when Configure returns.
+	Synchronization *bool
 }
 
 // Configure renders the chart again with the install's values and st, applies it as Deckhouse
 // would after a change of the ModuleConfig, and waits until the webhook and the CSI plugin
-// run with the new render. The listeners keep their ports. Volumes mounted before stay
-// mounted: the CSI plugin is replaced as a DaemonSet rollout replaces it. Restore undoes it.
+// run with the new render, and the sync controller and the SecretsStoreSync admission follow
+// st.Synchronization. The listeners keep their ports. Volumes mounted before stay mounted: the
+// CSI plugin is replaced as a DaemonSet rollout replaces it. Restore undoes it.
 func (m *Module) Configure(ctx context.Context, st Settings) error {
 	additional := make([]any, 0, len(st.AdditionalTokenAudiences))
 	for _, a := range st.AdditionalTokenAudiences {
@@ -32,12 +38,30 @@ func (m *Module) Configure(ctx context.Context, st Settings) error {
 	if st.ImageRegistries != nil {
 		settings["imageRegistries"] = st.ImageRegistries
 	}
+	if st.Synchronization != nil {
+		settings["synchronization"] = map[string]any{"enabled": *st.Synchronization}
+	}
 	values := Merge(m.values, map[string]any{"secretsStoreIntegration": settings})
 	if err := m.apply(ctx, values); err != nil {
 		return err
 	}
-	m.logf("module settings applied: tokenAudience %q, additionalTokenAudiences %q, imageRegistries set %t",
-		st.TokenAudience, st.AdditionalTokenAudiences, st.ImageRegistries != nil)
+	m.logf("module settings applied: tokenAudience %q, additionalTokenAudiences %q, imageRegistries set %t, synchronization %t",
+		st.TokenAudience, st.AdditionalTokenAudiences, st.ImageRegistries != nil, m.sync)
+	return nil
+}
+
+// SetSynchronization turns synchronization.enabled on or off and keeps every other setting of
+// the install, as an administrator who edits only that field of the ModuleConfig. When it
+// returns, the sync controller is available and SecretsStoreSync objects are admitted (on), or
+// the controller's objects are deleted and creation is refused (off). Restore undoes it.
+func (m *Module) SetSynchronization(ctx context.Context, on bool) error {
+	values := Merge(m.values, map[string]any{"secretsStoreIntegration": map[string]any{
+		"synchronization": map[string]any{"enabled": on},
+	}})
+	if err := m.apply(ctx, values); err != nil {
+		return err
+	}
+	m.logf("module settings applied: synchronization %t", on)
 	return nil
 }
 
@@ -50,8 +74,9 @@ func (m *Module) Restore(ctx context.Context) error {
 	return nil
 }
 
-// apply renders the chart with values, applies it (the webhook configuration last) and waits
-// for the webhook and the CSI plugin.
+// apply renders the chart with values, applies it (the webhook configuration last), waits for
+// the webhook and the CSI plugin, and settles the sync controller: built, applied and available
+// when synchronization is on, deleted when it has just been turned off.
 func (m *Module) apply(ctx context.Context, values map[string]any) error {
 	objs, err := Render(m.s.RepoRoot, values)
 	if err != nil {
@@ -61,8 +86,16 @@ func (m *Module) apply(ctx context.Context, values map[string]any) error {
 	if err != nil {
 		return err
 	}
+	on := syncEnabled(values)
+	fresh, err := m.buildSyncImage(ctx, values, on)
+	if err != nil {
+		return err
+	}
 	early, late := splitWebhookConfiguration(objs)
 	if err := a.applyAll(ctx, early); err != nil {
+		return err
+	}
+	if err := m.replaceStalePods(ctx, fresh); err != nil {
 		return err
 	}
 	if err := m.waitWebhook(ctx, 3*time.Minute); err != nil {
@@ -71,5 +104,25 @@ func (m *Module) apply(ctx context.Context, values map[string]any) error {
 	if err := a.applyAll(ctx, late); err != nil {
 		return err
 	}
-	return m.waitCSIPlugin(ctx, 3*time.Minute)
+	if err := m.waitCSIPlugin(ctx, 3*time.Minute); err != nil {
+		return err
+	}
+	changed := on != m.sync
+	m.sync = on
+	return m.settleSync(ctx, a, values, objs, changed)
+}
+
+// buildSyncImage builds the sync controller's image when synchronization is on and the
+// install has not built it, and returns it (nothing otherwise).
+func (m *Module) buildSyncImage(ctx context.Context, values map[string]any, on bool) ([]builtImage, error) {
+	name, _ := dig(values, "secretsStoreIntegration", "internal", "local", "images", syncImage).(string)
+	if !on || slices.ContainsFunc(m.images, func(b builtImage) bool { return b.name == name }) {
+		return nil, nil
+	}
+	fresh, err := buildImages(ctx, m.s, values, []string{syncImage})
+	if err != nil {
+		return nil, err
+	}
+	m.images = append(m.images, fresh...)
+	return fresh, nil
 }

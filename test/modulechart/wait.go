@@ -213,3 +213,30 @@ func (m *Module) tail(ctx context.Context, pod, container string, previous bool)
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
+
+// waitSyncController waits until the sync controller Deployment has all its replicas of the
+// current template available and no other pods.
+func (m *Module) waitSyncController(ctx context.Context, timeout time.Duration) error {
+	return m.wait(ctx, "sync controller deployment available", timeout, func(ctx context.Context) (string, error) {
+		d, err := m.kube.AppsV1().Deployments(Namespace).Get(ctx, SyncDeployment, metav1.GetOptions{})
+		if err != nil {
+			return "", err
+		}
+		return deploymentNotReady(d), nil
+	})
+}
+
+// waitSyncControllerGone waits until no sync controller pod is left, once its Deployment has
+// been deleted.
+func (m *Module) waitSyncControllerGone(ctx context.Context, timeout time.Duration) error {
+	return m.wait(ctx, "sync controller pods gone", timeout, func(ctx context.Context) (string, error) {
+		pods, err := m.kube.CoreV1().Pods(Namespace).List(ctx, metav1.ListOptions{LabelSelector: syncSelector})
+		if err != nil {
+			return "", err
+		}
+		if n := len(pods.Items); n > 0 {
+			return fmt.Sprintf("%d sync controller pods left", n), nil
+		}
+		return "", nil
+	})
+}

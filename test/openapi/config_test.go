@@ -216,6 +216,7 @@ func TestDefaults(t *testing.T) {
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},
 		"csiDriver": {"volumeSize": "4Mi"},
+		"synchronization": {"enabled": false, "replicas": 2},
 		"logLevel": "Info"
 	}`)
 	if !reflect.DeepEqual(got, want) {

@@ -60,6 +60,7 @@ func TestValuesDefaults(t *testing.T) {
 		"rotationInterval": "2m",
 		"webhook": {"replicas": 2},
 		"csiDriver": {"volumeSize": "4Mi"},
+		"synchronization": {"enabled": false, "replicas": 2},
 		"logLevel": "Info",
 		"internal": {"apiServerAddresses": [], "connection": {}, "webhookCert": {}}
 	}`)
