@@ -58,8 +58,7 @@ func TestRenderSynchronization(t *testing.T) {
 		got := kinds(stale)
 		if !on {
 			want := []string{
-				"Deployment sync-controller", "ValidatingAdmissionPolicy d8-secrets-store-integration-sync-serviceaccount",
-				"ValidatingAdmissionPolicyBinding d8-secrets-store-integration-sync-serviceaccount",
+				"Deployment sync-controller",
 				"NetworkPolicy sync-controller", "PodDisruptionBudget sync-controller",
 				"ClusterRoleBinding d8:secrets-store-integration:sync-controller", "RoleBinding sync-controller",
 				"ClusterRole d8:secrets-store-integration:sync-controller", "Role sync-controller",

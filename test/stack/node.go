@@ -65,7 +65,11 @@ state = %q
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = %q
-`, filepath.Join(data, "containerd"), filepath.Join(s.Dir, "run", "containerd-state"), s.Env.ContainerdSocket, PauseImage, cniDir)
+  # Registries of tests (TrustRegistry): read at every pull.
+  [plugins."io.containerd.grpc.v1.cri".registry]
+    config_path = %q
+`, filepath.Join(data, "containerd"), filepath.Join(s.Dir, "run", "containerd-state"), s.Env.ContainerdSocket, PauseImage, cniDir,
+		s.registryHostsDir())
 	path := filepath.Join(data, "containerd.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		return err
