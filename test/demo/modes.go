@@ -77,9 +77,10 @@ func (d *demo) prepare(ctx context.Context) error {
 	return nil
 }
 
-// installModule installs the module from its Helm chart, as Deckhouse does: the three images
-// built and imported into containerd, the chart rendered with the local values overlay and
-// applied; the webhook runs as its Deployment and the CSI plugin as its DaemonSet.
+// installModule installs the module from its Helm chart, as Deckhouse does: the images built
+// and imported into containerd, the chart rendered with the local values overlay and applied;
+// the webhook runs as its Deployment, the CSI plugin as its DaemonSet and, with synchronization
+// turned on, the sync controller as its Deployment.
 func (d *demo) installModule(ctx context.Context) func() error {
 	return func() error {
 		if d.processModule {
@@ -87,7 +88,8 @@ func (d *demo) installModule(ctx context.Context) func() error {
 			return d.s.InstallModule(ctx, stack.ModuleOptions{AuthMount: authMount, RotationInterval: rotation})
 		}
 		fmt.Println("== installing the module from its Helm chart (images built and imported, chart rendered and applied)")
-		if _, err := modulechart.Install(ctx, d.s, modulechart.Options{AuthMount: authMount, RotationInterval: rotation, Log: os.Stdout}); err != nil {
+		opts := modulechart.Options{AuthMount: authMount, RotationInterval: rotation, Synchronization: true, Log: os.Stdout}
+		if _, err := modulechart.Install(ctx, d.s, opts); err != nil {
 			return err
 		}
 		pods, err := d.kube.CoreV1().Pods(modulechart.Namespace).List(ctx, metav1.ListOptions{})
@@ -124,6 +126,7 @@ func (d *demo) modes(ctx context.Context) []result {
 		{mode: "application reads the store itself", err: d.direct(ctx)},
 		{mode: "entrypoint injection", err: d.injection(ctx)},
 		{mode: "CSI volume with rotation", err: d.csi(ctx)},
+		d.synchronization(ctx),
 	}
 }
 

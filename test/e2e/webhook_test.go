@@ -55,7 +55,7 @@ var moduleFixture = sync.OnceValue(func() error {
 	switch v := os.Getenv("E2E_MODULE"); v {
 	case "", "chart":
 		m, err := modulechart.Install(ctx, stk, modulechart.Options{
-			AuthMount: AuthMount, RotationInterval: csiRotation, Log: os.Stderr,
+			AuthMount: AuthMount, RotationInterval: csiRotation, Synchronization: true, Log: os.Stderr,
 		})
 		if err != nil {
 			return fmt.Errorf("install the module from its chart: %w", err)
