@@ -32,8 +32,8 @@ var (
 // The controller never deletes a Secret: the garbage collector deletes it
 // with its SecretsStoreSync.
 const (
-	opCreate   = "create"
-	opUpdate   = "update"
+	opCreate = "create"
+	opUpdate = "update"
 )
 
 // currentSecret returns the Secret res writes to, or nil when there is none.

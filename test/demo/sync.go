@@ -48,7 +48,7 @@ func (d *demo) sync(ctx context.Context) error {
 		"spec": map[string]any{
 			"serviceAccountName": serviceAccount, "role": role,
 			"target": map[string]any{"name": "myapp-synced"},
-			"data": []any{map[string]any{"key": "DB_PASS", "source": map[string]any{"path": kvMount + "/data/myapp-secret", "key": "DB_PASS"}}},
+			"data":   []any{map[string]any{"key": "DB_PASS", "source": map[string]any{"path": kvMount + "/data/myapp-secret", "key": "DB_PASS"}}},
 		},
 	}}
 	gvr := schema.GroupVersionResource{Group: "deckhouse.io", Version: "v1alpha1", Resource: "secretsstoresyncs"}

@@ -50,7 +50,7 @@ func TestSyncPullSecret(t *testing.T) {
 	}
 	tmpl := `{"auths": {"` + host + `": {"auth": "${ printf "%s:%s" .username .password | b64enc }"}}}`
 	createSync(t, dyn, syncObject("pull", map[string]any{
-		"data": []any{map[string]any{"key": ".dockerconfigjson", "template": tmpl, "source": map[string]any{"path": syncKV + "/data/registry"}}},
+		"data":   []any{map[string]any{"key": ".dockerconfigjson", "template": tmpl, "source": map[string]any{"path": syncKV + "/data/registry"}}},
 		"target": map[string]any{"name": "registry-pull", "type": "kubernetes.io/dockerconfigjson"},
 	}))
 	waitSecret(t, "registry-pull", time.Minute, func(s *corev1.Secret) bool {
