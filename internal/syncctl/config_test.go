@@ -22,8 +22,12 @@ func TestParseFlags(t *testing.T) {
 		t.Error("audienceAllowed does not follow tokenAudience and additionalTokenAudiences")
 	}
 	for _, bad := range [][]string{
-		{"--refresh-interval=0s"}, {"--refresh-interval=25h"}, {"--workers=0"}, {"--log-level=loud"},
-		{"--token-audience= spaced"}, {"extra"},
+		{"--refresh-interval=0s"},
+		{"--refresh-interval=25h"},
+		{"--workers=0"},
+		{"--log-level=loud"},
+		{"--token-audience= spaced"},
+		{"extra"},
 	} {
 		if _, err := ParseFlags(bad, io.Discard); err == nil {
 			t.Errorf("%q: accepted", bad)

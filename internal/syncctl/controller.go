@@ -183,7 +183,7 @@ func (c *Controller) schedule(key string, failed bool, d, interval time.Duration
 	if d < 0 {
 		d = 0
 	}
-	d += time.Duration(rand.Int64N(int64(d/20) + 1)) // up to 5%
+	d += time.Duration(rand.Int64N(int64(d/20) + 1)) //nolint:gosec // G404: jitter of a schedule, not a secret; up to 5%
 	c.queue.AddAfter(key, d)
 }
 

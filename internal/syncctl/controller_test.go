@@ -4,7 +4,6 @@
 package syncctl
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -94,7 +93,7 @@ func TestDriftRepaired(t *testing.T) {
 	s := h.secret("web-tls")
 	s.Data["tls.key"] = []byte("edited")
 	s.Labels["extra"] = "kept"
-	if _, err := h.kube.CoreV1().Secrets(testNS).Update(context.Background(), s, metav1.UpdateOptions{}); err != nil {
+	if _, err := h.kube.CoreV1().Secrets(testNS).Update(t.Context(), s, metav1.UpdateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	h.reconcile("web")
@@ -102,7 +101,7 @@ func TestDriftRepaired(t *testing.T) {
 	if string(s.Data["tls.key"]) != valueTLSKey || s.Labels["extra"] != "kept" {
 		t.Errorf("after an edit: tls.key restored %t, foreign label kept %t", string(s.Data["tls.key"]) == valueTLSKey, s.Labels["extra"] == "kept")
 	}
-	if err := h.kube.CoreV1().Secrets(testNS).Delete(context.Background(), "web-tls", metav1.DeleteOptions{}); err != nil {
+	if err := h.kube.CoreV1().Secrets(testNS).Delete(t.Context(), "web-tls", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	h.reconcile("web")
@@ -180,8 +179,10 @@ func TestReadsShared(t *testing.T) {
 	h := newHarness(t)
 	h.store.set("kv/data/shared", map[string]any{"password": valuePass})
 	spec := func(sa string) map[string]any {
-		return map[string]any{"serviceAccountName": sa, "role": "r",
-			"data": []any{map[string]any{"key": "password", "source": map[string]any{"path": "kv/data/shared", "key": "password"}}}}
+		return map[string]any{
+			"serviceAccountName": sa, "role": "r",
+			"data": []any{map[string]any{"key": "password", "source": map[string]any{"path": "kv/data/shared", "key": "password"}}},
+		}
 	}
 	for i := range 20 {
 		h.create(fmt.Sprintf("a%d", i), spec("sa-a"))
@@ -239,7 +240,7 @@ func TestTypeChangeWaitsForDeletion(t *testing.T) {
 			t.Fatalf("the controller deleted %s", a.GetResource().Resource)
 		}
 	}
-	if err := h.kube.CoreV1().Secrets(testNS).Delete(context.Background(), "web-tls", metav1.DeleteOptions{}); err != nil {
+	if err := h.kube.CoreV1().Secrets(testNS).Delete(t.Context(), "web-tls", metav1.DeleteOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	h.reconcile("web")

@@ -21,8 +21,10 @@ func TestTemplatesAndDataFrom(t *testing.T) {
 	h.store.set("kv/data/all", map[string]any{"a": "1", "b": "2", "bin": base64.StdEncoding.EncodeToString([]byte{0, 1, 2})})
 	h.create("pull", map[string]any{
 		"serviceAccountName": "ci", "role": "ci",
-		"data": []any{map[string]any{"key": ".dockerconfigjson", "source": map[string]any{"path": "kv/data/registry"},
-			"template": `{"auths":{"registry.example.com":{"auth":"${ printf "%s:%s" .username .password | b64enc }"}}}`}},
+		"data": []any{map[string]any{
+			"key": ".dockerconfigjson", "source": map[string]any{"path": "kv/data/registry"},
+			"template": `{"auths":{"registry.example.com":{"auth":"${ printf "%s:%s" .username .password | b64enc }"}}}`,
+		}},
 		"target": map[string]any{"type": "kubernetes.io/dockerconfigjson"},
 	})
 	h.create("all", map[string]any{
@@ -54,16 +56,26 @@ func TestInvalidData(t *testing.T) {
 		spec map[string]any
 		want string
 	}{
-		"tls without tls.key": {map[string]any{"serviceAccountName": "s", "role": "r", "target": map[string]any{"type": "kubernetes.io/tls"},
-			"data": []any{map[string]any{"key": "tls.crt", "source": map[string]any{"path": "kv/data/web", "key": "crt"}}}}, "it lacks tls.key"},
-		"dockerconfigjson not JSON": {map[string]any{"serviceAccountName": "s", "role": "r", "target": map[string]any{"type": "kubernetes.io/dockerconfigjson"},
-			"data": []any{map[string]any{"key": ".dockerconfigjson", "source": map[string]any{"path": "kv/data/web", "key": "key"}}}}, `"auths" object`},
-		"not base64": {map[string]any{"serviceAccountName": "s", "role": "r",
-			"data": []any{map[string]any{"key": "k", "decodeBase64": true, "source": map[string]any{"path": "kv/data/web", "key": "key"}}}}, "not valid Base64"},
-		"dataFrom key": {map[string]any{"serviceAccountName": "s", "role": "r",
-			"dataFrom": []any{map[string]any{"source": map[string]any{"path": "kv/data/web"}}}}, `"bad key" is not a valid key`},
-		"template fails": {map[string]any{"serviceAccountName": "s", "role": "r",
-			"data": []any{map[string]any{"key": "k", "template": `${ fail "no" }`, "source": map[string]any{"path": "kv/data/web"}}}}, "template"},
+		"tls without tls.key": {map[string]any{
+			"serviceAccountName": "s", "role": "r", "target": map[string]any{"type": "kubernetes.io/tls"},
+			"data": []any{map[string]any{"key": "tls.crt", "source": map[string]any{"path": "kv/data/web", "key": "crt"}}},
+		}, "it lacks tls.key"},
+		"dockerconfigjson not JSON": {map[string]any{
+			"serviceAccountName": "s", "role": "r", "target": map[string]any{"type": "kubernetes.io/dockerconfigjson"},
+			"data": []any{map[string]any{"key": ".dockerconfigjson", "source": map[string]any{"path": "kv/data/web", "key": "key"}}},
+		}, `"auths" object`},
+		"not base64": {map[string]any{
+			"serviceAccountName": "s", "role": "r",
+			"data": []any{map[string]any{"key": "k", "decodeBase64": true, "source": map[string]any{"path": "kv/data/web", "key": "key"}}},
+		}, "not valid Base64"},
+		"dataFrom key": {map[string]any{
+			"serviceAccountName": "s", "role": "r",
+			"dataFrom": []any{map[string]any{"source": map[string]any{"path": "kv/data/web"}}},
+		}, `"bad key" is not a valid key`},
+		"template fails": {map[string]any{
+			"serviceAccountName": "s", "role": "r",
+			"data": []any{map[string]any{"key": "k", "template": `${ fail "no" }`, "source": map[string]any{"path": "kv/data/web"}}},
+		}, "template"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -95,8 +107,10 @@ func TestFailuresBeforeTheStore(t *testing.T) {
 		want   string
 	}{
 		"bad-interval": {map[string]any{"serviceAccountName": "s", "role": "r", "refreshInterval": "5s", "data": data}, ReasonInvalidSpec, "spec.refreshInterval"},
-		"reserved-label": {map[string]any{"serviceAccountName": "s", "role": "r", "data": data,
-			"target": map[string]any{"labels": map[string]any{LabelSync: "x"}}}, ReasonInvalidSpec, "controller's own"},
+		"reserved-label": {map[string]any{
+			"serviceAccountName": "s", "role": "r", "data": data,
+			"target": map[string]any{"labels": map[string]any{LabelSync: "x"}},
+		}, ReasonInvalidSpec, "controller's own"},
 		"audience":   {map[string]any{"serviceAccountName": "s", "role": "r", "audience": "other", "data": data}, ReasonAudienceNotAllowed, "additionalTokenAudiences"},
 		"missing-sa": {map[string]any{"serviceAccountName": "missing", "role": "r", "data": data}, ReasonTokenRequestFailed, "ServiceAccount app/missing does not exist"},
 	}
@@ -127,8 +141,10 @@ func TestFailuresBeforeTheStore(t *testing.T) {
 func TestLeasedSecret(t *testing.T) {
 	h := newHarness(t)
 	h.store.leaseTTL, h.store.renewTTL = 90, 90
-	h.create("db", map[string]any{"serviceAccountName": "s", "role": "r", "refreshInterval": "10m",
-		"data": []any{map[string]any{"key": "username", "source": map[string]any{"path": "db/creds/app", "key": "username"}}}})
+	h.create("db", map[string]any{
+		"serviceAccountName": "s", "role": "r", "refreshInterval": "10m",
+		"data": []any{map[string]any{"key": "username", "source": map[string]any{"path": "db/creds/app", "key": "username"}}},
+	})
 	h.reconcile("db")
 	user := string(h.secret("db").Data["username"])
 	h.clock.add(61 * time.Second) // past 2/3 of 90 s
@@ -150,9 +166,13 @@ func TestLeasedSecret(t *testing.T) {
 func TestTemplateIsolated(t *testing.T) {
 	h := newHarness(t)
 	h.store.set("kv/data/web", map[string]any{"key": valueTLSKey})
-	h.create("steal", map[string]any{"serviceAccountName": "s", "role": "r",
-		"data": []any{map[string]any{"key": "token", "template": `${ file "/var/run/secrets/kubernetes.io/serviceaccount/token" }`,
-			"source": map[string]any{"path": "kv/data/web"}}}})
+	h.create("steal", map[string]any{
+		"serviceAccountName": "s", "role": "r",
+		"data": []any{map[string]any{
+			"key": "token", "template": `${ file "/var/run/secrets/kubernetes.io/serviceaccount/token" }`,
+			"source": map[string]any{"path": "kv/data/web"},
+		}},
+	})
 	h.reconcile("steal")
 	c := condition(h.status("steal"), CondSynced)
 	if c.Reason != ReasonInvalidSpec || !strings.Contains(c.Message, "function file is not supported") {

@@ -23,7 +23,8 @@ func FuzzBuildData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, key, value, template string, decode bool, typ string) {
 		const mark = "\x00MARK\x00"
 		secretValue := mark + value
-		sp := &Spec{ServiceAccountName: "sa", Role: "r",
+		sp := &Spec{
+			ServiceAccountName: "sa", Role: "r",
 			Data:     []DataItem{{Key: key, Source: Source{Path: "kv/data/a", Key: "k"}, DecodeBase64: decode}},
 			DataFrom: []DataFromItem{{Source: Source{Path: "kv/data/a"}}},
 			Target:   Target{Type: typ},

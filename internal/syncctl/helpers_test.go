@@ -62,8 +62,10 @@ func (f *fakeClock) add(d time.Duration) { f.mu.Lock(); defer f.mu.Unlock(); f.t
 
 func newHarness(t *testing.T, objs ...runtime.Object) *harness {
 	t.Helper()
-	h := &harness{t: t, store: newMemStore(t), logs: &bytes.Buffer{}, events: record.NewFakeRecorder(100),
-		clock: &fakeClock{t: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}}
+	h := &harness{
+		t: t, store: newMemStore(t), logs: &bytes.Buffer{}, events: record.NewFakeRecorder(100),
+		clock: &fakeClock{t: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)},
+	}
 	h.kube = kubefake.NewClientset(objs...)
 	h.kube.PrependReactor("create", "serviceaccounts", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		ca, ok := a.(k8stesting.CreateActionImpl)

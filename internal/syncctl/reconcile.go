@@ -30,12 +30,12 @@ func (c *Controller) reconcile(ctx context.Context, key string) {
 		return
 	}
 	if err != nil {
-		c.log.Error("read SecretsStoreSync from the cache", "syncResource", key, "error", err)
+		c.log.Error("read SecretsStoreSync from the cache", "sync_resource", key, "error", err)
 		return
 	}
 	u, res, err := decode(obj)
 	if err != nil {
-		c.log.Warn("SecretsStoreSync cannot be decoded", "syncResource", key, "error", err)
+		c.log.Warn("resource cannot be decoded", "sync_resource", key, "error", err)
 		return
 	}
 	if res.DeletionTimestamp != nil {
@@ -83,7 +83,7 @@ func (c *Controller) report(res *SecretsStoreSync, obj eventObject, o outcome) {
 	}
 	reason := reasonOf(o.err)
 	c.metrics.syncs.WithLabelValues(reason).Inc()
-	c.log.Warn("SecretsStoreSync not synced", "syncResource", res.Ref(), "reason", reason, "error", o.err)
+	c.log.Warn("resource not synced", "sync_resource", res.Ref(), "reason", reason, "error", o.err)
 	event := "SyncFailed"
 	if reason == ReasonSecretNotOwned {
 		event = ReasonSecretNotOwned
@@ -124,7 +124,7 @@ func (c *Controller) sync(ctx context.Context, res *SecretsStoreSync) outcome {
 	o.secretExists, o.due, o.hmac, o.wrote, o.keys = true, due, hmacOf(c.hmacKey, want.Type, data), op, len(data)
 	if op != "" {
 		c.metrics.secretWrites.WithLabelValues(op).Inc()
-		c.log.Info("Secret written", "syncResource", res.Ref(), "secret", want.Name, "op", op, "keys", len(data))
+		c.log.Info("secret written", "sync_resource", res.Ref(), "secret", want.Name, "op", op, "keys", len(data))
 	}
 	return o
 }

@@ -38,7 +38,7 @@ func (c *Controller) restartTargets(ctx context.Context, res *SecretsStoreSync, 
 		}
 		if err != nil {
 			c.metrics.restarts.WithLabelValues(t.Kind, "failed").Inc()
-			c.log.Warn("rollout restart failed", "syncResource", res.Ref(), "kind", t.Kind, "name", t.Name, "error", err)
+			c.log.Warn("rollout restart failed", "sync_resource", res.Ref(), "kind", t.Kind, "name", t.Name, "error", err)
 			c.events.Eventf(obj, corev1.EventTypeWarning, "RolloutRestartFailed",
 				"the data of the Secret changed but %s %s was not restarted: %v", t.Kind, t.Name, err)
 			continue

@@ -73,7 +73,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	watchdog := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
 	var ready atomic.Bool
-	srv, err := serve(cfg.MetricsListen, reg, watchdog, &ready, log)
+	srv, err := serve(ctx, cfg.MetricsListen, reg, watchdog, &ready, log)
 	if err != nil {
 		return err
 	}
@@ -188,7 +188,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 
 // serve starts /metrics, /healthz (the leader election's watchdog) and
 // /readyz (the HMAC key is loaded).
-func serve(addr string, reg *prometheus.Registry, watchdog *leaderelection.HealthzAdaptor, ready *atomic.Bool, log *slog.Logger) (*http.Server, error) {
+func serve(ctx context.Context, addr string, reg *prometheus.Registry, watchdog *leaderelection.HealthzAdaptor, ready *atomic.Bool, log *slog.Logger) (*http.Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -205,7 +205,8 @@ func serve(addr string, reg *prometheus.Registry, watchdog *leaderelection.Healt
 		}
 		_, _ = w.Write([]byte("ok\n"))
 	})
-	ln, err := net.Listen("tcp", addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s (--metrics-listen): %w", addr, err)
 	}

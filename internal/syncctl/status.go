@@ -81,15 +81,21 @@ func nextStatus(res *SecretsStoreSync, o outcome, now time.Time) Status {
 	if o.err == nil {
 		st.LastSyncTime = &metav1.Time{Time: now}
 		st.DataHMAC = o.hmac
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: CondSynced, Status: metav1.ConditionTrue, Reason: ReasonSynced,
-			Message: fmt.Sprintf("the Secret %s holds the data read from the store", st.SecretName), ObservedGeneration: gen})
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: CondReady, Status: metav1.ConditionTrue, Reason: ReasonSecretReady,
-			Message: fmt.Sprintf("the Secret %s is up to date", st.SecretName), ObservedGeneration: gen})
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: CondSynced, Status: metav1.ConditionTrue, Reason: ReasonSynced,
+			Message: fmt.Sprintf("the Secret %s holds the data read from the store", st.SecretName), ObservedGeneration: gen,
+		})
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: CondReady, Status: metav1.ConditionTrue, Reason: ReasonSecretReady,
+			Message: fmt.Sprintf("the Secret %s is up to date", st.SecretName), ObservedGeneration: gen,
+		})
 		return st
 	}
 	reason := reasonOf(o.err)
-	meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: CondSynced, Status: metav1.ConditionFalse, Reason: reason,
-		Message: o.err.Error(), ObservedGeneration: gen})
+	meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+		Type: CondSynced, Status: metav1.ConditionFalse, Reason: reason,
+		Message: o.err.Error(), ObservedGeneration: gen,
+	})
 	ready := meta.FindStatusCondition(st.Conditions, CondReady)
 	// The last good Secret stays: Ready holds while the Secret of a sync of
 	// this generation exists.
@@ -100,8 +106,10 @@ func nextStatus(res *SecretsStoreSync, o outcome, now time.Time) Status {
 		if reason == ReasonSecretNotOwned {
 			readyReason, msg = ReasonSecretNotOwned, o.err.Error()
 		}
-		meta.SetStatusCondition(&st.Conditions, metav1.Condition{Type: CondReady, Status: metav1.ConditionFalse, Reason: readyReason,
-			Message: msg, ObservedGeneration: gen})
+		meta.SetStatusCondition(&st.Conditions, metav1.Condition{
+			Type: CondReady, Status: metav1.ConditionFalse, Reason: readyReason,
+			Message: msg, ObservedGeneration: gen,
+		})
 	}
 	return st
 }

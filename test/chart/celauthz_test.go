@@ -43,6 +43,7 @@ type authzVal struct {
 func (v authzVal) ConvertToNative(reflect.Type) (any, error) {
 	return nil, fmt.Errorf("%s cannot be converted", v.typ)
 }
+
 func (v authzVal) ConvertToType(t ref.Type) ref.Val {
 	if t == types.TypeType {
 		return v.typ

@@ -205,15 +205,18 @@ func TestSyncServiceAccountPolicy(t *testing.T) {
 		{"create, may create tokens of every ServiceAccount", admissionRequest{operation: "CREATE", rights: []right{tokenOf("")}}, verdict{matched: true}},
 		{"create, no right", admissionRequest{operation: "CREATE"}, verdict{matched: true, denied: true, message: denied}},
 		{
-			"create, tokens of another ServiceAccount", admissionRequest{operation: "CREATE", rights: []right{tokenOf("other")}},
+			"create, tokens of another ServiceAccount",
+			admissionRequest{operation: "CREATE", rights: []right{tokenOf("other")}},
 			verdict{matched: true, denied: true, message: denied},
 		},
 		{
-			"create, pods in another namespace", admissionRequest{operation: "CREATE", rights: []right{{verb: "create", resource: "pods", namespace: "other"}}},
+			"create, pods in another namespace",
+			admissionRequest{operation: "CREATE", rights: []right{{verb: "create", resource: "pods", namespace: "other"}}},
 			verdict{matched: true, denied: true, message: denied},
 		},
 		{
-			"create, may only get pods", admissionRequest{operation: "CREATE", rights: []right{{verb: "get", resource: "pods", namespace: "app"}}},
+			"create, may only get pods",
+			admissionRequest{operation: "CREATE", rights: []right{{verb: "get", resource: "pods", namespace: "app"}}},
 			verdict{matched: true, denied: true, message: denied},
 		},
 		{"update of metadata only, no right", admissionRequest{operation: "UPDATE", object: relabeled}, verdict{}},

@@ -83,19 +83,32 @@ func TestCELBoundProblemsCatchesUnbounded(t *testing.T) {
 		schema apiextensionsv1.JSONSchemaProps
 		want   string
 	}{
-		"bounded": {schema: apiextensionsv1.JSONSchemaProps{Type: "object", XValidations: rule,
-			Properties: map[string]apiextensionsv1.JSONSchemaProps{"a": boundedStr}}},
-		"string below a rule": {schema: apiextensionsv1.JSONSchemaProps{Type: "object", XValidations: rule,
-			Properties: map[string]apiextensionsv1.JSONSchemaProps{"a": str}}, want: "root.a: a string a rule reads has no maxLength"},
-		"unbounded string outside rules": {schema: apiextensionsv1.JSONSchemaProps{Type: "object",
-			Properties: map[string]apiextensionsv1.JSONSchemaProps{"a": str}}},
-		"rule in an unbounded list": {schema: apiextensionsv1.JSONSchemaProps{Type: "array",
+		"bounded": {schema: apiextensionsv1.JSONSchemaProps{
+			Type: "object", XValidations: rule,
+			Properties: map[string]apiextensionsv1.JSONSchemaProps{"a": boundedStr},
+		}},
+		"string below a rule": {schema: apiextensionsv1.JSONSchemaProps{
+			Type: "object", XValidations: rule,
+			Properties: map[string]apiextensionsv1.JSONSchemaProps{"a": str},
+		}, want: "root.a: a string a rule reads has no maxLength"},
+		"unbounded string outside rules": {schema: apiextensionsv1.JSONSchemaProps{
+			Type:       "object",
+			Properties: map[string]apiextensionsv1.JSONSchemaProps{"a": str},
+		}},
+		"rule in an unbounded list": {schema: apiextensionsv1.JSONSchemaProps{
+			Type: "array",
 			Items: &apiextensionsv1.JSONSchemaPropsOrArray{Schema: &apiextensionsv1.JSONSchemaProps{
-				Type: "string", MaxLength: ptr(8), XValidations: rule}}}, want: "root[]: a rule below root"},
-		"map without maxProperties": {schema: apiextensionsv1.JSONSchemaProps{Type: "object", XValidations: rule,
-			AdditionalProperties: &apiextensionsv1.JSONSchemaPropsOrBool{Schema: &boundedStr}}, want: "root: a map a rule reads has no maxProperties"},
-		"rule that does not compile": {schema: apiextensionsv1.JSONSchemaProps{Type: "string", MaxLength: ptr(8),
-			XValidations: apiextensionsv1.ValidationRules{{Rule: "self =="}}}, want: "root: rule self =="},
+				Type: "string", MaxLength: ptr(8), XValidations: rule,
+			}},
+		}, want: "root[]: a rule below root"},
+		"map without maxProperties": {schema: apiextensionsv1.JSONSchemaProps{
+			Type: "object", XValidations: rule,
+			AdditionalProperties: &apiextensionsv1.JSONSchemaPropsOrBool{Schema: &boundedStr},
+		}, want: "root: a map a rule reads has no maxProperties"},
+		"rule that does not compile": {schema: apiextensionsv1.JSONSchemaProps{
+			Type: "string", MaxLength: ptr(8),
+			XValidations: apiextensionsv1.ValidationRules{{Rule: "self =="}},
+		}, want: "root: rule self =="},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -22,10 +22,10 @@ func (s *Stack) TrustRegistry(host string) error {
 		return fmt.Errorf("registry host %q: want host:port", host)
 	}
 	dir := filepath.Join(s.registryHostsDir(), host)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
 	}
 	conf := fmt.Sprintf("server = %q\n\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n  ca = %q\n",
 		"https://"+host, "https://"+host, s.Env.CAFile)
-	return os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(conf), 0o644)
+	return os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(conf), 0o600)
 }
