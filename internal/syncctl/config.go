@@ -24,7 +24,7 @@ const (
 	DefaultRefreshInterval = 2 * time.Minute
 	DefaultLeaseName       = "secrets-store-integration-sync-controller"
 	DefaultHMACKeySecret   = "secrets-store-integration-sync-hmac"
-	DefaultWorkers         = 8
+	DefaultWorkers         = 16
 	// tokenLifetime is the lifetime asked for the ServiceAccount tokens used
 	// for logins: the API server's minimum.
 	tokenLifetime = 10 * time.Minute

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -51,15 +53,24 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	settle()
 	rc, err := restConfig(cfg.Kubeconfig)
 	if err != nil {
 		return err
 	}
-	kube, err := kubernetes.NewForConfig(rc)
+	// Two budgets of requests: Secrets, tokens and restarts on one, status
+	// and events on the other, so that a burst of status writes never holds
+	// back the Secrets waiting to be updated.
+	kube, err := kubernetes.NewForConfig(withQPS(rc, 100, 200))
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	dyn, err := dynamic.NewForConfig(rc)
+	reports := withQPS(rc, 50, 100)
+	dyn, err := dynamic.NewForConfig(reports)
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	eventsKube, err := kubernetes.NewForConfig(reports)
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -85,7 +96,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	ready.Store(true)
 	broadcaster := record.NewBroadcaster(record.WithContext(ctx))
-	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: kube.CoreV1().Events("")})
+	broadcaster.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: eventsKube.CoreV1().Events("")})
 	defer broadcaster.Shutdown()
 	recorder := broadcaster.NewRecorder(scheme.Scheme, corev1.EventSource{Component: "secrets-store-sync-controller"})
 
@@ -105,8 +116,14 @@ func runLeader(ctx context.Context, cfg Config, log *slog.Logger, kube kubernete
 	recorder record.EventRecorder, m *metrics, key []byte,
 ) error {
 	syncInformer := dynamicinformer.NewDynamicSharedInformerFactory(dyn, 0).ForResource(GroupVersionResource)
+	// The caches keep what the controller reads; managedFields are most of
+	// an object's size and are never read.
+	if err := syncInformer.Informer().SetTransform(stripManagedFields); err != nil {
+		return err
+	}
 	secretFactory := informers.NewSharedInformerFactoryWithOptions(kube, 0,
-		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelSync }))
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = LabelSync }),
+		informers.WithTransform(stripManagedFields))
 	secretInformer := secretFactory.Core().V1().Secrets()
 	c := newControllerWithMetrics(cfg, log, Deps{
 		Kube: kube, Dynamic: dyn, Events: recorder, HMACKey: key,
@@ -180,10 +197,24 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
 	}
-	// A resync of 1,000 resources writes up to 1,000 Secrets and statuses.
-	rc.QPS, rc.Burst = 50, 100
 	rc.UserAgent = "secrets-store-sync-controller"
 	return rc, nil
+}
+
+// withQPS is a copy of rc with its own client-side rate limit.
+func withQPS(rc *rest.Config, qps float32, burst int) *rest.Config {
+	c := rest.CopyConfig(rc)
+	c.QPS, c.Burst = qps, burst
+	return c
+}
+
+// settle makes the garbage collector keep the heap closer to what is live
+// (GOGC 50 instead of 100) unless GOGC is set: the caches are most of the
+// heap and change slowly, so the extra collections cost little CPU.
+func settle() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
 }
 
 // serve starts /metrics, /healthz (the leader election's watchdog) and
@@ -223,4 +254,13 @@ func shutdown(srv *http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(ctx)
+}
+
+// stripManagedFields is the informers' transform: managedFields are most of
+// an object's size in the cache, and the controller never reads them.
+func stripManagedFields(obj any) (any, error) {
+	if m, err := meta.Accessor(obj); err == nil {
+		m.SetManagedFields(nil)
+	}
+	return obj, nil
 }

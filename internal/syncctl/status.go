@@ -114,12 +114,19 @@ func nextStatus(res *SecretsStoreSync, o outcome, now time.Time) Status {
 	return st
 }
 
+// lastSyncRefresh is how old status.lastSyncTime may get while nothing else
+// in the status changes: a refresh that finds the data as it was writes no
+// status, so that a steady state costs the API server nothing.
+func lastSyncRefresh(interval time.Duration) time.Duration {
+	return max(10*time.Minute, 5*interval)
+}
+
 // statusChanged reports whether st differs from res's status enough to be
-// written: anything but lastSyncTime, or lastSyncTime older than half an
-// interval (so that the column stays close without a write per reconcile).
+// written: anything but lastSyncTime, or lastSyncTime older than
+// lastSyncRefresh.
 func statusChanged(res *SecretsStoreSync, st Status, interval time.Duration) bool {
 	old := res.Status
-	if old.LastSyncTime != nil && st.LastSyncTime != nil && st.LastSyncTime.Sub(old.LastSyncTime.Time) < interval/2 {
+	if old.LastSyncTime != nil && st.LastSyncTime != nil && st.LastSyncTime.Sub(old.LastSyncTime.Time) < lastSyncRefresh(interval) {
 		cp := st
 		cp.LastSyncTime = old.LastSyncTime
 		return !equality.Semantic.DeepEqual(old, cp)
