@@ -169,22 +169,22 @@ func (c *Controller) next(ctx context.Context) bool {
 
 // schedule brings key back after d, or after the backoff of its failures
 // (firstRetry doubled per failure in a row, at most interval) when failed.
-// A little jitter spreads resources created together.
+// A success comes back exactly when its reads are due, together with the
+// other resources of its identity, which then share the next read; retries
+// get a little jitter, so that resources failing together do not retry
+// together.
 func (c *Controller) schedule(key string, failed bool, d, interval time.Duration) {
 	c.mu.Lock()
 	if failed {
 		n := c.failures[key]
 		c.failures[key] = n + 1
 		d = min(firstRetry<<min(n, 16), interval)
+		d += time.Duration(rand.Int64N(int64(d/10) + 1)) //nolint:gosec // G404: jitter of a retry, not a secret; up to 10%
 	} else {
 		delete(c.failures, key)
 	}
 	c.mu.Unlock()
-	if d < 0 {
-		d = 0
-	}
-	d += time.Duration(rand.Int64N(int64(d/20) + 1)) //nolint:gosec // G404: jitter of a schedule, not a secret; up to 5%
-	c.queue.AddAfter(key, d)
+	c.queue.AddAfter(key, max(d, 0))
 }
 
 // setState records the state of key for the gauges; synced nil: gone.

@@ -43,6 +43,9 @@ func (c *Controller) reconcile(ctx context.Context, key string) {
 	}
 	interval := res.Refresh(c.cfg.RefreshInterval)
 	o, prevHMAC := c.sync(ctx, res), res.Status.DataHMAC
+	if ctx.Err() != nil {
+		return // stopping: nothing was decided about this resource
+	}
 	now := c.now()
 	if o.wrote != "" {
 		c.events.Eventf(u, corev1.EventTypeNormal, "Synced", "Secret %s: %s with %d keys read from the store", res.SecretName(), pastTense(o.wrote), o.keys)

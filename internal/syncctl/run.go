@@ -61,7 +61,13 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	// Two budgets of requests: Secrets, tokens and restarts on one, status
 	// and events on the other, so that a burst of status writes never holds
 	// back the Secrets waiting to be updated.
-	kube, err := kubernetes.NewForConfig(withQPS(rc, 100, 200))
+	kube, err := kubernetes.NewForConfig(withQPS(rc, 200, 300))
+	if err != nil {
+		return fmt.Errorf("kubernetes client: %w", err)
+	}
+	// The Lease has a client of its own: renewals never wait behind a burst
+	// of writes, which would cost the leadership under load.
+	leaseKube, err := kubernetes.NewForConfig(withQPS(rc, 5, 10))
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
@@ -108,7 +114,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 			log.Error("controller stopped", "error", err)
 		}
 	}
-	return elect(ctx, cfg, identity, kube, watchdog, lead, log)
+	return elect(ctx, cfg, identity, leaseKube, watchdog, lead, log)
 }
 
 // runLeader starts the informers and the workers.
