@@ -32,6 +32,7 @@ import (
 	"github.com/deckhouse/secrets-store-integration/test/bench/i18n"
 	"github.com/deckhouse/secrets-store-integration/test/bench/injectorbench"
 	"github.com/deckhouse/secrets-store-integration/test/bench/podstart"
+	"github.com/deckhouse/secrets-store-integration/test/bench/syncscale"
 )
 
 func main() {
@@ -44,6 +45,8 @@ func main() {
 	injectorOnly := flag.Bool("injector-only", false, "run only the injector measurement and print its rows; the pages are not written")
 	podStart := flag.Bool("pod-start", true, "start pods one at a time per way of delivering secrets on a local cluster and time them to the application's first instruction (needs root and the cluster binaries)")
 	podStartOnly := flag.Bool("pod-start-only", false, "run only the pod start measurement and print its rows; the pages are not written")
+	syncScale := flag.Bool("sync-scale", true, "measure the SecretsStoreSync controller at 1,000 resources on a local cluster (needs root and the cluster binaries)")
+	syncScaleOnly := flag.Bool("sync-scale-only", false, "run only the SecretsStoreSync measurement and print its rows; the pages are not written")
 	flag.Parse()
 	// A signal cancels the measurements, so that the cluster they started is torn down.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -53,8 +56,10 @@ func main() {
 		err = runInjectorOnly(ctx)
 	case *podStartOnly:
 		err = runPodStartOnly(ctx)
+	case *syncScaleOnly:
+		err = runSyncScaleOnly(ctx)
 	default:
-		err = run(ctx, *out, *benchtime, measurements{scale: *scale, load: *load, hostile: *hostile, injector: *injector, podStart: *podStart})
+		err = run(ctx, *out, *benchtime, measurements{scale: *scale, load: *load, hostile: *hostile, injector: *injector, podStart: *podStart, syncScale: *syncScale})
 	}
 	stop()
 	if err != nil {
@@ -77,7 +82,7 @@ func figureRU(what, ru, value, target string, met bool) result {
 }
 
 // measurements says which of the measurements on a local cluster run.
-type measurements struct{ scale, load, hostile, injector, podStart bool }
+type measurements struct{ scale, load, hostile, injector, podStart, syncScale bool }
 
 func run(ctx context.Context, out, benchtime string, m measurements) error {
 	var rs []result
@@ -140,7 +145,16 @@ func run(ctx context.Context, out, benchtime string, m measurements) error {
 		ps = &r
 		rs = append(rs, podStartResults(r)...)
 	}
-	methods := pageMethods{sc: sc, al: al, hl: hl, ij: ij, ps: ps}
+	var ss *syncscale.Result
+	if m.syncScale {
+		r, err := syncscale.Run(ctx, root, os.Stderr)
+		if err != nil {
+			return fmt.Errorf("sync scale measurement: %w", err)
+		}
+		ss = &r
+		rs = append(rs, syncScaleResults(r)...)
+	}
+	methods := pageMethods{sc: sc, al: al, hl: hl, ij: ij, ps: ps, ss: ss}
 	page := render(rs, benches, methods, false)
 	if err := os.WriteFile(filepath.Join(out, "BENCHMARKS.md"), []byte(page), 0o644); err != nil { //nolint:gosec // G306: a documentation page
 		return err
@@ -245,6 +259,7 @@ type pageMethods struct {
 	hl *hostileload.Result
 	ij *injectorbench.Result
 	ps *podstart.Result
+	ss *syncscale.Result
 }
 
 func render(rs []result, bs []bench, m pageMethods, ru bool) string {
@@ -294,6 +309,9 @@ func render(rs []result, bs []bench, m pageMethods, ru bool) string {
 	}
 	if m.ps != nil {
 		b.WriteString("\n" + podstart.Method(*m.ps, ru) + "\n")
+	}
+	if m.ss != nil {
+		b.WriteString("\n" + syncScaleMethod(*m.ss, ru) + "\n")
 	}
 	if ru {
 		b.WriteString(i18n.RU("main.12"))
