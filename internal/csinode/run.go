@@ -21,8 +21,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/deckhouse/secrets-store-integration/internal/kubeconfig"
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
 
@@ -110,17 +110,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 }
 
 func kubeConfig(path string) (*rest.Config, error) {
-	var rc *rest.Config
-	var err error
-	if path != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", path)
-	} else {
-		rc, err = rest.InClusterConfig()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
-	}
-	return rc, nil
+	return kubeconfig.Load(path, "secrets-store-csi-driver")
 }
 
 // healthHandler answers 200 when check passes and 503 with the reason

@@ -29,10 +29,11 @@ import (
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/client-go/tools/record"
+
+	"github.com/deckhouse/secrets-store-integration/internal/kubeconfig"
 )
 
 // Timing of the leader election: a new leader takes over within about
@@ -54,7 +55,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 		return err
 	}
 	settle()
-	rc, err := restConfig(cfg.Kubeconfig)
+	rc, err := kubeconfig.Load(cfg.Kubeconfig, "secrets-store-sync-controller")
 	if err != nil {
 		return err
 	}
@@ -188,23 +189,6 @@ func elect(ctx context.Context, cfg Config, identity string, kube kubernetes.Int
 		return errLostLease
 	}
 	return nil
-}
-
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	var (
-		rc  *rest.Config
-		err error
-	)
-	if kubeconfig != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
-	} else {
-		rc, err = rest.InClusterConfig()
-	}
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
-	}
-	rc.UserAgent = "secrets-store-sync-controller"
-	return rc, nil
 }
 
 // withQPS is a copy of rc with its own client-side rate limit.

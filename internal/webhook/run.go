@@ -9,10 +9,9 @@ import (
 	"log/slog"
 
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
-	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/internal/admission"
+	"github.com/deckhouse/secrets-store-integration/internal/kubeconfig"
 	"github.com/deckhouse/secrets-store-integration/internal/podmutate"
 	"github.com/deckhouse/secrets-store-integration/internal/registry"
 )
@@ -63,21 +62,12 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 
 // secretsClient reads Secrets with the in-cluster configuration, or with
 // kubeconfig when given.
-func secretsClient(kubeconfig string) (corev1client.SecretsGetter, error) {
-	var (
-		rc  *rest.Config
-		err error
-	)
-	if kubeconfig != "" {
-		rc, err = clientcmd.BuildConfigFromFlags("", kubeconfig)
-	} else {
-		rc, err = rest.InClusterConfig()
-	}
+func secretsClient(path string) (corev1client.SecretsGetter, error) {
+	rc, err := kubeconfig.Load(path, "secrets-store-webhook")
 	if err != nil {
-		return nil, fmt.Errorf("kubernetes client configuration: %w", err)
+		return nil, err
 	}
 	rc.QPS, rc.Burst = apiQPS, apiBurst
-	rc.UserAgent = "secrets-store-webhook"
 	c, err := corev1client.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("kubernetes client: %w", err)
