@@ -31,6 +31,15 @@ func TestParseIsolated(t *testing.T) {
 			t.Errorf("ParseIsolated(%q): %v, want a refusal that explains", text, err)
 		}
 	}
+	for _, text := range []string{`${ randAlphaNum 16 }`, `${ now | date "2006" }`, `${ uuidv4 }`, `${ .p | bcrypt }`, `${ genPrivateKey "rsa" }`} {
+		if _, err := Parse(text); err != nil {
+			t.Fatalf("Parse(%q): %v, want it accepted", text, err)
+		}
+		_, err := ParseIsolated(text)
+		if err == nil || !errors.Is(err, errUnsupported) || !strings.Contains(err.Error(), "at every refresh") {
+			t.Errorf("ParseIsolated(%q): %v, want a refusal that explains", text, err)
+		}
+	}
 	tp, err := ParseIsolated(`${ printf "%s:%s" .u .p | b64enc }`)
 	if err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"text/template/parse"
@@ -63,27 +64,45 @@ func Parse(text string) (*Template, error) {
 // caller logged in to.
 var hostFuncs = []string{"file", "env", "expandenv", "getHostByName", "accessor"}
 
+// volatileFuncs give another result at every run with the same data: the
+// clock, random values, salted hashes, generated keys.
+var volatileFuncs = []string{
+	"now", "ago", "randAlphaNum", "randAlpha", "randAscii", "randNumeric", "randInt", "randBytes", "shuffle", "uuidv4",
+	"bcrypt", "htpasswd", "encryptAES", "genPrivateKey", "genCA", "genCAWithKey", "genSelfSignedCert",
+	"genSelfSignedCertWithKey", "genSignedCert", "genSignedCertWithKey",
+}
+
 // ParseIsolated parses text like Parse, without the functions that read the
-// files, the environment or the network of the process running it. It is
-// for templates written by one party and run by another, such as a
-// controller running its users' templates: there, file would read the
-// controller's own files (its ServiceAccount token among them).
+// files, the environment or the network of the process running it, and
+// without those whose result changes from one run to the next. It is for
+// templates written by one party and run again and again by another, such
+// as a controller running its users' templates at every refresh: there,
+// file would read the controller's own files (its ServiceAccount token among
+// them), and a random or time-dependent value would change the output, and
+// restart whatever consumes it, at every refresh.
 func ParseIsolated(text string) (*Template, error) {
 	t, err := parseWith(text, isolatedFuncs())
-	if err != nil {
-		for _, name := range hostFuncs {
-			if strings.Contains(err.Error(), fmt.Sprintf("function %q not defined", name)) {
-				return nil, fmt.Errorf("parse template: the function %s is %w here: the template runs in a shared controller, "+
-					"not in your pod; file, env, expandenv, getHostByName and accessor are refused", name, errUnsupported)
-			}
+	if err == nil {
+		return t, nil
+	}
+	for _, name := range hostFuncs {
+		if strings.Contains(err.Error(), fmt.Sprintf("function %q not defined", name)) {
+			return nil, fmt.Errorf("parse template: the function %s is %w here: the template runs in a shared controller, "+
+				"not in your pod; file, env, expandenv, getHostByName and accessor are refused", name, errUnsupported)
 		}
 	}
-	return t, err
+	for _, name := range volatileFuncs {
+		if strings.Contains(err.Error(), fmt.Sprintf("function %q not defined", name)) {
+			return nil, fmt.Errorf("parse template: the function %s is %w here: its result changes at every run, so the "+
+				"output would change, and be written again, at every refresh; build the value from the secret's data only", name, errUnsupported)
+		}
+	}
+	return nil, err
 }
 
 var isolatedFuncs = sync.OnceValue(func() map[string]any {
 	m := maps.Clone(parseFuncs())
-	for _, name := range hostFuncs {
+	for _, name := range append(slices.Clone(hostFuncs), volatileFuncs...) {
 		delete(m, name)
 	}
 	return m
