@@ -248,3 +248,28 @@ func TestTypeChangeWaitsForDeletion(t *testing.T) {
 		t.Error("the Secret was not created with the new type")
 	}
 }
+
+// Access revoked in the store (403 even after a new login): the Secret
+// keeps its data and Synced says the store refused.
+func TestPermissionRevokedKeepsSecret(t *testing.T) {
+	h := newHarness(t)
+	h.store.set("kv/data/web", map[string]any{"crt": "CERT", "key": valueTLSKey})
+	h.create("web", tlsSpec())
+	h.reconcile("web")
+	h.store.mu.Lock()
+	h.store.denied["kv/data/web"] = true
+	h.store.mu.Unlock()
+	logins := h.store.count("login")
+	h.clock.add(time.Minute)
+	h.reconcile("web")
+	c := condition(h.status("web"), CondSynced)
+	if c.Status != metav1.ConditionFalse || c.Reason != ReasonStoreError || !strings.Contains(c.Message, "kv/data/web") {
+		t.Errorf("Synced %s/%s %q, want False/StoreError naming the path", c.Status, c.Reason, c.Message)
+	}
+	if h.store.count("login") == logins {
+		t.Error("a 403 with a cached token gave up without a new login")
+	}
+	if string(h.secret("web-tls").Data["tls.key"]) != valueTLSKey {
+		t.Error("the Secret lost its data when access was revoked")
+	}
+}
