@@ -68,6 +68,28 @@ type (
 		Labels      map[string]string `json:"labels"`
 		Annotations map[string]string `json:"annotations"`
 	}
+	verticalPodAutoscaler struct {
+		metav1.TypeMeta   `json:",inline"`
+		metav1.ObjectMeta `json:"metadata"`
+		Spec              struct {
+			TargetRef struct {
+				APIVersion string `json:"apiVersion"`
+				Kind       string `json:"kind"`
+				Name       string `json:"name"`
+			} `json:"targetRef"`
+			UpdatePolicy struct {
+				UpdateMode string `json:"updateMode"`
+			} `json:"updatePolicy"`
+			ResourcePolicy struct {
+				ContainerPolicies []struct {
+					ContainerName    string            `json:"containerName"`
+					ControlledValues string            `json:"controlledValues"`
+					MinAllowed       map[string]string `json:"minAllowed"`
+					MaxAllowed       map[string]string `json:"maxAllowed"`
+				} `json:"containerPolicies"`
+			} `json:"resourcePolicy"`
+		} `json:"spec"`
+	}
 	grafanaDashboardDefinition struct {
 		metav1.TypeMeta   `json:",inline"`
 		metav1.ObjectMeta `json:"metadata"`
@@ -113,6 +135,8 @@ func decodeOne(m manifest) (object, error) {
 		custom = &prometheusRule{}
 	case "deckhouse.io/v1/GrafanaDashboardDefinition":
 		custom = &grafanaDashboardDefinition{}
+	case "autoscaling.k8s.io/v1/VerticalPodAutoscaler":
+		custom = &verticalPodAutoscaler{}
 	}
 	if custom != nil {
 		if err := yaml.UnmarshalStrict([]byte(m.doc), custom); err != nil {

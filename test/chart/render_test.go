@@ -104,6 +104,8 @@ func capabilities(monitoring bool) *chartutil.Capabilities {
 			"monitoring.coreos.com/v1/PrometheusRule",
 			"deckhouse.io/v1",
 			"deckhouse.io/v1/GrafanaDashboardDefinition",
+			"autoscaling.k8s.io/v1",
+			"autoscaling.k8s.io/v1/VerticalPodAutoscaler",
 		)
 	}
 	return caps
