@@ -181,7 +181,7 @@ func TestBinaryRunsTheCommandWithSecrets(t *testing.T) {
 		"PASS=secrets-store:demo-kv/data/app#DB_PASS",
 		"DB_USER=secrets-store:demo-kv/data/app#DB_USER",
 		"PLAIN=plain value",
-		"VAULT_SKIP_VERIFY=maybe", // malformed for vault/api; must reach the application untouched
+		"VAULT_SKIP_VERIFY=maybe", // malformed for the stores' client libraries; must reach the application untouched
 		helperExitEnv+"=7",
 	)
 	r := runInjector(t, moveFirst(env, "PATH="+bin), "app", "arg1")

@@ -148,9 +148,9 @@
 // the command starts all the same. A batch token (no accessor) is not
 // revoked: the store keeps nothing for it.
 //
-// The application's VAULT_* variables are removed from the injector's own
-// process before the store client is built (the client ignores them, but
-// the vault library refuses malformed ones) and reach the command unchanged.
+// The application's VAULT_* variables change nothing in the injector (the
+// store client reads none of them, malformed ones included) and reach the
+// command unchanged.
 //
 // # Logging
 //

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -219,16 +218,9 @@ func parseArgs(args []string) (invocation, error) {
 	return inv, nil
 }
 
-// newStoreReader builds the store client. vault/api refuses to start on a
-// malformed VAULT_* variable of the application's environment, which the
-// store client ignores anyway; they are removed from this process only (the
-// command's environment comes from environ and keeps them).
+// newStoreReader builds the store client. The application's VAULT_*
+// variables stay in the environment: the client reads none of them.
 func newStoreReader(cfg store.Config) (Reader, error) {
-	for _, kv := range os.Environ() {
-		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "VAULT_") {
-			_ = os.Unsetenv(name)
-		}
-	}
 	c, err := store.New(cfg)
 	if err != nil {
 		return nil, err

@@ -175,13 +175,9 @@ func (w *watch) watchData(ctx context.Context) *ChildExit {
 func (w *watch) poll(ctx context.Context, sources []source) (map[source]fetched, bool) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.cfg.Timeout)
 	defer cancel()
-	got := make(map[source]fetched, len(sources))
-	quiet := slog.New(slog.DiscardHandler)
-	// One after the other: a poll has time, and each concurrent read would
-	// cost a goroutine and its wake-ups.
-	for _, s := range sources {
-		got[s] = readOne(ctx, w.r, w.cfg.Login(), s, quiet)
-	}
+	// Together, as at start: on one processor the goroutines cost less than
+	// the wake-ups of reads sent one after the other.
+	got := readAll(ctx, w.r, w.cfg.Login(), sources, make(chan struct{}, MaxConcurrentReads), slog.New(slog.DiscardHandler))
 	ok := true
 	for _, s := range sources {
 		if err := got[s].err; err != nil {

@@ -11,8 +11,6 @@ import (
 	"net"
 	"net/url"
 	"strings"
-
-	"github.com/hashicorp/vault/api"
 )
 
 const (
@@ -25,11 +23,11 @@ const (
 // body they failed on, and a success body holds secret values.
 var errMalformed = errors.New("the store returned a malformed response")
 
-// classify turns what vault/api returned for one request into a sentinel,
+// classify turns the error of one request (see wire.go) into a sentinel,
 // the HTTP status and a redacted detail. secrets are strings (JWT, token) that
 // must not appear in the detail even if the store echoes them.
 func classify(err error, secrets ...string) (kind error, status int, detail string, cause error) {
-	var re *api.ResponseError
+	var re *responseError
 	if errors.As(err, &re) {
 		status = re.StatusCode
 		// A raw (non-JSON) body is some proxy's page, not the store's

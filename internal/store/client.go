@@ -8,9 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
-	"github.com/hashicorp/vault/api"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -42,13 +42,15 @@ func WithObserver(o Observer) Option {
 // per (address, namespace, CA) in a process so that tokens, mount lookups
 // and concurrent reads are shared.
 type Client struct {
-	// api carries no token: each request sends the token of its identity,
-	// so one client serves every identity without shared mutable state.
-	api      *api.Client
-	hc       *http.Client
-	timeout  time.Duration
-	observer Observer
-	now      func() time.Time // token and mount expiry; replaced in tests
+	// Requests carry no client-wide token: each sends the token of its
+	// identity, so one client serves every identity without shared mutable
+	// state.
+	base      *url.URL
+	namespace string
+	hc        *http.Client
+	timeout   time.Duration
+	observer  Observer
+	now       func() time.Time // token and mount expiry; replaced in tests
 
 	tokens  tokenCache
 	mounts  mountCache
@@ -66,45 +68,15 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	ac, err := newAPIClient(cfg, hc)
+	base, err := url.Parse(cfg.Address) // validated above
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{api: ac, hc: hc, timeout: cfg.timeout(), now: time.Now}
+	c := &Client{base: base, namespace: cfg.Namespace, hc: hc, timeout: cfg.timeout(), now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}
 	return c, nil
-}
-
-// newAPIClient builds the vault/api client from cfg alone and undoes what
-// api.NewClient takes from the environment.
-func newAPIClient(cfg Config, hc *http.Client) (*api.Client, error) {
-	ac, err := api.NewClient(&api.Config{
-		Address:    cfg.Address,
-		HttpClient: hc,
-		// Callers own retries (kubelet retries a publish, the injector fails
-		// the container); retrying here would multiply the wait behind a
-		// down store.
-		MaxRetries: 0,
-		CheckRetry: func(context.Context, *http.Response, error) (bool, error) { return false, nil },
-		// Deadlines come from Client.call.
-		Timeout: 0,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("create store client (the vault library reads VAULT_* environment variables: unset malformed ones): %w", err)
-	}
-	ac.ClearToken() // VAULT_TOKEN
-	// VAULT_HEADERS and VAULT_NAMESPACE; X-Vault-Request is vault/api's
-	// SSRF marker that the store expects.
-	ac.SetHeaders(http.Header{api.RequestHeaderName: []string{"true"}})
-	if cfg.Namespace != "" {
-		ac.SetNamespace(cfg.Namespace)
-	}
-	// VAULT_WRAP_TTL would make the store return a wrapping token instead
-	// of the secret.
-	ac.SetWrappingLookupFunc(func(string, string) string { return "" })
-	return ac, nil
 }
 
 // CloseIdleConnections closes idle connections to the store, e.g. when the
@@ -135,8 +107,8 @@ func withToken[T any](ctx context.Context, c *Client, l Login, do func(tok strin
 // into a copy of e and reports it to the observer. secrets are redacted from
 // whatever the store says.
 func (c *Client) call(ctx context.Context, kind string, e Error, secrets []string,
-	do func(context.Context) (*api.Secret, error),
-) (*api.Secret, error) {
+	do func(context.Context) (*apiSecret, error),
+) (*apiSecret, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	start := time.Now()
@@ -156,10 +128,6 @@ func (c *Client) call(ctx context.Context, kind string, e Error, secrets []strin
 		c.observer.OnRequest(kind, time.Since(start), err)
 	}
 	return sec, err
-}
-
-func tokenHeader(tok string) http.Header {
-	return http.Header{api.AuthHeaderName: []string{tok}}
 }
 
 func ctxKind(err error) error {

@@ -130,8 +130,9 @@ func (c Config) httpClient() (*http.Client, error) {
 	}
 	return &http.Client{
 		Transport: tr,
-		// vault/api follows a standby's redirect itself (once, never from
-		// https to http); the HTTP client must hand it the 307.
+		// Client.send follows a standby's redirect itself (once, never from
+		// https to http, with the body sent again); the HTTP client must
+		// hand it the 307.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}, nil
 }

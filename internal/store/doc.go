@@ -109,15 +109,11 @@
 //
 // # Environment
 //
-// The vault/api library reads VAULT_* variables. The client does not let them
-// change its behavior: the TLS transport, timeouts and retries are built
-// here, and the token, namespace, extra headers and response wrapping that
-// vault/api takes from the environment are reset after the library's client
-// is created. One effect cannot be undone: vault/api refuses to create a
-// client when a VAULT_* variable is malformed (for example
-// VAULT_SKIP_VERIFY=maybe or VAULT_CACERT naming a missing file); [New] then
-// returns an error naming the cause, and a program running in a foreign
-// environment should unset VAULT_* in its own process first. Standard proxy
+// The client reads nothing from the environment: VAULT_* variables (the
+// address, token, namespace, TLS settings, headers, response wrapping that
+// the stores' own client libraries take from it) change nothing, malformed
+// ones included, so a program in an application's environment behaves as
+// configured. The store's HTTP API is spoken directly (wire.go). Standard proxy
 // variables (HTTPS_PROXY, NO_PROXY) are honored, as in every Go HTTP client.
 //
 // The package does not log. Callers log, and may count store requests with an

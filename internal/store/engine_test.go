@@ -11,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // Paths on engines other than KV are plain logical reads that keep the
@@ -117,20 +115,20 @@ func TestNeedsMount(t *testing.T) {
 	v2 := map[string]any{"data": map[string]any{"k": "v"}, "metadata": map[string]any{"version": json.Number("1")}}
 	tests := []struct {
 		name string
-		sec  *api.Secret
+		sec  *apiSecret
 		err  error
 		path string
 		want bool
 	}{
-		{name: "plain answer", sec: &api.Secret{Data: map[string]any{"k": "v"}}, path: "kv1/app"},
-		{name: "kv2 answer at a data path", sec: &api.Secret{Data: v2}, path: "kv/data/app"},
-		{name: "kv2 shaped answer elsewhere", sec: &api.Secret{Data: v2}, path: "kv/app", want: true},
+		{name: "plain answer", sec: &apiSecret{Data: map[string]any{"k": "v"}}, path: "kv1/app"},
+		{name: "kv2 answer at a data path", sec: &apiSecret{Data: v2}, path: "kv/data/app"},
+		{name: "kv2 shaped answer elsewhere", sec: &apiSecret{Data: v2}, path: "kv/app", want: true},
 		{name: "no answer", path: "kv/app", want: true},
-		{name: "kv2 warning", sec: &api.Secret{Warnings: []string{"Invalid path"}}, path: "kv/app", want: true},
-		{name: "metadata", sec: &api.Secret{Data: map[string]any{"versions": map[string]any{}, "current_version": 1}}, path: "kv/metadata/app", want: true},
-		{name: "config", sec: &api.Secret{Data: map[string]any{"max_versions": 0, "cas_required": false}}, path: "kv/config", want: true},
-		{name: "listing", sec: &api.Secret{Data: map[string]any{"keys": []any{"a/"}}}, path: "kv/app", want: true},
-		{name: "a key named keys among others", sec: &api.Secret{Data: map[string]any{"keys": []any{"a"}, "b": "c"}}, path: "kv1/app"},
+		{name: "kv2 warning", sec: &apiSecret{Warnings: []string{"Invalid path"}}, path: "kv/app", want: true},
+		{name: "metadata", sec: &apiSecret{Data: map[string]any{"versions": map[string]any{}, "current_version": 1}}, path: "kv/metadata/app", want: true},
+		{name: "config", sec: &apiSecret{Data: map[string]any{"max_versions": 0, "cas_required": false}}, path: "kv/config", want: true},
+		{name: "listing", sec: &apiSecret{Data: map[string]any{"keys": []any{"a/"}}}, path: "kv/app", want: true},
+		{name: "a key named keys among others", sec: &apiSecret{Data: map[string]any{"keys": []any{"a"}, "b": "c"}}, path: "kv1/app"},
 		{name: "403", err: &Error{Status: 403, Kind: ErrPermissionDenied}, path: "kv/app", want: true},
 		{name: "405", err: &Error{Status: 405}, path: "kv/delete/app", want: true},
 		{name: "500", err: &Error{Status: 500, Kind: ErrUnavailable}, path: "kv/app"},

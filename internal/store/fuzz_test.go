@@ -4,13 +4,10 @@
 package store
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // FuzzDecodeKV feeds arbitrary response bodies through the same decoding a
@@ -34,7 +31,7 @@ func FuzzDecodeKV(f *testing.F) {
 		f.Add([]byte(s), true, 2)
 	}
 	f.Fuzz(func(t *testing.T, body []byte, v2 bool, version int) {
-		sec, err := api.ParseSecret(bytes.NewReader(body))
+		sec, err := parseSecret(body)
 		if err != nil {
 			return
 		}
@@ -89,7 +86,7 @@ func FuzzPath(f *testing.F) {
 		if again, err := cleanPath(clean); err != nil || again != clean {
 			t.Fatalf("cleanPath not idempotent: %q -> %q -> %q, %v", p, clean, again, err)
 		}
-		m, ok := parseMount(&api.Secret{Data: map[string]any{
+		m, ok := parseMount(&apiSecret{Data: map[string]any{
 			"path": mountPath, "type": "kv", "options": map[string]any{"version": "2"},
 		}}, clean)
 		if !ok {

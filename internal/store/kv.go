@@ -13,7 +13,6 @@ import (
 	"time"
 	"unicode"
 
-	"github.com/hashicorp/vault/api"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -98,9 +97,8 @@ func (c *Client) mountOf(ctx context.Context, l Login, e Error, tok, p string) (
 // refused the lookup (old servers, no access to the mount): the caller then
 // keeps the answer of p as written. Only an unreachable store is an error.
 func (c *Client) lookupMount(ctx context.Context, e Error, tok, p string) (m mount, known bool, err error) {
-	sec, err := c.call(ctx, RequestMount, e, []string{tok}, func(ctx context.Context) (*api.Secret, error) {
-		return c.api.Logical().ReadWithRequest(ctx,
-			api.NewLogicalReadRequest("sys/internal/ui/mounts/"+p, nil, tokenHeader(tok)))
+	sec, err := c.call(ctx, RequestMount, e, []string{tok}, func(ctx context.Context) (*apiSecret, error) {
+		return c.get(ctx, "sys/internal/ui/mounts/"+p, nil, tok)
 	})
 	if err != nil {
 		if errors.Is(err, ErrUnavailable) || errors.Is(err, ErrTLS) {
@@ -118,7 +116,7 @@ func (c *Client) lookupMount(ctx context.Context, e Error, tok, p string) (m mou
 
 // parseMount reads {"path": "demo-kv/", "type": "kv", "options":
 // {"version": "2"}} and checks that the mount really holds p.
-func parseMount(sec *api.Secret, p string) (mount, bool) {
+func parseMount(sec *apiSecret, p string) (mount, bool) {
 	if sec == nil {
 		return mount{}, false
 	}

@@ -13,8 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // Read logs in as l (or reuses its cached token) and reads path on any
@@ -122,20 +120,20 @@ func (c *Client) readOnMount(ctx context.Context, e Error, tok string, m mount) 
 }
 
 // readAt sends one read of the API path sp, with e.Version as ?version=.
-func (c *Client) readAt(ctx context.Context, e Error, tok, sp string) (*api.Secret, error) {
+func (c *Client) readAt(ctx context.Context, e Error, tok, sp string) (*apiSecret, error) {
 	e.StorePath = sp
 	var q url.Values
 	if e.Version > 0 {
 		q = url.Values{"version": []string{strconv.Itoa(e.Version)}}
 	}
-	return c.call(ctx, RequestRead, e, []string{tok}, func(ctx context.Context) (*api.Secret, error) {
-		return c.api.Logical().ReadWithRequest(ctx, api.NewLogicalReadRequest(sp, q, tokenHeader(tok)))
+	return c.call(ctx, RequestRead, e, []string{tok}, func(ctx context.Context) (*apiSecret, error) {
+		return c.get(ctx, sp, q, tok)
 	})
 }
 
 // asWritten decodes the answer of p as written, the mount being unknown: the
 // answer's shape tells KV v2 from anything else.
-func asWritten(e Error, sec *api.Secret, err error) (*Secret, error) {
+func asWritten(e Error, sec *apiSecret, err error) (*Secret, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -150,7 +148,7 @@ func asWritten(e Error, sec *api.Secret, err error) (*Secret, error) {
 // or the shape of a KV v2 endpoint that is not a secret (metadata, config,
 // subkeys, a listing). A KV v2 shaped answer counts only at a path with a
 // "data" segment, where a KV v2 mount would give it.
-func needsMount(sec *api.Secret, err error, p string) bool {
+func needsMount(sec *apiSecret, err error, p string) bool {
 	if err != nil {
 		var e *Error
 		return errors.As(err, &e) &&
@@ -194,7 +192,7 @@ func hasDataSegment(p string) bool {
 // null) and "metadata" with a numeric version. Another engine could answer
 // so, which is why a learned mount always wins and the shape counts only at
 // a path with a "data" segment.
-func looksV2(sec *api.Secret) bool {
+func looksV2(sec *apiSecret) bool {
 	if sec == nil || len(sec.Data) != 2 {
 		return false
 	}
@@ -214,7 +212,7 @@ func looksV2(sec *api.Secret) bool {
 
 // decode turns a read response into a Secret; e carries the context for
 // errors. A nil secret is a 404 or an empty answer.
-func decode(e Error, sec *api.Secret, v2 bool) (*Secret, error) {
+func decode(e Error, sec *apiSecret, v2 bool) (*Secret, error) {
 	if sec == nil || sec.Data == nil {
 		e.Kind = ErrNotFound
 		if sec != nil {

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // API paths of renewals; Error.StorePath tells them apart.
@@ -91,9 +89,8 @@ func (c *Client) RenewToken(ctx context.Context, l Login) (TokenInfo, error) {
 		e.Kind, e.Detail = ErrInvalid, "the client holds no token for this identity: log in first (Token, Read or Write)"
 		return TokenInfo{}, &e
 	}
-	sec, err := c.call(ctx, RequestRenew, e, []string{t.token}, func(ctx context.Context) (*api.Secret, error) {
-		return c.api.Logical().WriteWithRequest(ctx,
-			api.NewLogicalWriteRequest(tokenRenewPath, map[string]any{}, tokenHeader(t.token)))
+	sec, err := c.call(ctx, RequestRenew, e, []string{t.token}, func(ctx context.Context) (*apiSecret, error) {
+		return c.put(ctx, tokenRenewPath, map[string]any{}, t.token)
 	})
 	if errors.Is(err, ErrPermissionDenied) {
 		c.tokens.drop(key, t.token)
@@ -137,8 +134,8 @@ func (c *Client) RenewLease(ctx context.Context, l Login, leaseID string, increm
 		body["increment"] = int64((increment + time.Second - 1) / time.Second)
 	}
 	return withToken(ctx, c, l, func(tok string) (Lease, error) {
-		sec, err := c.call(ctx, RequestRenew, e, []string{tok, leaseID}, func(ctx context.Context) (*api.Secret, error) {
-			return c.api.Logical().WriteWithRequest(ctx, api.NewLogicalWriteRequest(leaseRenewPath, body, tokenHeader(tok)))
+		sec, err := c.call(ctx, RequestRenew, e, []string{tok, leaseID}, func(ctx context.Context) (*apiSecret, error) {
+			return c.put(ctx, leaseRenewPath, body, tok)
 		})
 		if err != nil {
 			return Lease{}, err

@@ -5,8 +5,6 @@ package store
 
 import (
 	"context"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // RequestRevoke is the Observer kind of RevokeSelf's request.
@@ -31,9 +29,8 @@ func (c *Client) RevokeSelf(ctx context.Context, l Login) error {
 		return nil
 	}
 	e := Error{Op: OpRevoke, Role: l.Role, AuthPath: l.AuthPath, ServiceAccount: l.ServiceAccount}
-	_, err = c.call(ctx, RequestRevoke, e, []string{t.token}, func(ctx context.Context) (*api.Secret, error) {
-		return c.api.Logical().WriteWithRequest(ctx,
-			api.NewLogicalWriteRequest("auth/token/revoke-self", map[string]any{}, tokenHeader(t.token)))
+	_, err = c.call(ctx, RequestRevoke, e, []string{t.token}, func(ctx context.Context) (*apiSecret, error) {
+		return c.put(ctx, "auth/token/revoke-self", map[string]any{}, t.token)
 	})
 	return err
 }

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // maxListedKeys bounds the key names listed in an ErrKeyNotFound message.
@@ -102,7 +100,7 @@ func deepCopy(v any) any {
 
 // newSecret turns the decoded values of one answer into a Secret with the
 // answer's lease.
-func newSecret(e Error, sec *api.Secret, values map[string]any, version int) (*Secret, error) {
+func newSecret(e Error, sec *apiSecret, values map[string]any, version int) (*Secret, error) {
 	s := &Secret{
 		Path: e.Path, Version: version, Data: make(map[string]string, len(values)), Raw: values,
 		LeaseID: sec.LeaseID, LeaseDuration: time.Duration(sec.LeaseDuration) * time.Second, Renewable: sec.Renewable,

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 	"unicode"
-
-	"github.com/hashicorp/vault/api"
 )
 
 const (
@@ -123,8 +121,8 @@ func (c *Client) login(ctx context.Context, l Login, key string) (string, error)
 		return "", &e
 	}
 	body := map[string]any{"role": l.Role, "jwt": jwt}
-	sec, err := c.call(ctx, RequestLogin, e, []string{jwt}, func(ctx context.Context) (*api.Secret, error) {
-		return c.api.Logical().WriteWithContext(ctx, "auth/"+l.AuthPath+"/login", body)
+	sec, err := c.call(ctx, RequestLogin, e, []string{jwt}, func(ctx context.Context) (*apiSecret, error) {
+		return c.put(ctx, "auth/"+l.AuthPath+"/login", body, "")
 	})
 	if err != nil {
 		return "", err

@@ -8,8 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-
-	"github.com/hashicorp/vault/api"
 )
 
 // Write logs in as l (or reuses its cached token) and writes body to path
@@ -50,8 +48,8 @@ func (c *Client) Write(ctx context.Context, l Login, path string, body map[strin
 	}
 	return withToken(ctx, c, l, func(tok string) (*Secret, error) {
 		secrets := append([]string{tok}, values...)
-		sec, err := c.call(ctx, RequestWrite, e, secrets, func(ctx context.Context) (*api.Secret, error) {
-			return c.api.Logical().WriteWithRequest(ctx, api.NewLogicalWriteRequest(p, body, tokenHeader(tok)))
+		sec, err := c.call(ctx, RequestWrite, e, secrets, func(ctx context.Context) (*apiSecret, error) {
+			return c.put(ctx, p, body, tok)
 		})
 		if err != nil {
 			return nil, err
