@@ -17,7 +17,8 @@ STACK := $(OUT)/bin/stack
 # postgresql-15 (Debian 12's server, with psql through postgresql-client-15): the stack runs its
 # own PostgreSQL for the store's database secrets engine (see test/stack/postgres.go).
 PG_PACKAGES := postgresql-15 postgresql-client-15
-APT_PACKAGES := containerd runc containernetworking-plugins busybox-static ca-certificates $(PG_PACKAGES)
+# gcc and libc6-dev: the race detector of `make unit` needs cgo.
+APT_PACKAGES := containerd runc containernetworking-plugins busybox-static ca-certificates gcc libc6-dev $(PG_PACKAGES)
 # The stack never uses Debian's own "main" cluster (it would listen on the fixed port 5432), so
 # `deps` turns off its creation before the server is installed; see pg-no-main-cluster.
 # (PGCOMMON_ETC is a variable only so that the check can be tried on a copy.)
@@ -31,7 +32,7 @@ help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## install the Debian packages the local cluster needs (containerd, runc, CNI, busybox, PostgreSQL)
+deps: ## install the Debian packages the tests and the local cluster need (gcc for -race, containerd, runc, CNI, busybox, PostgreSQL)
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -91,7 +92,7 @@ build: ## build every program into $(OUT)/bin
 test: unit e2e ## all tests: unit, integration against the real store, e2e on the real cluster
 
 .PHONY: unit
-unit: ## unit tests (race detector on) and go vet
+unit: deps ## unit tests (race detector on) and go vet
 	go vet ./...
 	go test -race -count=1 $(UNIT_PKGS)
 
@@ -123,6 +124,12 @@ $(GOLANGCI):
 lint: $(GOLANGCI) ## golangci-lint (pinned, cached in $(STACK_CACHE)/tools) and gofmt check; never rewrites code
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GOLANGCI) run ./...
+
+ACTIONLINT_VERSION := v1.7.7
+
+.PHONY: lint-workflows
+lint-workflows: ## actionlint (pinned) on the GitHub Actions workflows in .github/workflows
+	go run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION) .github/workflows/*.yml
 
 # dmt is the linter Deckhouse's module CI runs. The Go module proxy serves neither dmt nor one of
 # its dependencies, so hack/dmt/build.sh builds it from git clones given to it; `make dmt` runs a

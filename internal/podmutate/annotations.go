@@ -41,6 +41,12 @@ const (
 	EnvInjectorPullPolicyAnnotation   = AnnotationPrefix + "env-injector-pull-policy"
 )
 
+// RestartedAtAnnotation is set by the module's synchronization controller in
+// the pod template of a rollout target when a synchronized Secret changes
+// (as kubectl rollout restart sets its own). It is the module's, so it is
+// not refused as unknown, and it means nothing to injection.
+const RestartedAtAnnotation = AnnotationPrefix + "restartedAt"
+
 // Annotations lists every annotation above in the seed's order. Read-only.
 var Annotations = []string{
 	AddrAnnotation, TLSSecretAnnotation, TLSSkipVerifyAnnotation, AuthPathAnnotation,
@@ -210,7 +216,7 @@ func missing(s Settings, a map[string]string) []error {
 func unknown(a map[string]string) []error {
 	var keys []string
 	for k := range a {
-		if strings.HasPrefix(k, AnnotationPrefix) && !slices.Contains(Annotations, k) {
+		if strings.HasPrefix(k, AnnotationPrefix) && !slices.Contains(Annotations, k) && k != RestartedAtAnnotation {
 			keys = append(keys, k)
 		}
 	}

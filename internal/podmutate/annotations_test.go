@@ -213,6 +213,16 @@ func TestParseAnnotationsUnknown(t *testing.T) {
 	}
 }
 
+// TestParseAnnotationsRestartedAt: a rollout restart by the synchronization
+// controller leaves its annotation in the pod template; the pods it creates
+// are still mutated.
+func TestParseAnnotationsRestartedAt(t *testing.T) {
+	s, err := ParseAnnotations(map[string]string{RoleAnnotation: "r", RestartedAtAnnotation: "2026-12-06T10:00:00Z"}, testDefaults())
+	if err != nil || s.Role != "r" {
+		t.Errorf("got %+v, %v; want the annotation accepted", s, err)
+	}
+}
+
 func TestParseAnnotationsMissing(t *testing.T) {
 	d := testDefaults()
 	d.Addr, d.AuthPath = "", ""

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/deckhouse/secrets-store-integration/internal/podmutate"
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
 
@@ -42,8 +43,8 @@ const (
 	// AnnotationSyncedFrom names the SecretsStoreSync, "namespace/name".
 	AnnotationSyncedFrom = "secrets-store.deckhouse.io/synced-from"
 	// AnnotationRestartedAt is set in the pod template of a rollout target
-	// when the Secret's data changed.
-	AnnotationRestartedAt = "secrets-store.deckhouse.io/restartedAt"
+	// when the Secret's data changed; the webhook accepts it on pods.
+	AnnotationRestartedAt = podmutate.RestartedAtAnnotation
 	// reservedPrefix is refused in spec.target.labels and annotations.
 	reservedPrefix = "secrets-store.deckhouse.io/"
 )
