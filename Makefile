@@ -105,8 +105,8 @@ fuzz: ## run every fuzz target for FUZZTIME (default 30s) each; fails only on a 
 	FUZZTIME=$(FUZZTIME) hack/fuzz.sh
 
 .PHONY: bench
-bench: ## benchmarks and measurements; results go to docs/BENCHMARKS.md (+ .ru.md)
-	go run ./test/bench -out docs
+bench: ## benchmarks and measurements; results go to docs/internal/BENCHMARKS.md (+ .ru.md)
+	go run ./test/bench -out docs/internal
 
 .PHONY: demo
 demo: cluster-build ## bring the cluster up, show each delivery mode, tear it down

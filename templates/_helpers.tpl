@@ -39,6 +39,11 @@ secretsStoreIntegration.internal.local (empty in production, see test/chart/loca
 {{- define "ssi.name" -}}secrets-store-integration{{- end }}
 {{- define "ssi.namespace" -}}d8-secrets-store-integration{{- end }}
 {{- define "ssi.driverName" -}}secrets-store.csi.deckhouse.io{{- end }}
+{{- /*
+The webhook's Deployment. Not "webhook": release 1.4 of the module has a Deployment of that name
+with another selector, which cannot be changed in place, so an update from 1.4 replaces it.
+*/ -}}
+{{- define "ssi.webhookDeploymentName" -}}secrets-store-webhook{{- end }}
 {{- define "ssi.webhookServiceName" -}}secrets-store-integration-webhook{{- end }}
 {{- define "ssi.webhookTLSSecretName" -}}secrets-store-integration-webhook-tls{{- end }}
 {{- define "ssi.storeCAConfigMapName" -}}secrets-store-integration-store-ca{{- end }}
@@ -198,7 +203,8 @@ registries, which may be reachable only through the proxy).
   value: {{ . | quote }}
 {{- end }}
 {{- /* Cluster-internal traffic never goes through the proxy. */}}
-{{- $noProxy := list "127.0.0.1" "169.254.169.254" (dig "clusterDomain" "cluster.local" $cc) }}
+{{- $noProxy := list "127.0.0.1" "169.254.169.254" }}
+{{- with dig "discovery" "clusterDomain" "" .Values.global | default $cc.clusterDomain }}{{ $noProxy = append $noProxy . }}{{ end }}
 {{- with $cc.podSubnetCIDR }}{{ $noProxy = append $noProxy . }}{{ end }}
 {{- with $cc.serviceSubnetCIDR }}{{ $noProxy = append $noProxy . }}{{ end }}
 {{- range $proxy.noProxy | default list }}{{ $noProxy = append $noProxy . }}{{ end }}
@@ -303,14 +309,17 @@ tolerations:
 {{- end }}
 {{- end }}
 
-{{- /* Security context of an unprivileged container: the restricted Pod Security profile. */ -}}
+{{- /*
+Security context of an unprivileged container: the restricted Pod Security profile, as the user
+nobody (65534), the platform's convention for a non-root workload.
+*/ -}}
 {{- define "ssi.restrictedContainerSecurityContext" -}}
 securityContext:
   allowPrivilegeEscalation: false
   readOnlyRootFilesystem: true
   runAsNonRoot: true
-  runAsUser: 65532
-  runAsGroup: 65532
+  runAsUser: 65534
+  runAsGroup: 65534
   capabilities:
     drop: ["ALL"]
   seccompProfile:

@@ -1,8 +1,8 @@
 // Copyright 2026 The secrets-store-integration Authors
 // SPDX-License-Identifier: Apache-2.0
 
-// Command bench runs the project's measurements and writes them to docs/BENCHMARKS.md and
-// docs/BENCHMARKS.ru.md: the Go benchmarks of the hot paths (admission review, mutation,
+// Command bench runs the project's measurements and writes them to docs/internal/BENCHMARKS.md
+// and docs/internal/BENCHMARKS.ru.md: the Go benchmarks of the hot paths (admission review, mutation,
 // injector resolution, atomic writes, CSI publish), the injector's binary size, and the CSI
 // node plugin at 1,000 volumes on a local real cluster (package csiscale). Each figure is
 // printed with its target from the design; the command that produced the page is
@@ -36,7 +36,7 @@ import (
 )
 
 func main() {
-	out := flag.String("out", "docs", "directory of BENCHMARKS.md and BENCHMARKS.ru.md")
+	out := flag.String("out", "docs/internal", "directory of BENCHMARKS.md and BENCHMARKS.ru.md")
 	benchtime := flag.String("benchtime", "2s", "go test -benchtime")
 	scale := flag.Bool("csi-scale", true, "measure the CSI node plugin at 1,000 volumes on a local cluster (needs root and the cluster binaries)")
 	load := flag.Bool("admission-load", true, "create opted-in pods concurrently through the webhook of a local cluster (needs root and the cluster binaries)")

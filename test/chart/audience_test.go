@@ -68,7 +68,7 @@ func TestTokenAudiences(t *testing.T) {
 				t.Errorf("tokenRequests audiences %q, want %q", got, tt.requests)
 			}
 			ds := one[*appsv1.DaemonSet](t, objs, "csi-driver").Spec.Template.Spec.Containers[0].Args
-			wh := one[*appsv1.Deployment](t, objs, "webhook").Spec.Template.Spec.Containers[0].Args
+			wh := one[*appsv1.Deployment](t, objs, webhookDeployment).Spec.Template.Spec.Containers[0].Args
 			for name, args := range map[string][]string{"csi-driver": ds, "webhook": wh} {
 				var flags []string
 				for _, a := range args {

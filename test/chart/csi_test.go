@@ -121,7 +121,7 @@ func TestCSIPlacement(t *testing.T) {
 
 func TestLocalOverlay(t *testing.T) {
 	objs := renderedCase(t, renderCases[3])
-	d := one[*appsv1.Deployment](t, objs, "webhook")
+	d := one[*appsv1.Deployment](t, objs, webhookDeployment)
 	ds := one[*appsv1.DaemonSet](t, objs, "csi-driver")
 	for _, spec := range []corev1.PodSpec{d.Spec.Template.Spec, ds.Spec.Template.Spec} {
 		if !spec.HostNetwork {

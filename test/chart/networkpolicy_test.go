@@ -126,7 +126,7 @@ func TestNetworkPolicy(t *testing.T) {
 				t.Errorf("got %d CiliumNetworkPolicies without Cilium's API, want none", len(cnps))
 			}
 			np := one[*networkingv1.NetworkPolicy](t, objs, "webhook")
-			dep := one[*appsv1.Deployment](t, objs, "webhook")
+			dep := one[*appsv1.Deployment](t, objs, webhookDeployment)
 			if np.Namespace != moduleNamespace {
 				t.Errorf("namespace %q, want %q", np.Namespace, moduleNamespace)
 			}
@@ -155,7 +155,7 @@ func TestCiliumNetworkPolicy(t *testing.T) {
 	for _, c := range renderCases {
 		t.Run(c.name, func(t *testing.T) {
 			objs, cnps := renderPolicies(t, c, []any{"10.0.0.1"}, true)
-			dep := one[*appsv1.Deployment](t, objs, "webhook")
+			dep := one[*appsv1.Deployment](t, objs, webhookDeployment)
 			if len(webhookPolicies(objs)) != 1 || len(cnps) != 1 {
 				t.Fatalf("got %d NetworkPolicies and %d CiliumNetworkPolicies, want one of each", len(webhookPolicies(objs)), len(cnps))
 			}

@@ -156,8 +156,8 @@ func TestSecurityContexts(t *testing.T) {
 				switch {
 				case sc.Privileged != nil && *sc.Privileged:
 					t.Errorf("%s: privileged", where)
-				case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil || *sc.RunAsUser != 65532:
-					t.Errorf("%s: want runAsNonRoot with user 65532, got %+v", where, sc)
+				case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot || sc.RunAsUser == nil || *sc.RunAsUser != 65534:
+					t.Errorf("%s: want runAsNonRoot with user 65534, got %+v", where, sc)
 				case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
 					t.Errorf("%s: privilege escalation allowed", where)
 				case sc.Capabilities == nil || !slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0:
@@ -181,7 +181,7 @@ func TestRegistrySecret(t *testing.T) {
 					secrets = append(secrets, s)
 				}
 			}
-			pullSecrets := one[*appsv1.Deployment](t, objs, "webhook").Spec.Template.Spec.ImagePullSecrets
+			pullSecrets := one[*appsv1.Deployment](t, objs, webhookDeployment).Spec.Template.Spec.ImagePullSecrets
 			if cfg == "" {
 				if len(secrets) != 0 || len(pullSecrets) != 0 {
 					t.Errorf("pull secret rendered without registry credentials")

@@ -37,7 +37,7 @@ func TestImageRegistriesReachTheWebhook(t *testing.T) {
 				t.Errorf("first endpoint = %+v, want the nexus URL with overridePath", e)
 			}
 		}
-		dep := one[*appsv1.Deployment](t, objs, "webhook")
+		dep := one[*appsv1.Deployment](t, objs, webhookDeployment)
 		ctr := dep.Spec.Template.Spec.Containers[0]
 		const flag = "--registry-config=/etc/secrets-store/registries/registries.json"
 		if !slices.Contains(ctr.Args, flag) {
@@ -63,7 +63,7 @@ func TestImageRegistriesChangeRollsTheWebhook(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return one[*appsv1.Deployment](t, decode(t, ms), "webhook").Spec.Template.Annotations["checksum/registries"]
+		return one[*appsv1.Deployment](t, decode(t, ms), webhookDeployment).Spec.Template.Annotations["checksum/registries"]
 	}
 	before := checksum(caseValues(t, c))
 	after := checksum(modulechart.Merge(caseValues(t, c), map[string]any{

@@ -111,7 +111,7 @@ func checkMatchCondition(t *testing.T, expr string) {
 
 func TestWebhookDeployment(t *testing.T) {
 	forEachCase(t, func(t *testing.T, c renderCase, objs []object) {
-		d := one[*appsv1.Deployment](t, objs, "webhook")
+		d := one[*appsv1.Deployment](t, objs, webhookDeployment)
 		wantReplicas := map[string]int32{"manual": 3, "local": 1}[c.name]
 		if wantReplicas == 0 {
 			wantReplicas = 2
@@ -190,7 +190,7 @@ func TestStoreSettings(t *testing.T) {
 				return dig(caseValues(t, c), "secretsStoreIntegration", "internal", "connection", k)
 			}
 			containers := map[string]corev1.Container{
-				"webhook":    one[*appsv1.Deployment](t, objs, "webhook").Spec.Template.Spec.Containers[0],
+				"webhook":    one[*appsv1.Deployment](t, objs, webhookDeployment).Spec.Template.Spec.Containers[0],
 				"csi-driver": one[*appsv1.DaemonSet](t, objs, "csi-driver").Spec.Template.Spec.Containers[0],
 			}
 			configMaps := find[*corev1.ConfigMap](objs)

@@ -27,10 +27,10 @@ type imageSpec struct {
 // The images as images/*/werf.inc.yaml build them: one static binary on an empty base, the
 // webhook, the injector and the sync controller as the unprivileged user the chart runs them as.
 var imageSpecs = []imageSpec{
-	{key: "webhook", pkg: "./images/webhook", binary: "/webhook", user: "65532"},
-	{key: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65532"},
+	{key: "webhook", pkg: "./images/webhook", binary: "/webhook", user: "65534"},
+	{key: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65534"},
 	{key: "csiDriver", pkg: "./images/csi-driver", binary: "/csi-driver"},
-	{key: syncImage, pkg: "./images/sync-controller", binary: "/sync-controller", user: "65532"},
+	{key: syncImage, pkg: "./images/sync-controller", binary: "/sync-controller", user: "65534"},
 }
 
 // syncImage is built only for an install with synchronization on, the only one that runs it.

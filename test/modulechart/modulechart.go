@@ -37,7 +37,7 @@ const (
 	ReleaseName = "secrets-store-integration"
 	DriverName  = "secrets-store.csi.deckhouse.io"
 
-	webhookDeployment = "webhook"
+	webhookDeployment = "secrets-store-webhook"
 	csiDaemonSet      = "csi-driver"
 	webhookSelector   = "app=webhook"
 	csiSelector       = "app=csi-driver"

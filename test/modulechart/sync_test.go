@@ -20,8 +20,8 @@ func TestImageKeys(t *testing.T) {
 		t.Errorf("synchronization on: images %q, want %q", got, want)
 	}
 	for _, spec := range imageSpecs {
-		if spec.key == syncImage && (spec.pkg != "./images/sync-controller" || spec.binary != "/sync-controller" || spec.user != "65532") {
-			t.Errorf("sync controller image %+v, want ./images/sync-controller as /sync-controller, user 65532", spec)
+		if spec.key == syncImage && (spec.pkg != "./images/sync-controller" || spec.binary != "/sync-controller" || spec.user != "65534") {
+			t.Errorf("sync controller image %+v, want ./images/sync-controller as /sync-controller, user 65534", spec)
 		}
 	}
 }

@@ -2,7 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package i18n holds the Russian wording of the benchmark pages
-// (docs/BENCHMARKS.ru.md) in ru.json, out of the Go sources: Deckhouse's
+// (docs/internal/BENCHMARKS.ru.md) in ru.json, out of the Go sources: Deckhouse's
 // linter refuses Cyrillic letters in code, and keeps Russian text in files
 // named for it. The English wording stays next to the code that measures.
 package i18n
