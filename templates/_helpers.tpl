@@ -19,21 +19,8 @@ Deckhouse renders this chart with the module values under .Values.secretsStoreIn
   global.discovery.d8SpecificNodeCountByRole, global.clusterConfiguration.proxy,
   global.enabledModules
 
-The local single-node cluster of the e2e tests differs in a few values, all under
-secretsStoreIntegration.internal.local (empty in production, see test/chart/local_values.yaml):
-
-  hostNetwork     pods use the node's network (there is no CNI); Services do not route, so
-  bindAddress     the programs listen on this address (127.0.0.1) and on the ports in
-  ports           ports.{webhook,webhookMetrics,csiHealth,syncMetrics}, which the stack picks free
-                  (syncMetrics: the sync controller's metrics and probes, 9091 by default);
-  webhookURL      the API server calls the webhook at this URL instead of through its Service
-                  (the serving certificate must then name 127.0.0.1);
-  apiServer       {host, port} of the API server, set as KUBERNETES_SERVICE_HOST/PORT because
-                  the "kubernetes" Service does not route either;
-  kubeletDir      kubelet's --root-dir of the stack;
-  images          {webhook, injector, csiDriver, syncController} local image references instead of
-                  digests,
-  imagePullPolicy pulled with this policy (Never: the images are imported into containerd).
+The chart carries no branch for any particular cluster: the local single-node cluster of the tests
+gets its differences applied to the rendered objects by the test harness (test/modulechart/local.go).
 */ -}}
 
 {{- define "ssi.name" -}}secrets-store-integration{{- end }}
@@ -76,11 +63,6 @@ labels:
 {{- end }}
 {{- end }}
 
-{{- /* The module's local-cluster overlay: a dict, empty in production. */ -}}
-{{- define "ssi.local" -}}
-{{- dig "internal" "local" dict .Values.secretsStoreIntegration | toJson }}
-{{- end }}
-
 {{- /* The effective connection to the store: a dict with url, authPath, caCert, namespace (any may be absent). */ -}}
 {{- define "ssi.connection" -}}
 {{- dig "internal" "connection" dict .Values.secretsStoreIntegration | toJson }}
@@ -92,16 +74,10 @@ The image reference the way Deckhouse composes it: the registry of the module im
 the build recorded in images_digests.json (global.modulesImages.digests.<module>.<image>, the image
 directory name in lowerCamelCase). A module delivered from a module source carries its own registry
 in secretsStoreIntegration.registry.base; its images are in the repository named after the module.
-The local overlay names the images directly.
 */ -}}
 {{- define "ssi.image" -}}
 {{- $ctx := index . 0 }}
 {{- $image := index . 1 }}
-{{- $local := include "ssi.local" $ctx | fromJson }}
-{{- $localImage := dig "images" $image "" $local }}
-{{- if $localImage }}
-{{- $localImage }}
-{{- else }}
 {{- $digest := dig "modulesImages" "digests" "secretsStoreIntegration" $image "" $ctx.Values.global }}
 {{- if not $digest }}
 {{- fail (printf "image secretsStoreIntegration.%s has no digest in global.modulesImages.digests" $image) }}
@@ -116,12 +92,8 @@ The local overlay names the images directly.
 {{- end }}
 {{- printf "%s@%s" $base $digest }}
 {{- end }}
-{{- end }}
 
-{{- define "ssi.imagePullPolicy" -}}
-{{- $local := include "ssi.local" . | fromJson }}
-{{- dig "imagePullPolicy" "IfNotPresent" $local }}
-{{- end }}
+{{- define "ssi.imagePullPolicy" -}}IfNotPresent{{- end }}
 
 {{- /* The pull secret's content: the module's own registry credentials, or Deckhouse's. Empty locally. */ -}}
 {{- define "ssi.registryDockercfg" -}}
@@ -144,50 +116,19 @@ imagePullSecrets:
 {{- .Values.secretsStoreIntegration.logLevel | default "Info" | lower }}
 {{- end }}
 
-{{- define "ssi.kubeletDir" -}}
-{{- $local := include "ssi.local" . | fromJson }}
-{{- dig "kubeletDir" "/var/lib/kubelet" $local | trimSuffix "/" }}
-{{- end }}
+{{- /* kubelet's --root-dir on Deckhouse nodes. */ -}}
+{{- define "ssi.kubeletDir" -}}/var/lib/kubelet{{- end }}
 
 {{- /*
 Usage: {{ include "ssi.port" (list . "webhook" 9443) }}, {{ include "ssi.listen" (list . "webhook" 9443) }}
-The port of a listener (the local overlay's, or the default given) and the host:port the program
-listens on: bound to the overlay's bindAddress, or to all addresses.
+The port of a listener (the default given; the name says which) and the address the program
+listens on: that port on every address of the pod.
 */ -}}
 {{- define "ssi.port" -}}
-{{- $local := include "ssi.local" (index . 0) | fromJson }}
-{{- dig "ports" (index . 1) (index . 2) $local | int }}
+{{- index . 2 | int }}
 {{- end }}
 {{- define "ssi.listen" -}}
-{{- $local := include "ssi.local" (index . 0) | fromJson }}
-{{- printf "%s:%s" (dig "bindAddress" "" $local) (include "ssi.port" .) }}
-{{- end }}
-
-{{- /*
-Pod-level network settings. hostNetwork only in the local overlay; the pods then keep cluster DNS
-where there is one.
-*/ -}}
-{{- define "ssi.podNetwork" -}}
-{{- $local := include "ssi.local" . | fromJson }}
-{{- if $local.hostNetwork }}
-hostNetwork: true
-dnsPolicy: ClusterFirstWithHostNet
-{{- end }}
-{{- end }}
-
-{{- /*
-Environment of containers that talk to the API server or to registries: the API server address in
-the local overlay, and the cluster's HTTP proxy settings (the webhook reads image configs from
-registries, which may be reachable only through the proxy).
-*/ -}}
-{{- define "ssi.apiServerEnv" -}}
-{{- $local := include "ssi.local" . | fromJson }}
-{{- with $local.apiServer }}
-- name: KUBERNETES_SERVICE_HOST
-  value: {{ .host | quote }}
-- name: KUBERNETES_SERVICE_PORT
-  value: {{ .port | toString | quote }}
-{{- end }}
+{{- printf ":%s" (include "ssi.port" .) }}
 {{- end }}
 
 {{- define "ssi.proxyEnv" -}}

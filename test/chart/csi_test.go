@@ -44,9 +44,6 @@ func TestCSIDaemonSet(t *testing.T) {
 		}
 		ctr := spec.Containers[0]
 		kubeletDir := "/var/lib/kubelet"
-		if c.name == "local" {
-			kubeletDir = "/tmp/ssi-stack/data/kubelet"
-		}
 		mounts := map[string]corev1.VolumeMount{}
 		for _, m := range ctr.VolumeMounts {
 			mounts[m.MountPath] = m
@@ -119,34 +116,32 @@ func TestCSIPlacement(t *testing.T) {
 	}
 }
 
-func TestLocalOverlay(t *testing.T) {
-	objs := renderedCase(t, renderCases[3])
-	d := one[*appsv1.Deployment](t, objs, webhookDeployment)
-	ds := one[*appsv1.DaemonSet](t, objs, "csi-driver")
-	for _, spec := range []corev1.PodSpec{d.Spec.Template.Spec, ds.Spec.Template.Spec} {
-		if !spec.HostNetwork {
-			t.Error("hostNetwork is off")
-		}
-		env := map[string]string{}
-		for _, e := range spec.Containers[0].Env {
-			env[e.Name] = e.Value
-		}
-		if env["KUBERNETES_SERVICE_HOST"] != "127.0.0.1" || env["KUBERNETES_SERVICE_PORT"] == "" {
-			t.Errorf("env %v, want the API server address of the overlay", env)
-		}
-		for _, a := range spec.Containers[0].Args {
-			if k, v, ok := strings.Cut(a, "="); ok && strings.HasSuffix(k, "listen") && !strings.HasPrefix(v, "127.0.0.1:") {
-				t.Errorf("%s listens on %s, want 127.0.0.1 only", k, v)
-			}
-		}
-	}
-	for _, c := range renderCases[:3] {
+// TestNoClusterBranch: every case, the local cluster's included, renders the chart as a
+// Deckhouse cluster runs it. The local cluster's differences are applied by the test harness
+// to the rendered objects (test/modulechart/local.go), never by the chart.
+func TestNoClusterBranch(t *testing.T) {
+	for _, c := range renderCases {
 		for _, o := range renderedCase(t, c) {
 			for _, spec := range podSpecs(o) {
 				if spec.HostNetwork {
-					t.Errorf("%s: %s %s uses the host network outside the local overlay", c.name, o.kind, o.meta.GetName())
+					t.Errorf("%s: %s %s uses the host network", c.name, o.kind, o.meta.GetName())
+				}
+				for _, ctr := range append(spec.InitContainers, spec.Containers...) {
+					for _, a := range ctr.Args {
+						if k, v, ok := strings.Cut(a, "="); ok && strings.HasSuffix(k, "listen") && !strings.HasPrefix(v, ":") {
+							t.Errorf("%s: %s %s: %s listens on %s, want every address of the pod", c.name, o.kind, o.meta.GetName(), k, v)
+						}
+					}
+					for _, e := range ctr.Env {
+						if strings.HasPrefix(e.Name, "KUBERNETES_SERVICE_") {
+							t.Errorf("%s: %s %s sets %s", c.name, o.kind, o.meta.GetName(), e.Name)
+						}
+					}
 				}
 			}
 		}
+	}
+	if digAny(readValues(t, "local_values.yaml"), "secretsStoreIntegration", "internal") != nil {
+		t.Error("local_values.yaml sets internal values: the local cluster's differences belong to the test harness")
 	}
 }

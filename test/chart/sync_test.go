@@ -294,9 +294,9 @@ func TestSyncControllerFlags(t *testing.T) {
 			}, common...),
 		},
 		{
-			name: "local overlay", c: renderCases[3], settings: `{"synchronization": {"enabled": true}}`,
+			name: "local cluster", c: renderCases[3], settings: `{"synchronization": {"enabled": true}}`,
 			want: append([]string{
-				"--metrics-listen=127.0.0.1:19091", "--log-level=info",
+				"--metrics-listen=:9091", "--log-level=info",
 				"--store-addr=https://127.0.0.1:18200", "--store-auth-path=kubernetes",
 				"--store-ca-file=/etc/secrets-store/store-ca/ca.crt", "--refresh-interval=2m",
 			}, common...),
@@ -398,31 +398,6 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// On the local cluster the controller runs one replica on the node's network, replaced
-// without surge, from the local image.
-func TestSyncControllerLocalOverlay(t *testing.T) {
-	d, ctr := syncDeployment(t, renderWith(t, renderCases[3], `{"synchronization": {"enabled": true}}`))
-	if d.Spec.Replicas == nil || *d.Spec.Replicas != 1 || !d.Spec.Template.Spec.HostNetwork {
-		t.Errorf("replicas %v hostNetwork %t, want 1 on the node's network", d.Spec.Replicas, d.Spec.Template.Spec.HostNetwork)
-	}
-	if ru := d.Spec.Strategy.RollingUpdate; ru == nil || ru.MaxSurge == nil || ru.MaxSurge.IntValue() != 0 {
-		t.Errorf("rolling update %+v, want no surge (one port per node)", ru)
-	}
-	if ctr.Image != "localhost/secrets-store-integration/sync-controller:dev" || ctr.ImagePullPolicy != corev1.PullNever {
-		t.Errorf("image %s (%s), want the local image, never pulled", ctr.Image, ctr.ImagePullPolicy)
-	}
-	if ctr.Ports[0].ContainerPort != 19091 || ctr.ReadinessProbe.HTTPGet.Host != "127.0.0.1" {
-		t.Errorf("port %d, probe host %q, want the overlay's syncMetrics port on 127.0.0.1", ctr.Ports[0].ContainerPort, ctr.ReadinessProbe.HTTPGet.Host)
-	}
-	env := map[string]string{}
-	for _, e := range ctr.Env {
-		env[e.Name] = e.Value
-	}
-	if env["KUBERNETES_SERVICE_HOST"] != "127.0.0.1" {
-		t.Errorf("env %v, want the API server address of the overlay", env)
-	}
 }
 
 // The controller's rights are exactly those of the design: no Secret deletion, no wildcard, tokens

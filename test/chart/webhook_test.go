@@ -58,12 +58,8 @@ func TestMutatingWebhook(t *testing.T) {
 		if string(w.ClientConfig.CABundle) != ca {
 			t.Errorf("caBundle %q, want internal.webhookCert.ca", w.ClientConfig.CABundle)
 		}
-		local := c.name == "local"
-		switch {
-		case local && (w.ClientConfig.URL == nil || !strings.HasPrefix(*w.ClientConfig.URL, "https://127.0.0.1:")):
-			t.Errorf("local cluster: clientConfig %+v, want the URL of the overlay", w.ClientConfig)
-		case !local && (w.ClientConfig.Service == nil || w.ClientConfig.Service.Name != "secrets-store-integration-webhook" ||
-			w.ClientConfig.Service.Namespace != moduleNamespace || w.ClientConfig.Service.Path == nil || *w.ClientConfig.Service.Path != "/mutate"):
+		if w.ClientConfig.URL != nil || w.ClientConfig.Service == nil || w.ClientConfig.Service.Name != "secrets-store-integration-webhook" ||
+			w.ClientConfig.Service.Namespace != moduleNamespace || w.ClientConfig.Service.Path == nil || *w.ClientConfig.Service.Path != "/mutate" {
 			t.Errorf("clientConfig %+v, want Service secrets-store-integration-webhook, path /mutate", w.ClientConfig)
 		}
 	})
@@ -156,7 +152,7 @@ func TestWebhookDeployment(t *testing.T) {
 		if len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 443 || svc.Spec.Ports[0].TargetPort.String() != "https" {
 			t.Errorf("service ports %+v, want 443 to the https port", svc.Spec.Ports)
 		}
-		if ctr.Ports[0].Name != "https" || (c.name != "local" && ctr.Ports[0].ContainerPort != 9443) {
+		if ctr.Ports[0].Name != "https" || ctr.Ports[0].ContainerPort != 9443 {
 			t.Errorf("container ports %+v, want https on 9443", ctr.Ports)
 		}
 	})

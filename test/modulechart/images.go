@@ -15,10 +15,12 @@ import (
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
-// imageSpec is one module image: the program, where it lives in the image, and the key of
-// its reference in internal.local.images.
+// imageSpec is one module image: the key of its digest in the values
+// (global.modulesImages.digests.secretsStoreIntegration), the name of the local image, the
+// program and where it lives in the image.
 type imageSpec struct {
 	key    string // webhook, injector, csiDriver, syncController
+	name   string // LocalImagePrefix + name + ":dev"
 	pkg    string
 	binary string // absolute path in the image
 	user   string
@@ -27,10 +29,10 @@ type imageSpec struct {
 // The images as images/*/werf.inc.yaml build them: one static binary on an empty base, the
 // webhook, the injector and the sync controller as the unprivileged user the chart runs them as.
 var imageSpecs = []imageSpec{
-	{key: "webhook", pkg: "./images/webhook", binary: "/webhook", user: "65534"},
-	{key: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65534"},
-	{key: "csiDriver", pkg: "./images/csi-driver", binary: "/csi-driver"},
-	{key: syncImage, pkg: "./images/sync-controller", binary: "/sync-controller", user: "65534"},
+	{key: "webhook", name: "webhook", pkg: "./images/webhook", binary: "/webhook", user: "65534"},
+	{key: "injector", name: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65534"},
+	{key: "csiDriver", name: "csi-driver", pkg: "./images/csi-driver", binary: "/csi-driver"},
+	{key: syncImage, name: "sync-controller", pkg: "./images/sync-controller", binary: "/sync-controller", user: "65534"},
 }
 
 // syncImage is built only for an install with synchronization on, the only one that runs it.
@@ -60,7 +62,7 @@ type builtImage struct {
 }
 
 // buildImages builds the programs of the images named by keys, writes them as OCI archives
-// under the names of the local overlay and imports them into the node's containerd.
+// under their local names (Local.Images) and imports them into the node's containerd.
 func buildImages(ctx context.Context, s *stack.Stack, values map[string]any, keys []string) ([]builtImage, error) {
 	dir := filepath.Join(s.Dir, "images", "module")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -71,10 +73,11 @@ func buildImages(ctx context.Context, s *stack.Stack, values map[string]any, key
 		if !slices.Contains(keys, spec.key) {
 			continue
 		}
-		name, _ := dig(values, "secretsStoreIntegration", "internal", "local", "images", spec.key).(string)
-		if name == "" {
-			return nil, fmt.Errorf("values have no secretsStoreIntegration.internal.local.images.%s", spec.key)
+		local, _ := values[LocalKey].(*Local)
+		if local == nil || local.Images[spec.key] == "" {
+			return nil, fmt.Errorf("values have no local image %s (%s)", spec.key, LocalKey)
 		}
+		name := local.Images[spec.key]
 		bin := filepath.Join(dir, filepath.Base(spec.binary))
 		if err := stack.BuildStatic(ctx, s.RepoRoot, spec.pkg, bin); err != nil {
 			return nil, err

@@ -3,9 +3,11 @@
 
 // Package modulechart installs the module on the local real cluster (test/stack) from its Helm
 // chart, as Deckhouse would: the images are built from the repository and imported into the
-// node's containerd, the CRDs are applied, the chart is rendered with the values Deckhouse
-// passes plus the local overlay (test/chart/local_values.yaml) filled in with the running stack,
-// and every rendered object is server-side applied. The webhook and the CSI node plugin then run
+// node's containerd, the CRDs are applied, the chart is rendered exactly as shipped with the
+// values Deckhouse passes (plus test/chart/local_values.yaml, settings only) and the running
+// stack's connection and certificate, the local cluster's differences are applied to the rendered
+// objects (local.go: the node's network, 127.0.0.1 listeners, the webhook by URL, local images),
+// and every object is server-side applied. The webhook and the CSI node plugin then run
 // as the chart's Deployment and DaemonSet pods, and with Options.Synchronization the sync
 // controller as its Deployment (its image is built only then).
 //

@@ -6,6 +6,7 @@ package modulechart
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,13 +31,16 @@ const KubeVersion = stack.KubernetesVersion
 //  1. test/chart/testdata/values/base.yaml, what Deckhouse passes with the schema defaults;
 //  2. test/chart/testdata/values/local.yaml, what Deckhouse's discovery reports for a
 //     single-node cluster without system nodes;
-//  3. test/chart/local_values.yaml, the local overlay with placeholder ports and paths;
+//  3. test/chart/local_values.yaml, settings for a single node (one replica of each
+//     Deployment);
 //  4. the running stack: internal.connection as the connection hook computes it for Manual
 //     mode with the stack's store, the webhook certificate the stack issued for 127.0.0.1, the
-//     apiserver port, free ports for the listeners, the kubelet directory, the rotation
-//     interval, the token audiences (tokenAudience from o, ExtraTokenAudience as the one
-//     additional audience), synchronization.enabled from o, and no monitoring modules (the
+//     rotation interval, the token audiences (tokenAudience from o, ExtraTokenAudience as the
+//     one additional audience), synchronization.enabled from o, and no monitoring modules (the
 //     stack serves no PodMonitor API).
+//
+// Under LocalKey it puts the *Local that Render applies to the rendered objects: free ports
+// for the listeners, the apiserver port, the kubelet directory, the local images.
 func Values(s *stack.Stack, o Options) (map[string]any, error) {
 	var v map[string]any
 	for _, f := range []string{
@@ -94,25 +98,46 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 			"internal": map[string]any{
 				"connection":  connValue,
 				"webhookCert": map[string]any{"crt": crt, "key": key, "ca": ca},
-				"local": map[string]any{
-					"apiServer": map[string]any{"port": s.Env.Ports["apiserver"]},
-					"ports": map[string]any{
-						"webhook": ports[0], "webhookMetrics": ports[1], "csiHealth": ports[2], "syncMetrics": ports[3],
-					},
-					"webhookURL": fmt.Sprintf("https://127.0.0.1:%d/mutate", ports[0]),
-					"kubeletDir": s.Env.KubeletDir,
-				},
 			},
 		},
 	}
-	return Merge(v, stackValues), nil
+	v = Merge(v, stackValues)
+	local := &Local{
+		BindAddress: "127.0.0.1",
+		// The programs' default ports, as the chart renders them.
+		Ports:         map[int64]int64{9443: int64(ports[0]), 9090: int64(ports[1]), 9808: int64(ports[2]), 9091: int64(ports[3])},
+		APIServerHost: "127.0.0.1",
+		APIServerPort: s.Env.Ports["apiserver"],
+		WebhookURL:    fmt.Sprintf("https://127.0.0.1:%d/mutate", ports[0]),
+		KubeletDir:    s.Env.KubeletDir,
+		Digests:       map[string]string{},
+		Images:        map[string]string{},
+	}
+	for _, spec := range imageSpecs {
+		digest, _ := dig(v, "global", "modulesImages", "digests", "secretsStoreIntegration", spec.key).(string)
+		if digest == "" {
+			return nil, fmt.Errorf("values have no global.modulesImages.digests.secretsStoreIntegration.%s", spec.key)
+		}
+		local.Digests[spec.key] = digest
+		local.Images[spec.key] = LocalImagePrefix + spec.name + ":dev"
+	}
+	v[LocalKey] = local
+	return v, nil
 }
+
+// LocalImagePrefix starts the names of the images built for the local cluster.
+const LocalImagePrefix = "localhost/secrets-store-integration/"
 
 // Render renders the chart in repoRoot (loaded as Helm loads it, .helmignore included) with
 // values, for KubeVersion and without the monitoring APIs, and returns its objects ordered by
 // template path, then in template order. The values are not checked against openapi/: the
 // schema is Deckhouse's, not the chart's.
 func Render(repoRoot string, values map[string]any) ([]*unstructured.Unstructured, error) {
+	local, _ := values[LocalKey].(*Local)
+	if local != nil {
+		values = maps.Clone(values)
+		delete(values, LocalKey)
+	}
 	ch, err := loader.Load(repoRoot)
 	if err != nil {
 		return nil, fmt.Errorf("load chart: %w", err)
@@ -152,6 +177,11 @@ func Render(repoRoot string, values map[string]any) ([]*unstructured.Unstructure
 				return nil, fmt.Errorf("%s document %d (%s) has no name", p, i, u.GetKind())
 			}
 			objs = append(objs, u)
+		}
+	}
+	if local != nil {
+		if err := local.apply(objs); err != nil {
+			return nil, err
 		}
 	}
 	return objs, nil

@@ -115,7 +115,10 @@ func (m *Module) apply(ctx context.Context, values map[string]any) error {
 // buildSyncImage builds the sync controller's image when synchronization is on and the
 // install has not built it, and returns it (nothing otherwise).
 func (m *Module) buildSyncImage(ctx context.Context, values map[string]any, on bool) ([]builtImage, error) {
-	name, _ := dig(values, "secretsStoreIntegration", "internal", "local", "images", syncImage).(string)
+	var name string
+	if local, _ := values[LocalKey].(*Local); local != nil {
+		name = local.Images[syncImage]
+	}
 	if !on || slices.ContainsFunc(m.images, func(b builtImage) bool { return b.name == name }) {
 		return nil, nil
 	}
