@@ -48,49 +48,15 @@ with another selector, which cannot be changed in place, so an update from 1.4 r
 {{- define "ssi.webhookTLSDir" -}}/etc/secrets-store/webhook-tls{{- end }}
 
 {{- /*
-Usage: {{ include "ssi.labels" (list . (dict "app" "webhook")) | trim | nindent 2 }}
-Renders a labels: block with the module labels Deckhouse expects on every object
-(heritage, module) plus the extra labels given.
+Labels and images come from the platform's Helm library (charts/): helm_lib_module_labels
+(heritage, module and the extra labels given) and helm_lib_module_image (the module registry, or a
+module source's own, and the digest the build recorded in
+global.modulesImages.digests.secretsStoreIntegration.<image>).
 */ -}}
-{{- define "ssi.labels" -}}
-{{- $extra := dict }}
-{{- if gt (len .) 1 }}{{ $extra = index . 1 }}{{ end }}
-labels:
-  heritage: deckhouse
-  module: {{ include "ssi.name" (index . 0) }}
-{{- range $k, $v := $extra }}
-  {{ $k }}: {{ $v | quote }}
-{{- end }}
-{{- end }}
 
 {{- /* The effective connection to the store: a dict with url, authPath, caCert, namespace (any may be absent). */ -}}
 {{- define "ssi.connection" -}}
 {{- dig "internal" "connection" dict .Values.secretsStoreIntegration | toJson }}
-{{- end }}
-
-{{- /*
-Usage: {{ include "ssi.image" (list . "csiDriver") }}
-The image reference the way Deckhouse composes it: the registry of the module images and the digest
-the build recorded in images_digests.json (global.modulesImages.digests.<module>.<image>, the image
-directory name in lowerCamelCase). A module delivered from a module source carries its own registry
-in secretsStoreIntegration.registry.base; its images are in the repository named after the module.
-*/ -}}
-{{- define "ssi.image" -}}
-{{- $ctx := index . 0 }}
-{{- $image := index . 1 }}
-{{- $digest := dig "modulesImages" "digests" "secretsStoreIntegration" $image "" $ctx.Values.global }}
-{{- if not $digest }}
-{{- fail (printf "image secretsStoreIntegration.%s has no digest in global.modulesImages.digests" $image) }}
-{{- end }}
-{{- $base := dig "modulesImages" "registry" "base" "" $ctx.Values.global }}
-{{- $moduleRegistry := dig "registry" "base" "" $ctx.Values.secretsStoreIntegration }}
-{{- if $moduleRegistry }}
-{{- $base = printf "%s/%s" (trimAll "/" $moduleRegistry) (include "ssi.name" $ctx) }}
-{{- end }}
-{{- if not $base }}
-{{- fail "global.modulesImages.registry.base is not set" }}
-{{- end }}
-{{- printf "%s@%s" $base $digest }}
 {{- end }}
 
 {{- define "ssi.imagePullPolicy" -}}IfNotPresent{{- end }}
@@ -202,30 +168,10 @@ checksum/store-ca: {{ $conn.caCert | default "" | sha256sum }}
 {{- end }}
 
 {{- /*
-Placement of the webhook and the sync controller, as Deckhouse places system components: on
-dedicated nodes of the module or on system nodes when the cluster has them, tolerating the taints
-of those nodes.
+The webhook and the sync controller are placed as Deckhouse places system components, by the
+platform's Helm library: helm_lib_node_selector and helm_lib_tolerations with the "system"
+strategy (dedicated nodes of the module, else system nodes; their taints tolerated).
 */ -}}
-{{- define "ssi.systemNodeSelector" -}}
-{{- $counts := dig "discovery" "d8SpecificNodeCountByRole" dict .Values.global }}
-{{- if gt (index $counts "secrets-store-integration" | default 0 | int) 0 }}
-nodeSelector:
-  node-role.deckhouse.io/secrets-store-integration: ""
-{{- else if gt (index $counts "system" | default 0 | int) 0 }}
-nodeSelector:
-  node-role.deckhouse.io/system: ""
-{{- end }}
-{{- end }}
-
-{{- define "ssi.systemTolerations" -}}
-tolerations:
-- key: dedicated.deckhouse.io
-  operator: Equal
-  value: {{ include "ssi.name" . | quote }}
-- key: dedicated.deckhouse.io
-  operator: Equal
-  value: "system"
-{{- end }}
 
 {{- /*
 Placement of the CSI driver: csiDriver.nodeSelector and csiDriver.tolerations, by default every
@@ -338,7 +284,7 @@ kind: PodMonitor
 metadata:
   name: {{ include "ssi.name" $ctx }}-{{ $app }}
   namespace: d8-monitoring
-  {{- include "ssi.labels" (list $ctx (dict "app" $app "prometheus" "main")) | trim | nindent 2 }}
+  {{- include "helm_lib_module_labels" (list $ctx (dict "app" $app "prometheus" "main")) | trim | nindent 2 }}
 spec:
   selector:
     matchLabels:
