@@ -11,6 +11,7 @@ import (
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/ext"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 )
 
@@ -130,6 +131,8 @@ func evalPolicy(t *testing.T, p *admissionregistrationv1.ValidatingAdmissionPoli
 	env, err := cel.NewEnv(append([]cel.EnvOption{
 		cel.Variable("request", cel.DynType), cel.Variable("object", cel.DynType),
 		cel.Variable("oldObject", cel.DynType), cel.Variable("variables", cel.DynType),
+		// The API server's string extensions (join, split, ...).
+		ext.Strings(ext.StringsVersion(2)),
 	}, fakeAuthorizerLib...)...)
 	if err != nil {
 		t.Fatal(err)
