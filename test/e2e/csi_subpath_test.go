@@ -25,7 +25,7 @@ type warnings struct {
 	msgs []string
 }
 
-func (w *warnings) HandleWarningHeader(_ int, _ string, text string) {
+func (w *warnings) HandleWarningHeader(_ int, _, text string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.msgs = append(w.msgs, text)
@@ -47,7 +47,7 @@ func TestCSISubPathWarning(t *testing.T) {
 	if _, ok := mod.(*modulechart.Module); !ok {
 		t.Skip("needs the module installed from its chart (E2E_MODULE=chart): the warning is the chart's admission policy")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cfg, err := clientcmd.BuildConfigFromFlags("", stk.Env.Kubeconfig)
 	if err != nil {
@@ -69,7 +69,9 @@ func TestCSISubPathWarning(t *testing.T) {
 	if err != nil {
 		t.Fatalf("create the pod (a warning must not refuse it): %v", err)
 	}
-	t.Cleanup(func() { _ = kube.CoreV1().Pods(seedNS).Delete(context.Background(), created.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = kube.CoreV1().Pods(seedNS).Delete(context.WithoutCancel(ctx), created.Name, metav1.DeleteOptions{})
+	})
 	checkWarned(t, w.take(), "pod", "container "+pod.Spec.Containers[0].Name+" "+want)
 
 	replicas := int32(0)
@@ -90,7 +92,7 @@ func TestCSISubPathWarning(t *testing.T) {
 		t.Fatalf("create the Deployment: %v", err)
 	}
 	t.Cleanup(func() {
-		_ = kube.AppsV1().Deployments(seedNS).Delete(context.Background(), dep.Name, metav1.DeleteOptions{})
+		_ = kube.AppsV1().Deployments(seedNS).Delete(context.WithoutCancel(ctx), dep.Name, metav1.DeleteOptions{})
 	})
 	checkWarned(t, w.take(), "Deployment", want)
 
@@ -99,7 +101,9 @@ func TestCSISubPathWarning(t *testing.T) {
 	if _, err := client.CoreV1().Pods(seedNS).Create(ctx, plain, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create the pod with a directory mount: %v", err)
 	}
-	t.Cleanup(func() { _ = kube.CoreV1().Pods(seedNS).Delete(context.Background(), plain.Name, metav1.DeleteOptions{}) })
+	t.Cleanup(func() {
+		_ = kube.CoreV1().Pods(seedNS).Delete(context.WithoutCancel(ctx), plain.Name, metav1.DeleteOptions{})
+	})
 	for _, m := range w.take() {
 		if strings.Contains(m, "subPath") {
 			t.Errorf("a directory mount was warned of: %q", m)
