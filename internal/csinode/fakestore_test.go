@@ -54,10 +54,12 @@ type fakeStore struct {
 	paths   map[string][]string          // role -> readable API paths
 	secrets map[string]map[string]any    // API path -> data
 	version map[string]int
-	tokens  map[string]fakeToken
-	counts  map[string]int // "login", "mount", "read", "login:<sa>", "read:<sa>"
-	sealed  bool
-	seq     int
+	// older holds earlier KV versions a read with ?version= gets: path -> version -> data.
+	older  map[string]map[int]map[string]any
+	tokens map[string]fakeToken
+	counts map[string]int // "login", "mount", "read", "login:<sa>", "read:<sa>"
+	sealed bool
+	seq    int
 }
 
 func newFakeStore(t testing.TB) *fakeStore {
@@ -86,6 +88,7 @@ func newFakeStore(t testing.TB) *fakeStore {
 			"demo-kv/data/binary": {"big": strings.Repeat("x", 3<<20)},
 		},
 		version: map[string]int{},
+		older:   map[string]map[int]map[string]any{},
 		tokens:  map[string]fakeToken{},
 		counts:  map[string]int{},
 	}
@@ -192,11 +195,16 @@ func (f *fakeStore) read(w http.ResponseWriter, r *http.Request, p string) {
 		reply(w, http.StatusForbidden, errorsBody("1 error occurred:\n\t* permission denied\n\n"))
 		return
 	}
+	version := f.version[p] + 1
+	if v := r.URL.Query().Get("version"); v != "" && v != strconv.Itoa(version) {
+		version, _ = strconv.Atoi(v)
+		data, exists = f.older[p][version]
+	}
 	if !exists {
 		reply(w, http.StatusNotFound, errorsBody())
 		return
 	}
-	meta := map[string]any{"version": f.version[p] + 1, "created_time": "2026-01-01T00:00:00Z", "deletion_time": "", "destroyed": false}
+	meta := map[string]any{"version": version, "created_time": "2026-01-01T00:00:00Z", "deletion_time": "", "destroyed": false}
 	reply(w, http.StatusOK, map[string]any{"data": map[string]any{"data": data, "metadata": meta}})
 }
 

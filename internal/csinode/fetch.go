@@ -150,29 +150,29 @@ func describeAudience(aud string) string {
 	return strconv.Quote(aud)
 }
 
-// read reads every distinct path of res once, concurrently, through the
-// node-wide read cache.
-func (s *Service) read(ctx context.Context, sess *session, res *ssi.SecretsStoreImport) (map[string]*store.Secret, error) {
-	paths := distinctPaths(res)
-	secrets := make([]*store.Secret, len(paths))
-	errs := make([]error, len(paths))
+// read reads every distinct (path, version) of res once, concurrently,
+// through the node-wide read cache.
+func (s *Service) read(ctx context.Context, sess *session, res *ssi.SecretsStoreImport) (map[sourceKey]*store.Secret, error) {
+	keys := distinctSources(res)
+	secrets := make([]*store.Secret, len(keys))
+	errs := make([]error, len(keys))
 	var wg sync.WaitGroup
-	for i, p := range paths {
+	for i, k := range keys {
 		wg.Go(func() {
-			sec, hit, err := s.reads.get(ctx, sess.identity+" "+strconv.Quote(p), func(ctx context.Context) (*store.Secret, error) {
-				return sess.client.Read(ctx, sess.login, p, 0)
+			sec, hit, err := s.reads.get(ctx, sess.identity+" "+strconv.Quote(k.path)+" "+strconv.Itoa(k.version), func(ctx context.Context) (*store.Secret, error) {
+				return sess.client.Read(ctx, sess.login, k.path, k.version)
 			})
 			s.countLookup(hit)
 			secrets[i], errs[i] = sec, err
 		})
 	}
 	wg.Wait()
-	out := make(map[string]*store.Secret, len(paths))
-	for i, p := range paths {
+	out := make(map[sourceKey]*store.Secret, len(keys))
+	for i, k := range keys {
 		if errs[i] != nil {
-			return nil, fmt.Errorf("SecretsStoreImport %s, %s: %w", res.Ref(), fileNames(res, p), errs[i])
+			return nil, fmt.Errorf("SecretsStoreImport %s, %s: %w", res.Ref(), fileNames(res, k), errs[i])
 		}
-		out[p] = secrets[i]
+		out[k] = secrets[i]
 	}
 	return out, nil
 }
@@ -185,21 +185,29 @@ func (s *Service) countLookup(hit bool) {
 	}
 }
 
-func distinctPaths(res *ssi.SecretsStoreImport) []string {
-	var paths []string
-	for _, f := range res.Spec.Files {
-		if !slices.Contains(paths, f.Source.Path) {
-			paths = append(paths, f.Source.Path)
-		}
-	}
-	return paths
+// sourceKey is one read of a volume: a path at a version (0: the current).
+type sourceKey struct {
+	path    string
+	version int
 }
 
-// fileNames names the files taken from path: `file "a"` or `files "a", "b"`.
-func fileNames(res *ssi.SecretsStoreImport, path string) string {
+func keyOf(src ssi.Source) sourceKey { return sourceKey{path: src.Path, version: src.Version} }
+
+func distinctSources(res *ssi.SecretsStoreImport) []sourceKey {
+	var keys []sourceKey
+	for _, f := range res.Spec.Files {
+		if k := keyOf(f.Source); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// fileNames names the files taken from k: `file "a"` or `files "a", "b"`.
+func fileNames(res *ssi.SecretsStoreImport, k sourceKey) string {
 	var names []string
 	for _, f := range res.Spec.Files {
-		if f.Source.Path == path {
+		if keyOf(f.Source) == k {
 			names = append(names, strconv.Quote(f.Name))
 		}
 	}
@@ -214,10 +222,10 @@ func fileNames(res *ssi.SecretsStoreImport, path string) string {
 
 // decodeFiles takes each file's key from its secret and decodes base64 where
 // asked.
-func decodeFiles(res *ssi.SecretsStoreImport, secrets map[string]*store.Secret) ([]atomicdir.File, error) {
+func decodeFiles(res *ssi.SecretsStoreImport, secrets map[sourceKey]*store.Secret) ([]atomicdir.File, error) {
 	files := make([]atomicdir.File, 0, len(res.Spec.Files))
 	for _, f := range res.Spec.Files {
-		val, err := secrets[f.Source.Path].Value(f.Source.Key)
+		val, err := secrets[keyOf(f.Source)].Value(f.Source.Key)
 		if err != nil {
 			return nil, fmt.Errorf("SecretsStoreImport %s, file %q: %w", res.Ref(), f.Name, err)
 		}

@@ -195,3 +195,28 @@ func TestIsolation(t *testing.T) {
 		}
 	}
 }
+
+// A file pinned to a KV version 2 version reads that version; the same path unpinned reads the
+// current one: two reads, one per (path, version).
+func TestPublishVersionPinned(t *testing.T) {
+	h := newHarness(t)
+	h.store.set(func(f *fakeStore) {
+		f.version[secretPath] = 2 // the current version is 3
+		f.older[secretPath] = map[int]map[string]any{1: {"DB_PASS": "first-pass"}}
+	})
+	h.ssis.put(testSSI("pinned",
+		ssi.File{Name: "current", Source: ssi.Source{Path: secretPath, Key: "DB_PASS"}},
+		ssi.File{Name: "first", Source: ssi.Source{Path: secretPath, Key: "DB_PASS", Version: 1}},
+	))
+	r := h.request(withGroup(os.Getgid()), withSSI("pinned"))
+	h.mustPublish(r)
+	if got := readFile(t, r.TargetPath, "current"); got != valuePass {
+		t.Errorf("current: got %q, want the current value", got)
+	}
+	if got := readFile(t, r.TargetPath, "first"); got != "first-pass" {
+		t.Errorf("first: got %q, want version 1's value", got)
+	}
+	if got := h.store.count("read"); got != 2 {
+		t.Errorf("store reads: got %d, want 2 (one per path and version)", got)
+	}
+}

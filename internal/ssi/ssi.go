@@ -80,10 +80,12 @@ type File struct {
 	Source       Source `json:"source"`
 }
 
-// Source is a key of a secret in the store.
+// Source is a key of a secret in the store; Version > 0 pins a KV version 2
+// version (0: the current one).
 type Source struct {
-	Path string `json:"path"`
-	Key  string `json:"key"`
+	Path    string `json:"path"`
+	Key     string `json:"key"`
+	Version int    `json:"version,omitempty"`
 }
 
 // Ref is "namespace/name", the way messages name the resource.
@@ -129,6 +131,9 @@ func (sp *Spec) validate() error {
 		seen[f.Name] = i
 		if err := (secretref.Source{Path: f.Source.Path, Key: f.Source.Key}).Validate(); err != nil {
 			return fmt.Errorf("spec.files[%d] (file %q).source: %w", i, f.Name, err)
+		}
+		if f.Source.Version < 0 {
+			return fmt.Errorf("spec.files[%d] (file %q).source.version is %d: set a KV version 2 version (1 or more), or leave it out for the current one", i, f.Name, f.Source.Version)
 		}
 	}
 	return nil

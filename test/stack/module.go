@@ -260,15 +260,20 @@ func (s *Stack) ApplyCRD(ctx context.Context, path string) error {
 type SSIFile struct {
 	Name, Path, Key string
 	DecodeBase64    bool
+	Version         int // a KV version 2 version; 0 leaves source.version out
 }
 
 // ApplySSI creates (or replaces) a SecretsStoreImport of type CSI.
 func (s *Stack) ApplySSI(ctx context.Context, ns, name, role string, files ...SSIFile) error {
 	fs := make([]any, 0, len(files))
 	for _, f := range files {
+		source := map[string]any{"path": f.Path, "key": f.Key}
+		if f.Version > 0 {
+			source["version"] = int64(f.Version)
+		}
 		fs = append(fs, map[string]any{
 			"name": f.Name, "decodeBase64": f.DecodeBase64,
-			"source": map[string]any{"path": f.Path, "key": f.Key},
+			"source": source,
 		})
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
