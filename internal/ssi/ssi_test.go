@@ -54,7 +54,7 @@ func TestValidate(t *testing.T) {
 		{name: "bad path", change: func(s *SecretsStoreImport) { s.Spec.Files[0].Source.Path = "demo-kv//x" }, want: `spec.files[0] (file "db-password").source`},
 		{name: "empty key", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Source.Key = "" }, want: "empty key"},
 		{name: "pinned version", change: func(s *SecretsStoreImport) { s.Spec.Files[0].Source.Version = 3 }},
-		{name: "negative version", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Source.Version = -1 }, want: `spec.files[1] (file "db-user").source.version is -1`},
+		{name: "negative version", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Source.Version = -1 }, want: `spec.files[1] (file "keytab").source.version is -1`},
 		{name: "audience", change: func(s *SecretsStoreImport) { s.Spec.Audience = "secrets-store" }},
 		{name: "url audience", change: func(s *SecretsStoreImport) { s.Spec.Audience = "https://stronghold.example.com:8200" }},
 		{name: "audience with space", change: func(s *SecretsStoreImport) { s.Spec.Audience = "secrets store" }, want: "spec.audience: audience \"secrets store\" has spaces"},
