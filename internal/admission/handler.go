@@ -82,6 +82,12 @@ type Observer interface {
 	OnReview(result string, d time.Duration)
 }
 
+// SizeObserver is told the size of every review read and of every answer
+// written, in bytes, when the Observer also implements it.
+type SizeObserver interface {
+	OnSizes(request, response int)
+}
+
 type nopObserver struct{}
 
 func (nopObserver) OnReview(string, time.Duration) {}
@@ -111,7 +117,7 @@ func NewHandler(m Mutator, log *slog.Logger, opts ...Option) *Handler {
 // ServeHTTP implements http.Handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	review, code, err := readReview(w, r)
+	review, n, code, err := readReview(w, r)
 	if err != nil {
 		h.observer.OnReview(ResultError, time.Since(start))
 		h.log.LogAttrs(r.Context(), slog.LevelWarn, "malformed admission request",
@@ -131,6 +137,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write(out)
+		if so, ok := h.observer.(SizeObserver); ok {
+			so.OnSizes(n, len(out))
+		}
 	}
 	d := time.Since(start)
 	h.observer.OnReview(result, d)
@@ -150,29 +159,29 @@ func requestContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), t-margin)
 }
 
-// readReview reads and checks the envelope; on error it returns the HTTP
-// status to answer with.
-func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionReview, int, error) {
+// readReview reads and checks the envelope and returns it with the size of
+// the body; on error it returns the HTTP status to answer with.
+func readReview(w http.ResponseWriter, r *http.Request) (*admissionv1.AdmissionReview, int, int, error) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		return nil, http.StatusMethodNotAllowed, errors.New("admission reviews must be sent with POST")
+		return nil, 0, http.StatusMethodNotAllowed, errors.New("admission reviews must be sent with POST")
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return nil, http.StatusUnsupportedMediaType, errors.New("admission reviews must have Content-Type application/json")
+		return nil, 0, http.StatusUnsupportedMediaType, errors.New("admission reviews must have Content-Type application/json")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var maxErr *http.MaxBytesError
 		if errors.As(err, &maxErr) {
-			return nil, http.StatusRequestEntityTooLarge, errors.New("admission review is larger than 3 MiB")
+			return nil, 0, http.StatusRequestEntityTooLarge, errors.New("admission review is larger than 3 MiB")
 		}
-		return nil, http.StatusBadRequest, errors.New("read admission review: " + err.Error())
+		return nil, 0, http.StatusBadRequest, errors.New("read admission review: " + err.Error())
 	}
 	review, err := decodeReview(body)
 	if err != nil {
-		return nil, http.StatusBadRequest, err
+		return nil, 0, http.StatusBadRequest, err
 	}
-	return review, http.StatusOK, nil
+	return review, len(body), http.StatusOK, nil
 }
 
 // encodeReview wraps resp in an AdmissionReview of the request's version.

@@ -66,6 +66,13 @@ type Config struct {
 	// Store holds the module's connection settings; a SecretsStoreImport
 	// overrides them field by field.
 	Store StoreDefaults
+	// InjectorFile is the injector binary that injector volumes show (see
+	// injector.go); "" serves none.
+	InjectorFile string
+	// InjectorDir holds the installed injectors, one directory per digest.
+	// It must be on the node (a host directory), not in the plugin's
+	// container: pods' bind mounts keep using it.
+	InjectorDir string
 	// TokenAudience is the audience of the ServiceAccount token presented
 	// to the store for a SecretsStoreImport without spec.audience (the
 	// module's tokenAudience); "" is the API server's audience. The
@@ -95,6 +102,7 @@ func (c Config) Validate() error {
 	check(c.StateDir == "" || !filepath.IsAbs(c.StateDir), "state directory %q is not an absolute path", c.StateDir)
 	check(c.StagingDir == "" || !filepath.IsAbs(c.StagingDir), "staging directory %q is not an absolute path", c.StagingDir)
 	check(c.KubeletDir != "" && !filepath.IsAbs(c.KubeletDir), "kubelet directory %q is not an absolute path", c.KubeletDir)
+	check(c.InjectorFile != "" && (c.InjectorDir == "" || !filepath.IsAbs(c.InjectorDir)), "injector directory %q is not an absolute path", c.InjectorDir)
 	check(c.RotationInterval < time.Second, "rotation interval %s is shorter than 1s", c.RotationInterval)
 	check(c.TmpfsSize < minTmpfsSize, "tmpfs size %d is smaller than %d bytes", c.TmpfsSize, minTmpfsSize)
 	check(c.Store.Timeout < 0, "store timeout %s is negative", c.Store.Timeout)
@@ -127,6 +135,8 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&tmpfsSize, "tmpfs-size", "4Mi", "size of each volume's tmpfs (a quantity such as 4Mi)")
 	fs.StringVar(&c.StateDir, "state-dir", "", "directory of the per-volume state files (default <kubelet-dir>/plugins/<driver-name>/state)")
 	fs.StringVar(&c.StagingDir, "staging-dir", "", "private directory where volumes are prepared and updated (default <kubelet-dir>/plugins/<driver-name>/staging)")
+	fs.StringVar(&c.InjectorFile, "injector-file", "", "injector binary to serve in injector volumes (empty: such volumes fail)")
+	fs.StringVar(&c.InjectorDir, "injector-dir", "", "node directory where the injector is installed (default <kubelet-dir>/plugins/<driver-name>/injector)")
 	fs.StringVar(&c.TokenAudience, "token-audience", "", "audience of the ServiceAccount token for SecretsStoreImports without spec.audience (empty: the API server's); the CSIDriver must request it")
 	fs.StringVar(&c.Store.Address, "store-addr", "", "store address, such as https://stronghold.example:8200")
 	fs.StringVar(&c.Store.AuthPath, "store-auth-path", DefaultStoreAuthPath, "path of the Kubernetes auth method in the store, without auth/")
@@ -162,6 +172,9 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	}
 	if c.StagingDir == "" {
 		c.StagingDir = filepath.Join(pluginDir, "staging")
+	}
+	if c.InjectorDir == "" {
+		c.InjectorDir = filepath.Join(pluginDir, "injector")
 	}
 	c.Version = pluginVersion()
 	return c, c.Validate()

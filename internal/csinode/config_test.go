@@ -26,6 +26,8 @@ func TestParseFlagsDefaults(t *testing.T) {
 		{"registration socket", c.RegistrationSocket(), "/var/lib/kubelet/plugins_registry/secrets-store.csi.deckhouse.io-reg.sock"},
 		{"state dir", c.StateDir, "/var/lib/kubelet/plugins/secrets-store.csi.deckhouse.io/state"},
 		{"staging dir", c.StagingDir, "/var/lib/kubelet/plugins/secrets-store.csi.deckhouse.io/staging"},
+		{"injector file", c.InjectorFile, ""},
+		{"injector dir", c.InjectorDir, "/var/lib/kubelet/plugins/secrets-store.csi.deckhouse.io/injector"},
 		{"token audience", c.TokenAudience, ""},
 		{"rotation", c.RotationInterval, 2 * time.Minute},
 		{"tmpfs", c.TmpfsSize, int64(4 << 20)},

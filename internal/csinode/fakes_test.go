@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -90,6 +91,7 @@ type fakeMounter struct {
 	mounts   int
 	unmounts int
 	writable int // Writable calls
+	binds    int // BindReadOnly calls
 	// failMount makes MountReadOnly fail after fill, as a failed bind would.
 	failMount error
 }
@@ -142,7 +144,27 @@ func (f *fakeMounter) Unmount(target string) error {
 	defer f.mu.Unlock()
 	delete(f.mounted, target)
 	f.unmounts++
+	if st, err := os.Lstat(target); err == nil && st.Mode()&os.ModeSymlink != 0 {
+		// A bind of BindReadOnly: the directory under it comes back.
+		if err := os.Remove(target); err != nil {
+			return err
+		}
+		return os.Mkdir(target, 0o750)
+	}
 	return nil
+}
+
+// BindReadOnly stands a symbolic link to src in for the bind mount: it has
+// src's inode when followed, as a bind mount has.
+func (f *fakeMounter) BindReadOnly(src, target string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := os.Remove(target); err != nil {
+		return err
+	}
+	f.mounts++
+	f.binds++
+	return os.Symlink(src, target)
 }
 
 func (f *fakeMounter) options(target string) (TmpfsOptions, bool) {

@@ -58,6 +58,9 @@ type Mounter interface {
 	// Writable calls fn with a writable path to the tmpfs mounted on
 	// target. The path exists during the call only.
 	Writable(target string, fn func(dir string) error) error
+	// BindReadOnly binds the directory src onto the existing directory
+	// target, read-only, with nosuid and nodev (programs in it can run).
+	BindReadOnly(src, target string) error
 	// Unmount unmounts target, which is a mount point.
 	Unmount(target string) error
 }
@@ -164,6 +167,30 @@ func (t *Tmpfs) MountReadOnly(target string, opt TmpfsOptions, fill func(dir str
 		return err
 	}
 	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|volumeFlags, ""); err != nil {
+		return fmt.Errorf("make %s read-only: %w", dir, err)
+	}
+	if err := unix.Mount(dir, target, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", dir, target, err)
+	}
+	return nil
+}
+
+// BindReadOnly binds src into the staging directory, makes that mount
+// private and read-only and binds it onto target, which so starts
+// read-only for kubelet and the pod as well (see Tmpfs).
+func (t *Tmpfs) BindReadOnly(src, target string) (err error) {
+	dir, err := t.scratch(target)
+	if err != nil {
+		return err
+	}
+	defer func() { err = joinRelease(err, dir) }()
+	if err := unix.Mount(src, dir, "", unix.MS_BIND, ""); err != nil {
+		return fmt.Errorf("bind %s on %s: %w", src, dir, err)
+	}
+	if err := unix.Mount("", dir, "", unix.MS_PRIVATE, ""); err != nil {
+		return fmt.Errorf("make %s private: %w", dir, err)
+	}
+	if err := unix.Mount("", dir, "", unix.MS_REMOUNT|unix.MS_BIND|unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV, ""); err != nil {
 		return fmt.Errorf("make %s read-only: %w", dir, err)
 	}
 	if err := unix.Mount(dir, target, "", unix.MS_BIND, ""); err != nil {

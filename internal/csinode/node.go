@@ -26,10 +26,14 @@ func (s *Service) NodePublishVolume(ctx context.Context, req *csi.NodePublishVol
 	if err == nil {
 		unlock := s.locks.lock(v.target)
 		defer unlock()
-		var republish bool
-		republish, err = s.publishOrRefresh(ctx, v)
-		if republish {
-			kind = kindRepublish
+		if v.injector {
+			err = s.publishInjector(v)
+		} else {
+			var republish bool
+			republish, err = s.publishOrRefresh(ctx, v)
+			if republish {
+				kind = kindRepublish
+			}
 		}
 	}
 	s.metrics.publishDuration.WithLabelValues(kind).Observe(time.Since(start).Seconds())
@@ -94,6 +98,14 @@ func (s *Service) NodeUnpublishVolume(_ context.Context, req *csi.NodeUnpublishV
 }
 
 func (s *Service) unpublish(target string) error {
+	// First: an injector volume is a read-only view of the node's one copy,
+	// never to be cleared like a volume's files.
+	if inj, err := s.isInjectorMount(target); err != nil || inj {
+		if err != nil {
+			return err
+		}
+		return s.unpublishInjector(target)
+	}
 	if err := s.unmount(target); err != nil {
 		return err
 	}

@@ -50,6 +50,10 @@ type Service struct {
 	versions versioner
 	states   *states
 	locks    keyedLocks
+	// injectorDir is the directory of the installed injector, "" when the
+	// plugin serves none; injectorErr says why when installing failed.
+	injectorDir string
+	injectorErr error
 }
 
 // NewService loads the state of volumes published before a restart and
@@ -85,6 +89,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		states:   st,
 	}
 	d.Logger.Info("volume state loaded", "volumes", st.len(), "dir", cfg.StateDir)
+	s.setUpInjector()
 	return s, nil
 }
 

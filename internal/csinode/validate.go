@@ -15,6 +15,8 @@ import (
 
 	"github.com/container-storage-interface/spec/lib/go/csi"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 )
 
 // Volume context keys set by kubelet (podInfoOnMount, tokenRequests) and the
@@ -51,8 +53,10 @@ type volume struct {
 	pod            podRef
 	serviceAccount string // "namespace/name"
 	ssiName        string
-	gid            *int64 // the pod's fsGroup, from VolumeMountGroup
-	tokens         tokens
+	// injector: the volume shows the injector binary (no SecretsStoreImport).
+	injector bool
+	gid      *int64 // the pod's fsGroup, from VolumeMountGroup
+	tokens   tokens
 }
 
 // tokens maps a token audience ("" for the API server's) to the pod's
@@ -130,7 +134,7 @@ func validateCapability(c *csi.VolumeCapability) (*int64, error) {
 // readContext reads what kubelet and the pod put in the volume context.
 func (v *volume) readContext(vc map[string]string, driver string) error {
 	for k := range vc {
-		if k != AttrSecretsStoreImport && !strings.HasPrefix(k, kubeletCtxPrefix) {
+		if k != AttrSecretsStoreImport && k != envcontract.InjectorVolumeAttribute && !strings.HasPrefix(k, kubeletCtxPrefix) {
 			return invalid("unknown volume attribute %q: the only attribute is %s", k, AttrSecretsStoreImport)
 		}
 	}
@@ -145,6 +149,17 @@ func (v *volume) readContext(vc map[string]string, driver string) error {
 	v.pod = podRef{Namespace: vc[ctxPodNamespace], Name: vc[ctxPodName], UID: vc[ctxPodUID]}
 	v.serviceAccount = v.pod.Namespace + "/" + vc[ctxServiceAccount]
 	v.ssiName = vc[AttrSecretsStoreImport]
+	if inj, ok := vc[envcontract.InjectorVolumeAttribute]; ok {
+		switch {
+		case inj != "true":
+			return invalid("volume attribute %s is %q: the only value is \"true\"", envcontract.InjectorVolumeAttribute, inj)
+		case v.ssiName != "":
+			return invalid("volume attributes %s and %s exclude each other: a volume shows either the files of a SecretsStoreImport or the injector",
+				AttrSecretsStoreImport, envcontract.InjectorVolumeAttribute)
+		}
+		v.injector = true
+		return nil
+	}
 	if v.ssiName == "" {
 		return invalid("volume attribute %s is missing: set volumeAttributes.%s to the name of a SecretsStoreImport in namespace %s",
 			AttrSecretsStoreImport, AttrSecretsStoreImport, v.pod.Namespace)

@@ -49,12 +49,22 @@ const (
 
 // Paths and names the webhook adds to a pod.
 const (
-	// VolumeName is the in-memory emptyDir that carries the injector binary.
+	// VolumeName is the volume that carries the injector binary: a read-only
+	// inline volume of the module's CSI driver with InjectorVolumeAttribute
+	// set, or an in-memory emptyDir the init container InitContainerName
+	// fills.
 	VolumeName = "secrets-store-injector"
+	// InjectorVolumeAttribute, set to "true" in the volumeAttributes of a
+	// volume of the module's CSI driver, asks the node plugin for the
+	// injector binary (read-only, at BinaryName) instead of the files of a
+	// SecretsStoreImport.
+	InjectorVolumeAttribute = "secrets-store.deckhouse.io/injector"
+	// BinaryName is the injector's file name in VolumeName.
+	BinaryName = "injector"
 	// MountPath is where VolumeName is mounted in every mutated container.
 	MountPath = "/secrets-store"
 	// BinaryPath is the injector inside mutated containers.
-	BinaryPath = MountPath + "/injector"
+	BinaryPath = MountPath + "/" + BinaryName
 	// InitContainerName copies the injector into VolumeName.
 	InitContainerName = "secrets-store-injector"
 	// InitBinaryPath is the injector inside its own image.

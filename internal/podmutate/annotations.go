@@ -39,6 +39,9 @@ const (
 	RestartOnSecretChangeAnnotation   = AnnotationPrefix + "restart-on-secret-change"
 	SecretPollIntervalAnnotation      = AnnotationPrefix + "secret-poll-interval"
 	EnvInjectorPullPolicyAnnotation   = AnnotationPrefix + "env-injector-pull-policy"
+	// Added by this module: how the injector reaches the pod (one of
+	// Deliveries), overriding the module's choice for one pod.
+	InjectorDeliveryAnnotation = AnnotationPrefix + "injector-delivery"
 )
 
 // RestartedAtAnnotation is set by the module's synchronization controller in
@@ -53,7 +56,7 @@ var Annotations = []string{
 	NamespaceAnnotation, RoleAnnotation, EnvFromPathAnnotation, IgnoreMissingSecretsAnnotation,
 	ClientTimeoutAnnotation, MutateProbesAnnotation, LogLevelAnnotation, EnableJSONLogAnnotation,
 	SkipMutateContainersAnnotation, ServiceAccountTokenPathAnnotation, RestartOnSecretChangeAnnotation,
-	SecretPollIntervalAnnotation, EnvInjectorPullPolicyAnnotation,
+	SecretPollIntervalAnnotation, EnvInjectorPullPolicyAnnotation, InjectorDeliveryAnnotation,
 }
 
 // Defaults of the annotations that have one of their own (the others come from
@@ -103,6 +106,8 @@ type Settings struct {
 	// PullPolicy overrides the injector init container's imagePullPolicy;
 	// "" keeps the module's.
 	PullPolicy corev1.PullPolicy
+	// Delivery is how the injector reaches the pod, one of Deliveries.
+	Delivery Delivery
 }
 
 // ParseAnnotations returns the settings of a pod from its annotations.
@@ -126,6 +131,7 @@ func ParseAnnotations(a map[string]string, d Defaults) (Settings, error) {
 		LogLevel:      DefaultLogLevel,
 		RestartOn:     envcontract.RestartNone,
 		PollInterval:  DefaultPollInterval,
+		Delivery:      d.delivery(),
 	}
 	var errs []error
 	for _, name := range Annotations {
@@ -137,6 +143,12 @@ func ParseAnnotations(a map[string]string, d Defaults) (Settings, error) {
 	}
 	if s.TLSSecret != "" {
 		s.CACert = ""
+	}
+	if s.Delivery == DeliveryCSIVolume && d.CSIDriver == "" {
+		errs = append(errs, &AnnotationError{
+			Annotation: InjectorDeliveryAnnotation, Reason: "is CSIVolume, but the webhook knows no CSI driver",
+			Hint: "use InitContainer, or set the webhook's --csi-driver",
+		})
 	}
 	errs = append(errs, missing(s, a)...)
 	errs = append(errs, unknown(a)...)
@@ -180,6 +192,8 @@ func (s *Settings) set(name, v string) error {
 		return parsePollInterval(v, &s.PollInterval)
 	case EnvInjectorPullPolicyAnnotation:
 		return parsePullPolicy(v, &s.PullPolicy)
+	case InjectorDeliveryAnnotation:
+		return parseDelivery(v, &s.Delivery)
 	}
 	// Unreachable: every entry of Annotations has a case above.
 	return invalid(name, v, "has no parser", "")

@@ -30,6 +30,7 @@ func TestParseAnnotationsDefaults(t *testing.T) {
 	want := Settings{
 		Addr: d.Addr, CACert: testCA, AuthPath: d.AuthPath, Namespace: "module-ns", Role: "r",
 		ClientTimeout: 10 * time.Second, LogLevel: "info", RestartOn: "none", PollInterval: 120 * time.Second,
+		Delivery: DeliveryInitContainer,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -112,6 +113,8 @@ func TestParseAnnotationsInvalid(t *testing.T) {
 		{SecretPollIntervalAnnotation, "1s", pfx + `secret-poll-interval: "1s" is shorter than the minimum of 5s (each poll reads every path of the container from the store): ` + hintPoll},
 		{SecretPollIntervalAnnotation, "48h", pfx + `secret-poll-interval: "48h" is longer than the maximum of 24h0m0s: ` + hintPoll},
 		{EnvInjectorPullPolicyAnnotation, "always", pfx + `env-injector-pull-policy: "always" is not an image pull policy: ` + hintPull},
+		{InjectorDeliveryAnnotation, "csi", pfx + `injector-delivery: "csi" is not a way of delivering the injector: ` + hintDelivery},
+		{InjectorDeliveryAnnotation, "initContainer", pfx + `injector-delivery: "initContainer" is not a way of delivering the injector: ` + hintDelivery},
 		{EnableJSONLogAnnotation, " true", pfx + `enable-json-log: " true" is not a boolean` + bools},
 		{AuthPathAnnotation, "auth/", pfx + `auth-path: "auth/" is not a valid auth path: empty path: ` + hintAuthPath},
 		{AuthPathAnnotation, "k8s//x", pfx + `auth-path: "k8s//x" is not a valid auth path: path contains "//" at byte 3: ` + hintAuthPath},
@@ -203,7 +206,7 @@ func TestParseAnnotationsUnknown(t *testing.T) {
 	want := "annotation secrets-store.deckhouse.io/env-from-paht is not known (did you mean secrets-store.deckhouse.io/env-from-path?): " +
 		"the known secrets-store.deckhouse.io/ annotations are addr, tls-secret, tls-skip-verify, auth-path, namespace, role, env-from-path, " +
 		"ignore-missing-secrets, client-timeout, mutate-probes, log-level, enable-json-log, skip-mutate-containers, " +
-		"service-account-token-path, restart-on-secret-change, secret-poll-interval, env-injector-pull-policy"
+		"service-account-token-path, restart-on-secret-change, secret-poll-interval, env-injector-pull-policy, injector-delivery"
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -36,6 +37,14 @@ type Defaults struct {
 	// public data and travels in the SECRETS_STORE_CA_CERT variable.
 	CACert string
 
+	// Delivery is how the injector reaches a pod unless the pod's
+	// injector-delivery annotation says otherwise; "" is
+	// DeliveryInitContainer.
+	Delivery Delivery
+	// CSIDriver is the name of the module's CSI driver, which serves the
+	// injector volume of DeliveryCSIVolume.
+	CSIDriver string
+
 	// InjectorImage contains the injector at envcontract.InitBinaryPath.
 	InjectorImage      string
 	InjectorPullPolicy corev1.PullPolicy // "" = the API server's default
@@ -47,6 +56,30 @@ type Defaults struct {
 	// TokenExpirationSeconds is the requested token lifetime; 0 means
 	// DefaultTokenExpirationSeconds.
 	TokenExpirationSeconds int64
+}
+
+// Delivery is how the injector binary reaches a mutated pod.
+type Delivery string
+
+// The ways of delivering the injector.
+const (
+	// DeliveryCSIVolume mounts the injector from a read-only inline volume
+	// of the module's CSI driver: no init container, nothing copied per pod.
+	// The pod can only start on a node where the driver runs.
+	DeliveryCSIVolume Delivery = "CSIVolume"
+	// DeliveryInitContainer copies the injector from its image into an
+	// in-memory emptyDir with an init container.
+	DeliveryInitContainer Delivery = "InitContainer"
+)
+
+// Deliveries lists the ways of delivering the injector. Read-only.
+var Deliveries = []Delivery{DeliveryCSIVolume, DeliveryInitContainer}
+
+func (d Defaults) delivery() Delivery {
+	if d.Delivery == "" {
+		return DeliveryInitContainer
+	}
+	return d.Delivery
 }
 
 // Validate reports a module configuration the webhook must not start with.
@@ -72,6 +105,12 @@ func (d Defaults) Validate() error {
 	}
 	if d.InjectorImage == "" {
 		errs = append(errs, errors.New("injector image is empty"))
+	}
+	if d.Delivery != "" && !slices.Contains(Deliveries, d.Delivery) {
+		errs = append(errs, fmt.Errorf("injector delivery %q is not one of %v", d.Delivery, Deliveries))
+	}
+	if d.CSIDriver == "" && d.delivery() == DeliveryCSIVolume {
+		errs = append(errs, errors.New("CSI driver name is empty: injector delivery CSIVolume needs it"))
 	}
 	switch d.InjectorPullPolicy {
 	case "", corev1.PullAlways, corev1.PullIfNotPresent, corev1.PullNever:

@@ -23,6 +23,10 @@ var goldenDefaults = map[string]func(*Defaults){
 	// tls-secret wins over the module CA.
 	"tls-secret":      func(d *Defaults) { d.CACert = testCA },
 	"all-annotations": func(d *Defaults) { d.Namespace = "module-ns"; d.TokenExpirationSeconds = 3600 },
+	// The module delivers the injector from the CSI driver; the second pod
+	// asks for the init container instead.
+	"csi-volume":         func(d *Defaults) { d.Delivery = DeliveryCSIVolume },
+	"csi-volume-opt-out": func(d *Defaults) { d.Delivery = DeliveryCSIVolume },
 }
 
 // TestGolden mutates testdata/<case>.in.yaml and compares the result with

@@ -33,6 +33,7 @@ func testDefaults() Defaults {
 			Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("32Mi")},
 		},
 		TokenAudience: "secrets-store",
+		CSIDriver:     "secrets-store.csi.deckhouse.io",
 	}
 }
 

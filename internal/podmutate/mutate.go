@@ -71,10 +71,16 @@ func (m *Mutator) Mutate(ctx context.Context, pod *corev1.Pod) (bool, error) {
 	return true, nil
 }
 
-// injected reports whether the pod already carries the injector's init
-// container. An init container of that name that does something else is an
-// error rather than a reason to skip the pod, which opted in.
+// injected reports whether the pod already carries the injector: its init
+// container or its CSI volume. An init container of that name that does
+// something else is an error rather than a reason to skip the pod, which
+// opted in.
 func injected(pod *corev1.Pod) (bool, error) {
+	for i := range pod.Spec.Volumes {
+		if isInjectorCSIVolume(&pod.Spec.Volumes[i]) {
+			return true, nil
+		}
+	}
 	for i := range pod.Spec.InitContainers {
 		c := &pod.Spec.InitContainers[i]
 		if c.Name != envcontract.InitContainerName {

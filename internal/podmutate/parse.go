@@ -28,6 +28,7 @@ const (
 	hintRestartOn = "use one of none, watch-for-data, watch-for-lease"
 	hintPoll      = "use a Go duration from 5s to 24h, e.g. 120s or 5m"
 	hintPull      = "use one of Always, IfNotPresent, Never"
+	hintDelivery  = "use CSIVolume (the injector from a read-only volume of the module's CSI driver, which must run on the pod's node) or InitContainer (an init container copies it)"
 	hintAuthPath  = "use the mount path of the store's Kubernetes auth method, e.g. kubernetes_local"
 	hintNamespace = "use a store namespace such as team-a or team-a/app"
 	hintRole      = `use letters, digits, "_", "-" and ".", starting and ending with a letter, digit or "_", e.g. myapp-role`
@@ -133,6 +134,14 @@ func parsePullPolicy(v string, out *corev1.PullPolicy) error {
 		return nil
 	}
 	return invalid(EnvInjectorPullPolicyAnnotation, v, "is not an image pull policy", hintPull)
+}
+
+func parseDelivery(v string, out *Delivery) error {
+	if d := Delivery(v); slices.Contains(Deliveries, d) {
+		*out = d
+		return nil
+	}
+	return invalid(InjectorDeliveryAnnotation, v, "is not a way of delivering the injector", hintDelivery)
 }
 
 // parseAuthPath accepts what the store client accepts, normalized the same

@@ -26,7 +26,12 @@ var injectorVolumeSize = resource.MustParse("64Mi")
 // apply changes the pod; plan has checked everything, so it cannot fail.
 func apply(pod *corev1.Pod, s Settings, d Defaults, targets []target) {
 	spec := &pod.Spec
-	spec.Volumes = append(spec.Volumes, injectorVolume(), tokenVolume(d))
+	csiVolume := s.Delivery == DeliveryCSIVolume
+	if csiVolume {
+		spec.Volumes = append(spec.Volumes, injectorCSIVolume(d.CSIDriver), tokenVolume(d))
+	} else {
+		spec.Volumes = append(spec.Volumes, injectorVolume(), tokenVolume(d))
+	}
 	mounts := []corev1.VolumeMount{
 		{Name: envcontract.VolumeName, MountPath: envcontract.MountPath, ReadOnly: true},
 		{Name: envcontract.TokenVolumeName, MountPath: envcontract.TokenMountPath, ReadOnly: true},
@@ -36,10 +41,6 @@ func apply(pod *corev1.Pod, s Settings, d Defaults, targets []target) {
 		mounts = append(mounts, corev1.VolumeMount{Name: envcontract.CAVolumeName, MountPath: envcontract.CAMountPath, ReadOnly: true})
 	}
 	env := controlEnv(pod, s)
-	init := initContainer(d, identity(targets))
-	if s.PullPolicy != "" {
-		init.ImagePullPolicy = s.PullPolicy
-	}
 	for _, t := range targets {
 		c := t.c
 		c.Command = []string{envcontract.BinaryPath}
@@ -52,11 +53,19 @@ func apply(pod *corev1.Pod, s Settings, d Defaults, targets []target) {
 			wrapProbe(c.StartupProbe)
 		}
 	}
+	if csiVolume {
+		return
+	}
+	init := initContainer(d, identity(targets))
+	if s.PullPolicy != "" {
+		init.ImagePullPolicy = s.PullPolicy
+	}
 	// Inserted last: targets point into spec.InitContainers, which the
 	// insertion moves.
 	spec.InitContainers = slices.Insert(spec.InitContainers, 0, init)
 }
 
+// injectorVolume is the in-memory emptyDir the init container fills.
 func injectorVolume() corev1.Volume {
 	size := injectorVolumeSize.DeepCopy()
 	return corev1.Volume{
@@ -65,6 +74,27 @@ func injectorVolume() corev1.Volume {
 			EmptyDir: &corev1.EmptyDirVolumeSource{Medium: corev1.StorageMediumMemory, SizeLimit: &size},
 		},
 	}
+}
+
+// injectorCSIVolume is the read-only volume of the module's CSI driver that
+// holds the injector binary. The node plugin bind-mounts one copy per node,
+// so a pod costs no memory and starts no extra container for it.
+func injectorCSIVolume(driver string) corev1.Volume {
+	readOnly := true
+	return corev1.Volume{
+		Name: envcontract.VolumeName,
+		VolumeSource: corev1.VolumeSource{CSI: &corev1.CSIVolumeSource{
+			Driver:           driver,
+			ReadOnly:         &readOnly,
+			VolumeAttributes: map[string]string{envcontract.InjectorVolumeAttribute: "true"},
+		}},
+	}
+}
+
+// isInjectorCSIVolume reports whether v is an injector volume of any CSI
+// driver (the driver's name is the module's choice, not the pod's).
+func isInjectorCSIVolume(v *corev1.Volume) bool {
+	return v.Name == envcontract.VolumeName && v.CSI != nil && v.CSI.VolumeAttributes[envcontract.InjectorVolumeAttribute] == "true"
 }
 
 // tokenVolume is a ServiceAccount token of its own for the store, so that

@@ -38,7 +38,10 @@ type Config struct {
 	StoreNamespace string // store namespace, "" = root
 	StoreCAFile    string // PEM of the module-wide store CA, read at start; "" = system pool
 	InjectorImage  string // image holding the injector binary
-	TokenAudience  string // audience of the projected token for the store; "" = the API server's default
+	// InjectorDelivery is how the injector reaches a pod by default.
+	InjectorDelivery podmutate.Delivery
+	CSIDriver        string // name of the module's CSI driver
+	TokenAudience    string // audience of the projected token for the store; "" = the API server's default
 
 	// RegistryConfigFile is the registry trust document (registry.Trust as
 	// JSON: CAs, insecure registries, mirrors), rendered from the module
@@ -119,6 +122,8 @@ func (c Config) defaults(storeCA []byte) podmutate.Defaults {
 		AuthPath:           c.StoreAuthPath,
 		Namespace:          c.StoreNamespace,
 		CACert:             string(storeCA),
+		Delivery:           c.InjectorDelivery,
+		CSIDriver:          c.CSIDriver,
 		InjectorImage:      c.InjectorImage,
 		InjectorPullPolicy: corev1.PullIfNotPresent,
 		// The init container only copies one static binary into a

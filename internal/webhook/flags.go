@@ -23,6 +23,9 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StoreNamespace, "store-namespace", "", "store namespace (empty: root)")
 	fs.StringVar(&c.StoreCAFile, "store-ca-file", "", "PEM file of the module-wide store CA, read at start (empty: system pool)")
 	fs.StringVar(&c.InjectorImage, "injector-image", "", "image holding the injector binary")
+	fs.StringVar((*string)(&c.InjectorDelivery), "injector-delivery", string(podmutate.DeliveryCSIVolume),
+		"how the injector reaches a pod unless its injector-delivery annotation says otherwise: CSIVolume (a read-only volume of the module's CSI driver) or InitContainer (an init container copies it from the injector image)")
+	fs.StringVar(&c.CSIDriver, "csi-driver", "secrets-store.csi.deckhouse.io", "name of the module's CSI driver, which serves the injector volume")
 	fs.StringVar(&c.TokenAudience, "token-audience", "", "audience of the ServiceAccount token for the store (empty: the API server's)")
 	fs.StringVar(&c.RegistryConfigFile, "registry-config", "",
 		`JSON file of registry trust: {"ca": PEM, "insecureRegistries": [host[:port]], "mirrors": [{"registry", "endpoints": [{"url", "ca", "skipTLSVerify", "overridePath", "capabilities"}]}]}`)

@@ -18,17 +18,21 @@ import (
 // Metrics holds the webhook's Prometheus metrics in a registry of its own.
 // It is the Observer of the admission handler and of the registry lookup.
 type Metrics struct {
-	registry   *prometheus.Registry
-	reviews    *prometheus.CounterVec
-	duration   prometheus.Histogram
-	lookups    *prometheus.CounterVec
-	cacheHits  *prometheus.CounterVec
-	certExpiry prometheus.Gauge
+	registry      *prometheus.Registry
+	reviews       *prometheus.CounterVec
+	duration      prometheus.Histogram
+	lookups       *prometheus.CounterVec
+	cacheHits     *prometheus.CounterVec
+	certExpiry    prometheus.Gauge
+	connections   prometheus.Counter
+	requestBytes  prometheus.Histogram
+	responseBytes prometheus.Histogram
 }
 
 var (
-	_ admission.Observer = (*Metrics)(nil)
-	_ registry.Observer  = (*Metrics)(nil)
+	_ admission.Observer     = (*Metrics)(nil)
+	_ admission.SizeObserver = (*Metrics)(nil)
+	_ registry.Observer      = (*Metrics)(nil)
 )
 
 // NewMetrics registers the webhook's metrics, plus the Go runtime and
@@ -56,12 +60,26 @@ func NewMetrics() *Metrics {
 			Name: "secrets_store_webhook_registry_cache_hits_total",
 			Help: "Registry lookups answered from a cache, by cache (tag: tag to digest; config: digest to image config).",
 		}, []string{"cache"}),
+		connections: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "secrets_store_webhook_connections_total",
+			Help: "Connections accepted on the HTTPS port. The API server keeps its connections open; a rate that follows the reviews means it does not.",
+		}),
+		requestBytes: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "secrets_store_webhook_request_bytes",
+			Help:    "Size of the admission reviews read (the pod as the API server sends it), in bytes.",
+			Buckets: prometheus.ExponentialBuckets(1024, 2, 12), // 1 KiB .. 2 MiB
+		}),
+		responseBytes: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "secrets_store_webhook_response_bytes",
+			Help:    "Size of the admission responses written (with the JSON patch, base64-encoded), in bytes.",
+			Buckets: prometheus.ExponentialBuckets(256, 2, 12), // 256 B .. 512 KiB
+		}),
 		certExpiry: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "secrets_store_webhook_certificate_expiry_timestamp_seconds",
 			Help: "NotAfter of the serving certificate in use, as a Unix timestamp.",
 		}),
 	}
-	m.registry.MustRegister(m.reviews, m.duration, m.lookups, m.cacheHits, m.certExpiry,
+	m.registry.MustRegister(m.reviews, m.duration, m.lookups, m.cacheHits, m.certExpiry, m.connections, m.requestBytes, m.responseBytes,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	for _, r := range []string{admission.ResultMutated, admission.ResultUnchanged, admission.ResultRefused, admission.ResultError} {
 		m.reviews.WithLabelValues(r)
@@ -84,6 +102,15 @@ func (m *Metrics) OnReview(result string, d time.Duration) {
 	m.reviews.WithLabelValues(result).Inc()
 	m.duration.Observe(d.Seconds())
 }
+
+// OnSizes implements admission.SizeObserver.
+func (m *Metrics) OnSizes(request, response int) {
+	m.requestBytes.Observe(float64(request))
+	m.responseBytes.Observe(float64(response))
+}
+
+// onConnection counts a connection accepted on the HTTPS port.
+func (m *Metrics) onConnection() { m.connections.Inc() }
 
 // OnLookup implements registry.Observer.
 func (m *Metrics) OnLookup(result string) { m.lookups.WithLabelValues(result).Inc() }

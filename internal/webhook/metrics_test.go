@@ -26,6 +26,9 @@ func TestMetrics(t *testing.T) {
 	m.OnCacheHit(registry.CacheConfig)
 	notAfter := time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)
 	m.setCertificateExpiry(notAfter)
+	m.OnSizes(3000, 1500)
+	m.OnSizes(5000, 200)
+	m.onConnection()
 
 	rec := httptest.NewRecorder()
 	m.Handler().ServeHTTP(rec, httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/metrics", nil))
@@ -48,6 +51,11 @@ func TestMetrics(t *testing.T) {
 		{`secrets_store_webhook_registry_cache_hits_total{cache="tag"}`, 2},
 		{`secrets_store_webhook_registry_cache_hits_total{cache="config"}`, 1},
 		{`secrets_store_webhook_certificate_expiry_timestamp_seconds`, float64(notAfter.Unix())},
+		{`secrets_store_webhook_request_bytes_sum`, 8000},
+		{`secrets_store_webhook_request_bytes_bucket{le="4096"}`, 1},
+		{`secrets_store_webhook_response_bytes_sum`, 1700},
+		{`secrets_store_webhook_response_bytes_bucket{le="256"}`, 1},
+		{`secrets_store_webhook_connections_total`, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.sample, func(t *testing.T) {

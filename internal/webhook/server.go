@@ -63,6 +63,11 @@ func NewServer(ctx context.Context, cfg Config, mutate http.Handler, m *Metrics,
 	mux.Handle("/metrics", m.Handler())
 	s.https = s.newHTTPServer(mux)
 	s.https.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
+	s.https.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			m.onConnection()
+		}
+	}
 	var lc net.ListenConfig
 	if s.httpsLn, err = lc.Listen(ctx, "tcp", cfg.Listen); err != nil {
 		return nil, fmt.Errorf("listen on %q: %w", cfg.Listen, err)
@@ -124,6 +129,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if a := s.MetricsAddr(); a != nil {
 		attrs = append(attrs, slog.String("metrics_addr", a.String()))
 	}
+	attrs = append(attrs, slog.String("injector_delivery", string(s.cfg.InjectorDelivery)))
 	s.log.LogAttrs(ctx, slog.LevelInfo, "webhook serving", attrs...)
 	g.Go(func() error {
 		<-gctx.Done()

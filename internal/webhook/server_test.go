@@ -125,6 +125,20 @@ func TestServerEndpoints(t *testing.T) {
 			}
 		})
 	}
+	// The HTTPS requests above shared one connection, and the plain port's are not counted.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, plain+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if got := metricValue(t, string(b), "secrets_store_webhook_connections_total"); got != 1 {
+		t.Errorf("secrets_store_webhook_connections_total = %v, want 1", got)
+	}
 }
 
 func TestServerRefusesOldTLS(t *testing.T) {

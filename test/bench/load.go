@@ -53,6 +53,27 @@ func loadResults(r admissionload.Result) []result {
 			value: r.OptedInCost.Review.Round(time.Microsecond).String(),
 		},
 		{
+			what:  "of the API server's time, the wait in its priority and fairness queues (apiserver_flowcontrol_request_wait_duration_seconds, every request during the wave), mean, opted-in / plain",
+			ru:    i18n.RU("load.22"),
+			value: roundMs(r.OptedInCost.QueueWait) + " / " + roundMs(r.PlainCost.QueueWait),
+		},
+		{
+			what:  "of the API server's time, its create request to etcd (etcd_request_duration_seconds), mean, opted-in / plain",
+			ru:    i18n.RU("load.23"),
+			value: roundMs(r.OptedInCost.Etcd) + " / " + roundMs(r.PlainCost.Etcd),
+		},
+		{
+			what:  "CPU per Create during the wave (process_cpu_seconds_total ÷ Creates): API server, opted-in / plain; webhook",
+			ru:    i18n.RU("load.24"),
+			value: roundMs(r.OptedInCost.APIServerCPU) + " / " + roundMs(r.PlainCost.APIServerCPU) + "; " + roundMs(r.OptedInCost.WebhookCPU),
+		},
+		{
+			what:    "the webhook's traffic: a review read, an answer written (mean bytes); connections the API server opened to it over all opted-in waves",
+			ru:      i18n.RU("load.25"),
+			value:   fmt.Sprintf("%d B, %d B; %d connections for %d reviews", r.OptedInCost.RequestBytes, r.OptedInCost.ResponseBytes, r.OptedInCost.Connections, r.Mutated),
+			valueRU: fmt.Sprintf(i18n.RU("load.26"), r.OptedInCost.RequestBytes, r.OptedInCost.ResponseBytes, r.OptedInCost.Connections, r.Mutated),
+		},
+		{
 			what:    "size of a pod as the API server stores it (JSON), opted-in / plain",
 			ru:      i18n.RU("load.08"),
 			value:   fmt.Sprintf("%d / %d bytes", r.OptedInBytes, r.PlainBytes),
@@ -86,7 +107,7 @@ func loadMethod(r admissionload.Result, ru bool) string {
 		"through the module's MutatingWebhookConfiguration. In each of %d rounds %d pods with the "+
 		"`secrets-store.deckhouse.io/role` annotation are created at once, then as many without it. The pods name a "+
 		"scheduler that does not exist and stay Pending: admission alone is measured. Latency is the client's Create call; "+
-		"a pod counts as mutated when the API server returns it with the injector's init container. "+
+		"a pod counts as mutated when the API server returns it with a container that runs the injector. "+
 		"The breakdown comes from the API server's histograms (apiserver_request_duration_seconds for pod POSTs, "+
 		"apiserver_admission_webhook_admission_duration_seconds for the module's webhook) and the webhook's "+
 		"(secrets_store_webhook_review_duration_seconds), scraped before and after each wave; each is a mean over the "+

@@ -24,21 +24,22 @@ func validateSettings(t *testing.T, settings any) []string {
 
 func TestGoodSettings(t *testing.T) {
 	tests := map[string]string{
-		"empty: discover by default":    `{}`,
-		"discover explicitly":           `{"connectionConfiguration": "DiscoverLocalStronghold"}`,
-		"discover with overrides":       `{"connection": {"authPath": "kubernetes_custom", "caCert": ` + pemJSON + `, "namespace": "team-a/prod"}}`,
-		"manual with url only":          `{"connectionConfiguration": "Manual", "connection": {"url": "https://vault.example.com"}}`,
-		"manual with url authPath ca":   `{"connectionConfiguration": "Manual", "connection": {"url": "https://stronghold.mycompany.tld:8200", "authPath": "main-kube", "caCert": ` + pemJSON + `}}`,
-		"manual with ip and namespace":  `{"connectionConfiguration": "Manual", "connection": {"url": "https://10.0.0.5:8200/", "authPath": "clusters/prod-1", "namespace": "team-a"}}`,
-		"manual with ipv6":              `{"connectionConfiguration": "Manual", "connection": {"url": "https://[fd00::5]:8200"}}`,
-		"rotation interval 90s":         `{"rotationInterval": "90s"}`,
-		"rotation interval 30s minimum": `{"rotationInterval": "30s"}`,
-		"rotation interval 1h30m":       `{"rotationInterval": "1h30m"}`,
-		"webhook replicas 3":            `{"webhook": {"replicas": 3}}`,
-		"csi driver placement":          `{"csiDriver": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "secrets", "effect": "NoSchedule"}, {"operator": "Exists"}]}}`,
-		"log level debug":               `{"logLevel": "Debug"}`,
-		"volume size 16Mi":              `{"csiDriver": {"volumeSize": "16Mi"}}`,
-		"volume size 64Mi maximum":      `{"csiDriver": {"volumeSize": "64Mi"}}`,
+		"empty: discover by default":      `{}`,
+		"discover explicitly":             `{"connectionConfiguration": "DiscoverLocalStronghold"}`,
+		"discover with overrides":         `{"connection": {"authPath": "kubernetes_custom", "caCert": ` + pemJSON + `, "namespace": "team-a/prod"}}`,
+		"manual with url only":            `{"connectionConfiguration": "Manual", "connection": {"url": "https://vault.example.com"}}`,
+		"manual with url authPath ca":     `{"connectionConfiguration": "Manual", "connection": {"url": "https://stronghold.mycompany.tld:8200", "authPath": "main-kube", "caCert": ` + pemJSON + `}}`,
+		"manual with ip and namespace":    `{"connectionConfiguration": "Manual", "connection": {"url": "https://10.0.0.5:8200/", "authPath": "clusters/prod-1", "namespace": "team-a"}}`,
+		"manual with ipv6":                `{"connectionConfiguration": "Manual", "connection": {"url": "https://[fd00::5]:8200"}}`,
+		"rotation interval 90s":           `{"rotationInterval": "90s"}`,
+		"rotation interval 30s minimum":   `{"rotationInterval": "30s"}`,
+		"rotation interval 1h30m":         `{"rotationInterval": "1h30m"}`,
+		"webhook replicas 3":              `{"webhook": {"replicas": 3}}`,
+		"injector from an init container": `{"webhook": {"injectorDelivery": "InitContainer"}}`,
+		"csi driver placement":            `{"csiDriver": {"nodeSelector": {"node-role.kubernetes.io/worker": ""}, "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "secrets", "effect": "NoSchedule"}, {"operator": "Exists"}]}}`,
+		"log level debug":                 `{"logLevel": "Debug"}`,
+		"volume size 16Mi":                `{"csiDriver": {"volumeSize": "16Mi"}}`,
+		"volume size 64Mi maximum":        `{"csiDriver": {"volumeSize": "64Mi"}}`,
 	}
 	for name, settings := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -159,6 +160,11 @@ func TestBadSettings(t *testing.T) {
 			want:     []string{"webhook.replicas in body should be less than or equal to 10"},
 		},
 		{
+			name:     "unknown injector delivery",
+			settings: `{"webhook": {"injectorDelivery": "Sidecar"}}`,
+			want:     []string{"webhook.injectorDelivery in body should be one of"},
+		},
+		{
 			name:     "unknown mode",
 			settings: `{"connectionConfiguration": "Auto"}`,
 			want:     []string{"connectionConfiguration in body should be one of"},
@@ -214,7 +220,7 @@ func TestDefaults(t *testing.T) {
 		"imageRegistries": {"insecureRegistries": [], "mirrors": []},
 		"additionalTokenAudiences": [],
 		"rotationInterval": "2m",
-		"webhook": {"replicas": 2},
+		"webhook": {"replicas": 2, "injectorDelivery": "CSIVolume"},
 		"csiDriver": {"volumeSize": "4Mi"},
 		"synchronization": {"enabled": false, "replicas": 2},
 		"logLevel": "Info"

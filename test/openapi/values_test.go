@@ -58,7 +58,7 @@ func TestValuesDefaults(t *testing.T) {
 		"imageRegistries": {"insecureRegistries": [], "mirrors": []},
 		"additionalTokenAudiences": [],
 		"rotationInterval": "2m",
-		"webhook": {"replicas": 2},
+		"webhook": {"replicas": 2, "injectorDelivery": "CSIVolume"},
 		"csiDriver": {"volumeSize": "4Mi"},
 		"synchronization": {"enabled": false, "replicas": 2},
 		"logLevel": "Info",

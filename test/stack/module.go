@@ -44,13 +44,13 @@ type ModuleOptions struct {
 	RotationInterval time.Duration // CSI rotation interval
 }
 
-// InstallModule builds the three programs, applies the CRD and CSIDriver, and starts the
+// InstallModule builds the programs, applies the CRD and CSIDriver, and starts the
 // webhook and the CSI plugin.
 func (s *Stack) InstallModule(ctx context.Context, o ModuleOptions) error {
 	if err := s.BuildGoImage(ctx, InjectorImage, "./images/injector", "injector"); err != nil {
 		return err
 	}
-	for _, p := range []string{"webhook", "csi-driver"} {
+	for _, p := range []string{"webhook", "csi-driver", "injector"} {
 		if err := BuildStatic(ctx, s.RepoRoot, "./images/"+p, s.moduleBin(p)); err != nil {
 			return err
 		}
@@ -173,6 +173,8 @@ func (s *Stack) StartCSIPlugin(ctx context.Context, o ModuleOptions) error {
 		"--state-dir", filepath.Join(plugDir, "state"),
 		"--store-addr", s.Env.StoreAddr, "--store-auth-path", o.AuthMount, "--store-ca-file", s.Env.CAFile,
 		"--health-listen", "127.0.0.1:"+strconv.Itoa(health),
+		// The injector volumes show the injector the image of the webhook's init containers holds.
+		"--injector-file", s.moduleBin("injector"),
 		"--kubeconfig", s.Env.Kubeconfig,
 		"--log-level", "debug",
 	)

@@ -14,6 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 )
 
 // WaitPodDone waits until the pod has succeeded or failed and returns its phase.
@@ -107,4 +109,17 @@ func DeletePod(ctx context.Context, cs kubernetes.Interface, ns, name string) er
 		_, err := cs.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 		return apierrors.IsNotFound(err), nil
 	})
+}
+
+// Injected reports whether the webhook mutated pod for entrypoint injection: a container
+// runs the injector.
+func Injected(pod *corev1.Pod) bool {
+	for _, list := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range list {
+			if len(c.Command) > 0 && c.Command[0] == envcontract.BinaryPath {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -23,7 +23,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/test/bench/benchstack"
 	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
@@ -53,8 +52,8 @@ type Latencies struct {
 // Result holds the figures of one run.
 type Result struct {
 	Pods, Rounds int
-	// Mutated is the number of opted-in Pods that came back with the injector's
-	// init container; Refused the number of Creates of either kind that failed.
+	// Mutated is the number of opted-in Pods that came back with the injector in a
+	// container; Refused the number of Creates of either kind that failed.
 	Mutated, Refused int
 	OptedIn, Plain   Latencies
 	// OptedInCost and PlainCost split the Creates' time by where it was spent.
@@ -99,6 +98,7 @@ func measure(ctx context.Context, kube kubernetes.Interface, sc scraper, res *Re
 			if err != nil {
 				return err
 			}
+			after.creates = before.creates + float64(len(lat)+refused)
 			if opted {
 				optedInCost, res.OptedInBytes = optedInCost.add(after.sub(before)), size
 			} else {
@@ -167,7 +167,7 @@ func wave(ctx context.Context, kube kubernetes.Interface, round int, optedIn boo
 				return
 			}
 			lat = append(lat, d)
-			if slices.ContainsFunc(got.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == envcontract.InitContainerName }) {
+			if stack.Injected(got) {
 				mutated++
 			}
 		}()

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +24,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/test/bench/benchstack"
 	"github.com/deckhouse/secrets-store-integration/test/bench/procmem"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
@@ -126,7 +124,7 @@ func burst(ctx context.Context, kube kubernetes.Interface, registry string, res 
 			}
 		case hostile:
 			res.HostileAdmitted++
-		case err == nil && slices.ContainsFunc(got.Spec.InitContainers, func(c corev1.Container) bool { return c.Name == envcontract.InitContainerName }):
+		case err == nil && stack.Injected(got):
 			res.BenignAdmitted++
 		}
 	}

@@ -28,7 +28,9 @@ func methodEN(r Result) string {
 		"%%N), and the start time in /proc/<pid>/stat counts 10 ms ticks. Modes: no secrets; a plain pod with one init "+
 		"container that runs `true` (a reference, no target); entrypoint injection of one env reference "+
 		"(`secrets-store:%s#%s`) with the command in the spec; the same without a command, the webhook reading the "+
-		"entrypoint from the image in a registry on 127.0.0.1; a CSI volume of a SecretsStoreImport of that key. All pods "+
+		"entrypoint from the image in a registry on 127.0.0.1 (both with the injector from a read-only volume of the "+
+		"module's CSI driver, the default); the first again with the injector copied by an init container (the "+
+		"annotation `secrets-store.deckhouse.io/injector-delivery: InitContainer`); a CSI volume of a SecretsStoreImport of that key. All pods "+
 		"are hostNetwork with restartPolicy Never and their images already in containerd (imagePullPolicy Never). One pod "+
 		"of each mode per round, created one at a time, the modes in rotation (each round starts with the next mode) so "+
 		"that the noise of the machine falls on every mode alike; each pod is deleted, and gone, before the next is "+
@@ -56,43 +58,46 @@ func methodRU(r Result) string {
 		secretPath, secretKey, Warmup, r.Pods, ms(Budget))
 }
 
-// split is where the extra time of entrypoint injection with the command in the spec goes,
-// from the medians: the init container alone (the reference row), the injector's work
-// after the environment is resolved, and the rest.
-func split(r Result) (initC, exec, rest, total, image, csi string) {
-	i, t := r.Over(InitReference), r.Over(InjectCommand)
+// split is where the extra time of entrypoint injection goes, from the medians.
+type split struct {
+	csiInject, initInject, saved, initC, exec, rest, image, csi string
+}
+
+func splitOf(r Result) split {
+	c, in := r.Over(InjectCommand), r.Over(InjectInit)
 	e := stats.Percentile(r.Modes[InjectCommand].Exec, 50)
-	return signed(i), ms(e), signed(t - i - e), signed(t), signed(r.Median(InjectImage) - r.Median(InjectCommand)), signed(r.Over(CSIVolume))
+	return split{
+		csiInject: signed(c), initInject: signed(in), saved: ms(in - c), initC: signed(r.Over(InitReference)),
+		exec: ms(e), rest: signed(c - e), image: signed(r.Median(InjectImage) - r.Median(InjectCommand)), csi: signed(r.Over(CSIVolume)),
+	}
 }
 
 func whereEN(r Result) string {
-	initC, exec, rest, total, image, csi := split(r)
-	return fmt.Sprintf("Where the time goes (differences of medians, so approximate). Entrypoint injection adds %s to a pod without secrets. A trivial "+
-		"init container alone adds %s: the kubelet starts the application's container only after it has seen the init "+
-		"container end, and by default it learns that from its pod lifecycle event generator (the generic PLEG), "+
-		"which relists the runtime's containers every second. The injector copies itself in such an init container, so that part of the "+
-		"cost is the init container, not the injector's work. From the injector's \"environment resolved\" line to the "+
-		"application's first instruction (revoking its store token, execve) takes %s; the remaining %s is the "+
-		"injector's start, its login and read at the store, and the extra volumes of the pod (the projected token and "+
-		"the emptyDir that carries the injector). Taking the command from the image changes pod start by %s: the webhook "+
-		"reads the image at admission, which the Create row shows, not during start. The CSI volume changes the median by %s: the "+
-		"kubelet has the plugin mount it (login, read, write to a tmpfs) before any container starts, but every pod, the "+
-		"one without secrets too, waits for its volumes (at least the ServiceAccount token's), and the kubelet checks "+
-		"them every 300 ms, so a mount that ends within that step adds nothing visible; nor is there an init container.", total, initC, exec, rest, image, csi)
+	s := splitOf(r)
+	return fmt.Sprintf("Where the time goes (differences of medians, so approximate). Entrypoint injection with the injector "+
+		"from the CSI driver's volume adds %s to a pod without secrets; with an init container that copies the injector, %s. "+
+		"The difference, %s, is what the volume saves: a trivial init container alone adds %s, because the kubelet starts "+
+		"the application's container only after it has seen the init container end, and by default it learns that from its "+
+		"pod lifecycle event generator (the generic PLEG), which relists the runtime's containers every second. The volume "+
+		"is mounted by the plugin (a read-only bind mount of the one copy of the injector on the node; no store request) "+
+		"together with the pod's other volumes, before any container starts. From the injector's \"environment resolved\" "+
+		"line to the application's first instruction (revoking its store token, execve) takes %s; the rest of injection "+
+		"through the volume, %s, is the injector's start, its login and read at the store, and the extra volumes of the pod "+
+		"(the projected token and the injector's). Taking the command from the image changes pod start by %s: the webhook "+
+		"reads the image at admission, which the Create row shows, not during start. The CSI volume changes the median by "+
+		"%s: the kubelet has the plugin mount it (login, read, write to a tmpfs) before any container starts, but every "+
+		"pod, the one without secrets too, waits for its volumes (at least the ServiceAccount token's), and the kubelet "+
+		"checks them every 300 ms, so a mount that ends within that step adds little that is visible.",
+		s.csiInject, s.initInject, s.saved, s.initC, s.exec, s.rest, s.image, s.csi)
 }
 
 func whereRU(r Result) string {
-	initC, exec, rest, total, image, csi := split(r)
-	return fmt.Sprintf(i18n.RU("podstart.method.16")+
-		i18n.RU("podstart.method.17")+
-		i18n.RU("podstart.method.18")+
-		i18n.RU("podstart.method.19")+
-		i18n.RU("podstart.method.20")+
-		i18n.RU("podstart.method.21")+
-		i18n.RU("podstart.method.22")+
-		i18n.RU("podstart.method.23")+
-		i18n.RU("podstart.method.24")+
-		i18n.RU("podstart.method.25")+
-		i18n.RU("podstart.method.26")+
-		i18n.RU("podstart.method.27"), total, initC, exec, rest, image, csi)
+	s := splitOf(r)
+	return fmt.Sprintf(i18n.RU("podstart.where.01")+
+		i18n.RU("podstart.where.02")+
+		i18n.RU("podstart.where.03")+
+		i18n.RU("podstart.where.04")+
+		i18n.RU("podstart.where.05")+
+		i18n.RU("podstart.where.06"),
+		s.csiInject, s.initInject, s.saved, s.initC, s.exec, s.rest, s.image, s.csi)
 }

@@ -35,6 +35,10 @@ func podFor(m Mode, name, image string) *corev1.Pod {
 		return injected(stack.HostPod(namespace, name, account, stack.BusyboxImage, stampCommand...))
 	case InjectImage:
 		return injected(stack.HostPod(namespace, name, account, image))
+	case InjectInit:
+		pod := injected(stack.HostPod(namespace, name, account, stack.BusyboxImage, stampCommand...))
+		pod.Annotations["secrets-store.deckhouse.io/injector-delivery"] = "InitContainer"
+		return pod
 	case CSIVolume:
 		return stack.CSIPod(namespace, name, account, ssiName, stampCommand...)
 	default:

@@ -3,8 +3,9 @@
 
 // Package podstart measures how long a pod takes to start on a local real cluster for each
 // way it can get its secrets: none, entrypoint injection with the command in the spec,
-// entrypoint injection with the command taken from the image in a registry, and a CSI
-// volume of a SecretsStoreImport. A plain pod with one trivial init container is measured
+// entrypoint injection with the command taken from the image in a registry (both with the
+// injector from the CSI driver's volume, the module's default), entrypoint injection with
+// the injector copied by an init container, and a CSI volume of a SecretsStoreImport. A plain pod with one trivial init container is measured
 // next to them as a reference: it shows what an init container costs on its own.
 //
 // Pod start is the time from the Create call returning to the application's first
@@ -57,6 +58,9 @@ const (
 	// InjectImage is the same, without a command: the webhook reads it from the image's
 	// configuration in a registry.
 	InjectImage
+	// InjectInit is InjectCommand with the injector copied by an init container (the
+	// injector-delivery annotation) instead of the CSI driver's volume, the module's default.
+	InjectInit
 	// CSIVolume is a pod with a CSI volume of a SecretsStoreImport of one file.
 	CSIVolume
 	// Modes is the number of modes.
@@ -124,12 +128,15 @@ func measure(ctx context.Context, e benchstack.Env, image string, res *Result) e
 
 // key is the prefix of the pod names of a mode.
 func (m Mode) key() string {
-	return [Modes]string{"plain", "init-ref", "inject-cmd", "inject-image", "csi"}[m]
+	return [Modes]string{"plain", "init-ref", "inject-cmd", "inject-image", "inject-init", "csi"}[m]
 }
 
 func (m Mode) String() string {
 	return [Modes]string{
-		"no secrets", "plain pod with a trivial init container", "entrypoint injection, command in the spec",
-		"entrypoint injection, command from the image", "CSI volume",
+		"no secrets", "plain pod with a trivial init container",
+		"entrypoint injection, command in the spec (the injector from the CSI driver's volume, the default)",
+		"entrypoint injection, command from the image (the injector from the CSI driver's volume)",
+		"entrypoint injection, command in the spec, the injector copied by an init container",
+		"CSI volume",
 	}[m]
 }

@@ -26,7 +26,7 @@ type Row struct {
 // modeRU is Mode.String on the Russian page.
 var modeRU = [Modes]string{
 	i18n.RU("podstart.report.01"), i18n.RU("podstart.report.02"), i18n.RU("podstart.report.03"),
-	i18n.RU("podstart.report.04"), i18n.RU("podstart.report.05"),
+	i18n.RU("podstart.report.04"), i18n.RU("podstart.report.09"), i18n.RU("podstart.report.05"),
 }
 
 // Median is the median pod start of mode m.
