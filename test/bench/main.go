@@ -44,6 +44,7 @@ func main() {
 	injector := flag.Bool("injector", true, "time the injector's start next to the previous injector's and measure a watching injector against the store of a local cluster (needs root and the cluster binaries)")
 	injectorOnly := flag.Bool("injector-only", false, "run only the injector measurement and print its rows; the pages are not written")
 	podStart := flag.Bool("pod-start", true, "start pods one at a time per way of delivering secrets on a local cluster and time them to the application's first instruction (needs root and the cluster binaries)")
+	loadOnly := flag.Bool("admission-load-only", false, "run only the admission load measurement and print its rows; the pages are not written")
 	podStartOnly := flag.Bool("pod-start-only", false, "run only the pod start measurement and print its rows; the pages are not written")
 	syncScale := flag.Bool("sync-scale", true, "measure the SecretsStoreSync controller at 1,000 resources on a local cluster (needs root and the cluster binaries)")
 	syncScaleOnly := flag.Bool("sync-scale-only", false, "run only the SecretsStoreSync measurement and print its rows; the pages are not written")
@@ -56,6 +57,8 @@ func main() {
 		err = runInjectorOnly(ctx)
 	case *podStartOnly:
 		err = runPodStartOnly(ctx)
+	case *loadOnly:
+		err = runLoadOnly(ctx)
 	case *syncScaleOnly:
 		err = runSyncScaleOnly(ctx)
 	default:

@@ -6,7 +6,9 @@
 // that carries the role annotation (matchConditions keep the others away from it). The Pods
 // name a scheduler that does not exist, so they stay Pending and nothing runs: the figure is
 // admission alone. The same number of Pods without the annotation, created the same way, is
-// the baseline: the difference is what the webhook adds.
+// the baseline: the difference is what the webhook adds. Pods with the annotation whose one
+// container the webhook is told to skip are sent to it and answered without a patch: they
+// split that difference into the cost of calling a webhook and the cost of the patch.
 package admissionload
 
 import (
@@ -49,18 +51,50 @@ type Latencies struct {
 	Wall time.Duration
 }
 
+// Kind is one kind of Pod of the load.
+type Kind int
+
+// The kinds, in the order of the page.
+const (
+	// OptedIn Pods carry the role annotation and are mutated.
+	OptedIn Kind = iota
+	// Unchanged Pods carry the role annotation too, so the API server calls the webhook,
+	// but skip-mutate-containers names their one container: the webhook answers without a
+	// patch. They separate the cost of calling a webhook from that of the patch.
+	Unchanged
+	// Plain Pods have no annotation and are never sent to the webhook.
+	Plain
+	// Kinds is the number of kinds.
+	Kinds
+)
+
+func (k Kind) key() string { return [Kinds]string{"opted-in", "unchanged", "plain"}[k] }
+
+// Wave holds the figures of one kind over every round.
+type Wave struct {
+	Latencies
+	// Cost splits the Creates' time by where it was spent.
+	Cost Breakdown
+	// Bytes is the size of one Pod of the kind as the API server stores it (JSON).
+	Bytes int
+}
+
 // Result holds the figures of one run.
 type Result struct {
 	Pods, Rounds int
 	// Mutated is the number of opted-in Pods that came back with the injector in a
-	// container; Refused the number of Creates of either kind that failed.
-	Mutated, Refused int
-	OptedIn, Plain   Latencies
-	// OptedInCost and PlainCost split the Creates' time by where it was spent.
-	OptedInCost, PlainCost Breakdown
-	// OptedInBytes and PlainBytes are the size of one Pod of each kind as the API server
-	// stores it (JSON).
-	OptedInBytes, PlainBytes int
+	// container; Refused the number of Creates of any kind that failed; Untouched the
+	// number of Unchanged Pods that came back as they were sent.
+	Mutated, Refused, Untouched int
+	Waves                       [Kinds]Wave
+}
+
+// Ratio is the median Create time of kind k over that of Plain Pods.
+func (r Result) Ratio(k Kind) float64 {
+	if r.Waves[Plain].P50 <= 0 {
+		return 0
+	}
+	return float64(r.Waves[k].P50) / float64(r.Waves[Plain].P50)
 }
 
 // Run brings up a stack in a temporary directory with the webhook running, runs the
@@ -76,58 +110,55 @@ func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err e
 	return res, err
 }
 
-// measure creates the rounds of Pods.
+// measure creates the rounds of Pods: in each round one wave of every kind, the first kind
+// changing from round to round so that all share the noise of the machine.
 func measure(ctx context.Context, kube kubernetes.Interface, sc scraper, res *Result, logf func(string, ...any)) error {
 	res.Pods, res.Rounds = Pods, Rounds
 	var (
-		optedIn, plain         []time.Duration
-		optedInCost, plainCost snapshot
+		lats  [Kinds][]time.Duration
+		costs [Kinds]snapshot
 	)
 	for r := range Rounds {
-		for _, opted := range []bool{true, false} {
+		for n := range Kinds {
+			k := (Kind(r) + n) % Kinds
 			before, err := sc.snapshot(ctx)
 			if err != nil {
 				return err
 			}
-			lat, wall, mutated, refused := wave(ctx, kube, r, opted)
+			lat, wall, mutated, untouched, refused := wave(ctx, kube, r, k)
 			after, err := sc.snapshot(ctx)
 			if err != nil {
 				return err
 			}
-			size, err := storedSize(ctx, kube, r, opted)
+			after.creates = before.creates + float64(len(lat)+refused)
+			size, err := storedSize(ctx, kube, r, k)
 			if err != nil {
 				return err
 			}
-			after.creates = before.creates + float64(len(lat)+refused)
-			if opted {
-				optedInCost, res.OptedInBytes = optedInCost.add(after.sub(before)), size
-			} else {
-				plainCost, res.PlainBytes = plainCost.add(after.sub(before)), size
-			}
+			w := &res.Waves[k]
+			costs[k], w.Bytes = costs[k].add(after.sub(before)), size
+			lats[k] = append(lats[k], lat...)
+			w.Wall = max(w.Wall, wall)
 			res.Refused += refused
-			if opted {
-				optedIn = append(optedIn, lat...)
-				res.Mutated += mutated
-				res.OptedIn.Wall = max(res.OptedIn.Wall, wall)
-			} else {
-				plain = append(plain, lat...)
-				res.Plain.Wall = max(res.Plain.Wall, wall)
-			}
-			logf("round %d, opted-in %t: %d created in %s, %d mutated, %d refused", r+1, opted, len(lat), wall.Round(time.Millisecond), mutated, refused)
+			res.Mutated += mutated
+			res.Untouched += untouched
+			logf("round %d, %s: %d created in %s, %d mutated, %d refused", r+1, k.key(), len(lat), wall.Round(time.Millisecond), mutated, refused)
 			if err := kube.CoreV1().Pods(namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{}); err != nil {
 				return fmt.Errorf("delete the pods of round %d: %w", r+1, err)
 			}
 		}
 	}
-	res.OptedIn = summarize(optedIn, res.OptedIn.Wall)
-	res.Plain = summarize(plain, res.Plain.Wall)
-	res.OptedInCost, res.PlainCost = optedInCost.breakdown(), plainCost.breakdown()
+	for k := range Kinds {
+		w := &res.Waves[k]
+		w.Latencies = summarize(lats[k], w.Wall)
+		w.Cost = costs[k].breakdown()
+	}
 	return nil
 }
 
 // storedSize is the JSON size of the first Pod of a wave as the API server returns it.
-func storedSize(ctx context.Context, kube kubernetes.Interface, round int, optedIn bool) (int, error) {
-	pod, err := kube.CoreV1().Pods(namespace).Get(ctx, podName(round, optedIn, 0), metav1.GetOptions{})
+func storedSize(ctx context.Context, kube kubernetes.Interface, round int, k Kind) (int, error) {
+	pod, err := kube.CoreV1().Pods(namespace).Get(ctx, podName(round, k, 0), metav1.GetOptions{})
 	if err != nil {
 		return 0, fmt.Errorf("read a pod of round %d: %w", round+1, err)
 	}
@@ -135,17 +166,14 @@ func storedSize(ctx context.Context, kube kubernetes.Interface, round int, opted
 	return len(raw), err
 }
 
-func podName(round int, optedIn bool, i int) string {
-	kind := "plain"
-	if optedIn {
-		kind = "opted-in"
-	}
-	return fmt.Sprintf("%s-%d-%03d", kind, round, i)
+func podName(round int, k Kind, i int) string {
+	return fmt.Sprintf("%s-%d-%03d", k.key(), round, i)
 }
 
 // wave creates Pods Pods of one kind at once and returns the latency of each successful
-// Create, the wall time, how many came back mutated and how many Creates failed.
-func wave(ctx context.Context, kube kubernetes.Interface, round int, optedIn bool) (lat []time.Duration, wall time.Duration, mutated, refused int) {
+// Create, the wall time, how many came back mutated or untouched and how many Creates
+// failed.
+func wave(ctx context.Context, kube kubernetes.Interface, round int, k Kind) (lat []time.Duration, wall time.Duration, mutated, untouched, refused int) {
 	var (
 		mu    sync.Mutex
 		wg    sync.WaitGroup
@@ -155,7 +183,7 @@ func wave(ctx context.Context, kube kubernetes.Interface, round int, optedIn boo
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			pod := loadPod(podName(round, optedIn, i), optedIn)
+			pod := loadPod(podName(round, k, i), k)
 			<-start
 			t0 := time.Now()
 			got, err := kube.CoreV1().Pods(namespace).Create(ctx, pod, metav1.CreateOptions{})
@@ -167,19 +195,22 @@ func wave(ctx context.Context, kube kubernetes.Interface, round int, optedIn boo
 				return
 			}
 			lat = append(lat, d)
-			if stack.Injected(got) {
+			switch {
+			case stack.Injected(got):
 				mutated++
+			case k == Unchanged:
+				untouched++
 			}
 		}()
 	}
 	t0 := time.Now()
 	close(start)
 	wg.Wait()
-	return lat, time.Since(t0), mutated, refused
+	return lat, time.Since(t0), mutated, untouched, refused
 }
 
 // loadPod is a Pod no scheduler picks up, with a command (the webhook needs no registry).
-func loadPod(name string, optedIn bool) *corev1.Pod {
+func loadPod(name string, k Kind) *corev1.Pod {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: namespace},
 		Spec: corev1.PodSpec{
@@ -191,8 +222,11 @@ func loadPod(name string, optedIn bool) *corev1.Pod {
 			}},
 		},
 	}
-	if optedIn {
+	switch k {
+	case OptedIn:
 		pod.Annotations = map[string]string{"secrets-store.deckhouse.io/role": role}
+	case Unchanged:
+		pod.Annotations = map[string]string{"secrets-store.deckhouse.io/role": role, "secrets-store.deckhouse.io/skip-mutate-containers": "app"}
 	}
 	return pod
 }
