@@ -44,9 +44,11 @@
 //
 // # Permissions
 //
-// Files are not readable by others: 0440 by default, directories 0750 (the
-// owner, the writer, needs write and search permission on directories to
-// replace and remove entries even without CAP_DAC_OVERRIDE). With a GID
+// Files are not readable by others unless asked: 0440 by default, directories
+// 0750 (the owner, the writer, needs write and search permission on
+// directories to replace and remove entries even without CAP_DAC_OVERRIDE).
+// A file may have a mode of its own; others may get read permission on files
+// and read and search permission on directories (0444 and 0755), never write. With a GID
 // (a pod's fsGroup) the files, the payload directories and dir itself belong
 // to that group, so a non-root process in the group can read the files, as
 // with the kubelet's fsGroup handling of Secret volumes.

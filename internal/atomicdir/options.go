@@ -24,20 +24,23 @@ const (
 )
 
 // File is one file of a payload. Name is a plain file name (see
-// secretref.ValidateFileName); Data is its whole content.
+// secretref.ValidateFileName); Data is its whole content; Mode, when not 0,
+// replaces Options.FileMode for this file and follows the same rule.
 type File struct {
 	Name string
 	Data []byte
+	Mode os.FileMode
 }
 
 // Options control how Write lays files out. The zero value is usable.
 type Options struct {
-	// FileMode is the permission of every file: 0 means DefaultFileMode.
-	// It must grant the owner read and must not grant others anything.
+	// FileMode is the permission of every file without a Mode of its own:
+	// 0 means DefaultFileMode. It must grant the owner read and may grant
+	// others read only.
 	FileMode os.FileMode
 	// DirMode is the permission of dir and the payload directories: 0 means
-	// DefaultDirMode. It must grant the owner rwx and must not grant others
-	// anything.
+	// DefaultDirMode. It must grant the owner rwx and may grant others read
+	// and search only (0755 for files others may read).
 	DirMode os.FileMode
 	// GID, when set, is the group (a pod's fsGroup) given to dir, the
 	// payload directories and the files. nil leaves the writer's group.
@@ -79,14 +82,31 @@ func (o Options) resolve() (Options, error) {
 		o.Clock = time.Now
 	}
 	switch {
-	case o.FileMode&^fs.ModePerm != 0 || o.FileMode&0o007 != 0 || o.FileMode&0o400 == 0:
-		return o, fmt.Errorf("file mode %#o: use owner read, optional group bits and nothing for others, e.g. 0440", uint32(o.FileMode))
-	case o.DirMode&^fs.ModePerm != 0 || o.DirMode&0o007 != 0 || o.DirMode&0o700 != 0o700:
-		return o, fmt.Errorf("directory mode %#o: use owner rwx, optional group bits and nothing for others, e.g. 0750", uint32(o.DirMode))
+	case !validFileMode(o.FileMode):
+		return o, fileModeError(o.FileMode)
+	case o.DirMode&^fs.ModePerm != 0 || o.DirMode&0o002 != 0 || o.DirMode&0o700 != 0o700:
+		return o, fmt.Errorf("directory mode %#o: use owner rwx, optional group bits and at most read and search for others, e.g. 0750", uint32(o.DirMode))
 	case o.GID != nil && (*o.GID < 0 || *o.GID > math.MaxInt32):
 		return o, fmt.Errorf("group id %d: use 0 to %d", *o.GID, math.MaxInt32)
 	}
 	return o, nil
+}
+
+// validFileMode: permission bits only, owner read, others read at most.
+func validFileMode(m os.FileMode) bool {
+	return m&^fs.ModePerm == 0 && m&0o400 != 0 && m&0o003 == 0
+}
+
+func fileModeError(m os.FileMode) error {
+	return fmt.Errorf("file mode %#o: use owner read, optional group bits and at most read for others, e.g. 0440", uint32(m))
+}
+
+// mode is the permission f is written with.
+func (o Options) mode(f File) os.FileMode {
+	if f.Mode != 0 {
+		return f.Mode
+	}
+	return o.FileMode
 }
 
 // gid returns the group to give to new entries, or -1 to leave it.
@@ -124,6 +144,9 @@ func sortedFiles(files []File) ([]File, error) {
 		}
 		if i > 0 && out[i-1].Name == f.Name {
 			return nil, fmt.Errorf("%w %q", errDuplicate, f.Name)
+		}
+		if f.Mode != 0 && !validFileMode(f.Mode) {
+			return nil, fmt.Errorf("file %q: %w", f.Name, fileModeError(f.Mode))
 		}
 	}
 	return out, nil

@@ -138,7 +138,7 @@ func samePayload(root *os.Root, cur string, files []File, opt Options) (bool, er
 		return false, nil
 	}
 	for i, fi := range infos {
-		if fi.Name() != files[i].Name || fi.Size() != int64(len(files[i].Data)) || !opt.matches(fi, opt.FileMode) {
+		if fi.Name() != files[i].Name || fi.Size() != int64(len(files[i].Data)) || !opt.matches(fi, opt.mode(files[i])) {
 			return false, nil
 		}
 	}

@@ -161,7 +161,7 @@ func (w *writer) mkdirPayload() (string, error) {
 // directory its group and mode and flushes it.
 func (w *writer) fill(name string) error {
 	for _, f := range w.files {
-		if err := w.writeFile(path.Join(name, f.Name), f.Data); err != nil {
+		if err := w.writeFile(path.Join(name, f.Name), f.Data, w.opt.mode(f)); err != nil {
 			return fmt.Errorf("write file %q: %w", f.Name, err)
 		}
 	}
@@ -180,7 +180,7 @@ func (w *writer) fill(name string) error {
 }
 
 // writeFile creates p, which must not exist, and writes data to it.
-func (w *writer) writeFile(p string, data []byte) (err error) {
+func (w *writer) writeFile(p string, data []byte, mode os.FileMode) (err error) {
 	if err := w.opt.step(stepWrite); err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (w *writer) writeFile(p string, data []byte) (err error) {
 	if _, err := f.Write(data); err != nil {
 		return err
 	}
-	return w.setAttrs(f, w.opt.FileMode)
+	return w.setAttrs(f, mode)
 }
 
 // setAttrs gives an open file or directory its group and mode, regardless of

@@ -6,6 +6,7 @@ package atomicdir
 import (
 	"errors"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -175,6 +176,7 @@ func TestWriteModes(t *testing.T) {
 		{name: "owner only", opt: Options{FileMode: 0o400, DirMode: 0o700}, wantFile: 0o400, wantDir: 0o700, wantGID: -1},
 		{name: "group", opt: Options{GID: &gid}, wantFile: 0o440, wantDir: 0o750, wantGID: gid},
 		{name: "group writable", opt: Options{FileMode: 0o660, DirMode: 0o770, GID: &gid}, wantFile: 0o660, wantDir: 0o770, wantGID: gid},
+		{name: "world-readable", opt: Options{FileMode: 0o444, DirMode: 0o755}, wantFile: 0o444, wantDir: 0o755, wantGID: -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,10 +228,11 @@ func TestWriteInvalidOptions(t *testing.T) {
 		name string
 		opt  Options
 	}{
-		{"world-readable file", Options{FileMode: 0o444}},
+		{"world-writable file", Options{FileMode: 0o442}},
+		{"world-executable file", Options{FileMode: 0o445}},
 		{"file without owner read", Options{FileMode: 0o040}},
 		{"setuid file", Options{FileMode: 0o440 | os.ModeSetuid}},
-		{"world-searchable directory", Options{DirMode: 0o755}},
+		{"world-writable directory", Options{DirMode: 0o757}},
 		{"directory without owner write", Options{DirMode: 0o550}},
 		{"negative group", Options{GID: &neg}},
 		{"group out of range", Options{GID: &big}},
@@ -291,4 +294,36 @@ func TestClear(t *testing.T) {
 		t.Errorf("Clear of a missing directory: %v", err)
 	}
 	mustWrite(t, dir, set("a", "1"), Options{})
+}
+
+// A file's own mode wins over Options.FileMode; changing it alone is a change; an invalid
+// one is refused before anything is written.
+func TestWritePerFileMode(t *testing.T) {
+	dir := t.TempDir()
+	files := []File{{Name: "a", Data: []byte("1"), Mode: 0o444}, {Name: "b", Data: []byte("2")}}
+	mustWrite(t, dir, files, Options{DirMode: 0o755})
+	for name, want := range map[string]os.FileMode{"a": 0o444, "b": 0o440} {
+		fi, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("mode of %s: got %v, want %v", name, got, want)
+		}
+	}
+	if mustWrite(t, dir, files, Options{DirMode: 0o755}) {
+		t.Error("changed: got true for the same files and modes, want false")
+	}
+	files[1].Mode = 0o400
+	if !mustWrite(t, dir, files, Options{DirMode: 0o755}) {
+		t.Error("changed: got false after a file's mode changed, want true")
+	}
+	before := snapshot(t, dir)
+	bad := []File{{Name: "a", Data: []byte("1"), Mode: 0o555}}
+	if _, err := Write(dir, bad, Options{}); err == nil || !strings.Contains(err.Error(), `file "a": file mode 0555`) {
+		t.Errorf("executable file: got %v, want a refusal naming the file", err)
+	}
+	if after := snapshot(t, dir); !maps.Equal(before, after) {
+		t.Error("a refused write changed the directory")
+	}
 }

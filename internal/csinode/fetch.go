@@ -11,6 +11,9 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
+	"maps"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -200,6 +203,11 @@ func distinctSources(res *ssi.SecretsStoreImport) []sourceKey {
 			keys = append(keys, k)
 		}
 	}
+	for _, f := range res.Spec.FilesFrom {
+		if k := keyOf(f.Source.Source("")); !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
 	return keys
 }
 
@@ -211,6 +219,11 @@ func fileNames(res *ssi.SecretsStoreImport, k sourceKey) string {
 			names = append(names, strconv.Quote(f.Name))
 		}
 	}
+	for _, f := range res.Spec.FilesFrom {
+		if keyOf(f.Source.Source("")) == k {
+			return "every key of " + strconv.Quote(k.path)
+		}
+	}
 	if len(names) == 1 {
 		return "file " + names[0]
 	}
@@ -220,25 +233,71 @@ func fileNames(res *ssi.SecretsStoreImport, k sourceKey) string {
 	return "files " + strings.Join(names, ", ")
 }
 
-// decodeFiles takes each file's key from its secret and decodes base64 where
-// asked.
+// decodeFiles takes each file's key from its secret, and every key of the
+// secrets of filesFrom (later ones win, files win over all), and decodes
+// base64 where asked.
 func decodeFiles(res *ssi.SecretsStoreImport, secrets map[sourceKey]*store.Secret) ([]atomicdir.File, error) {
-	files := make([]atomicdir.File, 0, len(res.Spec.Files))
-	for _, f := range res.Spec.Files {
-		val, err := secrets[keyOf(f.Source)].Value(f.Source.Key)
-		if err != nil {
-			return nil, fmt.Errorf("SecretsStoreImport %s, file %q: %w", res.Ref(), f.Name, err)
-		}
-		data := []byte(val)
-		if f.DecodeBase64 {
-			if data, err = decodeBase64(val); err != nil {
-				return nil, fmt.Errorf("%w: SecretsStoreImport %s, file %q: the value of key %q in secret %q is not valid base64 (%w): store the file base64-encoded (base64 -w0), or set decodeBase64: false",
-					errDecode, res.Ref(), f.Name, f.Source.Key, f.Source.Path, err)
+	byName := make(map[string]atomicdir.File, len(res.Spec.Files))
+	for _, from := range res.Spec.FilesFrom {
+		sec := secrets[keyOf(from.Source.Source(""))]
+		keys := slices.Sorted(maps.Keys(sec.Data))
+		var bad []string
+		for _, key := range keys {
+			if secretref.ValidateFileName(key) != nil {
+				bad = append(bad, strconv.Quote(key))
 			}
 		}
-		files = append(files, atomicdir.File{Name: f.Name, Data: data})
+		if len(bad) > 0 {
+			if len(bad) > 10 {
+				bad = append(bad[:10], "…")
+			}
+			return nil, fmt.Errorf("%w: SecretsStoreImport %s: keys %s of secret %q are not valid file names (no \"/\", no control characters, not starting with \".\", at most 255 bytes): take each of them with spec.files and a file name of its own, or rename the keys in the store",
+				errDecode, res.Ref(), strings.Join(bad, ", "), from.Source.Path)
+		}
+		for _, key := range keys {
+			f := ssi.File{Name: key, DecodeBase64: from.DecodeBase64, Mode: from.Mode, Source: from.Source.Source(key)}
+			file, err := decodeFile(res, f, sec)
+			if err != nil {
+				return nil, err
+			}
+			byName[key] = file
+		}
 	}
+	for _, f := range res.Spec.Files {
+		file, err := decodeFile(res, f, secrets[keyOf(f.Source)])
+		if err != nil {
+			return nil, err
+		}
+		byName[f.Name] = file
+	}
+	switch n := len(byName); {
+	case n == 0:
+		return nil, fmt.Errorf("%w: SecretsStoreImport %s: the secrets of spec.filesFrom have no keys, and the volume would be empty: write the secrets, or list files in spec.files",
+			errDecode, res.Ref())
+	case n > ssi.MaxFiles:
+		return nil, fmt.Errorf("%w: SecretsStoreImport %s: %d files, more than %d: take fewer secrets in spec.filesFrom, or split the volume in two",
+			errDecode, res.Ref(), n, ssi.MaxFiles)
+	}
+	files := slices.Collect(maps.Values(byName))
+	slices.SortFunc(files, func(a, b atomicdir.File) int { return strings.Compare(a.Name, b.Name) })
 	return files, nil
+}
+
+// decodeFile is the file f of the secret sec.
+func decodeFile(res *ssi.SecretsStoreImport, f ssi.File, sec *store.Secret) (atomicdir.File, error) {
+	val, err := sec.Value(f.Source.Key)
+	if err != nil {
+		return atomicdir.File{}, fmt.Errorf("SecretsStoreImport %s, file %q: %w", res.Ref(), f.Name, err)
+	}
+	data := []byte(val)
+	if f.DecodeBase64 {
+		if data, err = decodeBase64(val); err != nil {
+			return atomicdir.File{}, fmt.Errorf("%w: SecretsStoreImport %s, file %q: the value of key %q in secret %q is not valid base64 (%w): store the file base64-encoded (base64 -w0), or set decodeBase64: false",
+				errDecode, res.Ref(), f.Name, f.Source.Key, f.Source.Path, err)
+		}
+	}
+	// Validate has limited the mode to ssi.FileModes: small and positive.
+	return atomicdir.File{Name: f.Name, Data: data, Mode: os.FileMode(f.EffectiveMode()) & fs.ModePerm}, nil //nolint:gosec // G115: see above
 }
 
 // decodeBase64 accepts standard base64 (RFC 4648 §4) with or without padding;
@@ -274,7 +333,7 @@ func checkSize(res *ssi.SecretsStoreImport, files []atomicdir.File, size int64) 
 		errTooLarge, res.Ref(), what, need>>10, files[largest].Name, (len(files[largest].Data)+1023)>>10, size>>10)
 }
 
-// versioner names contents with an HMAC-SHA256 under a per-process random
+// versioner names contents (names, data and modes) with an HMAC-SHA256 under a per-process random
 // key: equal contents have equal versions within the process, and a version
 // reveals nothing about the content (a plain hash of a short secret can be
 // brute-forced).
@@ -290,8 +349,9 @@ func (vr versioner) of(files []atomicdir.File) string {
 	sorted := slices.SortedFunc(slices.Values(files), func(a, b atomicdir.File) int { return strings.Compare(a.Name, b.Name) })
 	h := hmac.New(sha256.New, vr.key)
 	for _, f := range sorted {
-		// Length-prefixed, so that no two contents encode alike.
-		for _, part := range [][]byte{[]byte(f.Name), f.Data} {
+		// Length-prefixed, so that no two contents encode alike; the mode is
+		// part of the content (a change of mode alone is written).
+		for _, part := range [][]byte{[]byte(f.Name), f.Data, strconv.AppendUint(nil, uint64(f.Mode), 8)} {
 			_, _ = h.Write(strconv.AppendInt(nil, int64(len(part)), 10))
 			_, _ = h.Write([]byte{':'})
 			_, _ = h.Write(part)

@@ -91,7 +91,7 @@ func (s *Service) writeVolume(v *volume, files []atomicdir.File, fresh bool) (ch
 
 // writeFiles writes files into dir, the writable path of the volume.
 func (s *Service) writeFiles(v *volume, dir string, files []atomicdir.File) (changed bool, err error) {
-	changed, err = atomicdir.Write(dir, files, atomicdir.Options{GID: v.gid})
+	changed, err = atomicdir.Write(dir, files, atomicdir.Options{GID: v.gid, DirMode: dirMode(files)})
 	switch {
 	case err == nil:
 		return changed, nil
@@ -104,6 +104,17 @@ func (s *Service) writeFiles(v *volume, dir string, files []atomicdir.File) (cha
 		return true, nil
 	}
 	return false, fmt.Errorf("%w: %w", errWrite, err)
+}
+
+// dirMode is the mode of the volume's directories: others may search them
+// only when a file lets others read it (mode 0444 or 0404).
+func dirMode(files []atomicdir.File) os.FileMode {
+	for _, f := range files {
+		if f.Mode&0o004 != 0 {
+			return 0o755
+		}
+	}
+	return atomicdir.DefaultDirMode
 }
 
 // record keeps the volume's state in memory and on disk. A failure to save

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -218,5 +219,104 @@ func TestPublishVersionPinned(t *testing.T) {
 	}
 	if got := h.store.count("read"); got != 2 {
 		t.Errorf("store reads: got %d, want 2 (one per path and version)", got)
+	}
+}
+
+// A file's mode reaches the volume: 0444 lets every user read it, and the directories let
+// every user in; an edit of the mode alone is applied at the next refresh.
+func TestPublishFileMode(t *testing.T) {
+	h := newHarness(t)
+	h.ssis.put(testSSI("modes",
+		ssi.File{Name: "public", Mode: 0o444, Source: ssi.Source{Path: secretPath, Key: "DB_USER"}},
+		ssi.File{Name: "private", Source: ssi.Source{Path: secretPath, Key: "DB_PASS"}},
+	))
+	r := h.request(withSSI("modes"))
+	h.mustPublish(r)
+	perm := func(rel string) os.FileMode {
+		t.Helper()
+		fi, err := os.Stat(filepath.Join(r.TargetPath, rel))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Mode().Perm()
+	}
+	for rel, want := range map[string]os.FileMode{"public": 0o444, "private": 0o440, ".": 0o755, "..data": 0o755} {
+		if got := perm(rel); got != want {
+			t.Errorf("mode of %s: got %v, want %v", rel, got, want)
+		}
+	}
+	h.ssis.put(testSSI("modes",
+		ssi.File{Name: "public", Source: ssi.Source{Path: secretPath, Key: "DB_USER"}},
+		ssi.File{Name: "private", Mode: 0o400, Source: ssi.Source{Path: secretPath, Key: "DB_PASS"}},
+	))
+	h.clock.advance(DefaultRotationInterval)
+	h.mustPublish(r)
+	for rel, want := range map[string]os.FileMode{"public": 0o440, "private": 0o400, ".": 0o750, "..data": 0o750} {
+		if got := perm(rel); got != want {
+			t.Errorf("after the edit, mode of %s: got %v, want %v", rel, got, want)
+		}
+	}
+}
+
+// Every key of a filesFrom secret becomes a file with the entry's mode; files win over it; a
+// key that cannot be a file name fails the mount with a message that names the key (not its
+// value), and nothing is mounted.
+func TestPublishFilesFrom(t *testing.T) {
+	h := newHarness(t)
+	h.ssis.put(&ssi.SecretsStoreImport{
+		ObjectMeta: testSSI("from").ObjectMeta,
+		Spec: ssi.Spec{
+			Type: ssi.TypeCSI, Role: "myapp-role",
+			FilesFrom: []ssi.FilesFrom{{Mode: 0o444, Source: ssi.PathSource{Path: secretPath}}},
+			Files:     []ssi.File{{Name: "DB_PASS", Source: ssi.Source{Path: secretPath, Key: "DB_USER"}}},
+		},
+	})
+	r := h.request(withSSI("from"))
+	h.mustPublish(r)
+	entries, err := os.ReadDir(r.TargetPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "..") {
+			names = append(names, e.Name())
+		}
+	}
+	want := []string{"DB_PASS", "DB_USER", "keytab", "keytab_raw", "not_base64", "url_base64", "wrapped_b64"}
+	if !slices.Equal(names, want) {
+		t.Errorf("files %q, want %q", names, want)
+	}
+	if got := readFile(t, r.TargetPath, "DB_PASS"); got != "username" {
+		t.Errorf("DB_PASS: got %q, want the value of the file entry (DB_USER's)", got)
+	}
+	for name, mode := range map[string]os.FileMode{"DB_USER": 0o444, "DB_PASS": 0o440} {
+		if fi, err := os.Stat(filepath.Join(r.TargetPath, name)); err != nil || fi.Mode().Perm() != mode {
+			t.Errorf("mode of %s: %v, %v, want %v", name, fi.Mode().Perm(), err, mode)
+		}
+	}
+	if got := h.store.count("read"); got != 1 {
+		t.Errorf("store reads: got %d, want 1 (one path)", got)
+	}
+
+	h.store.set(func(f *fakeStore) {
+		f.secrets["demo-kv/data/badkeys"] = map[string]any{".hidden": "VALUE-SECRET-1", "a/b": "VALUE-SECRET-2", "ok": "fine"}
+		f.paths["myapp-role"] = append(f.paths["myapp-role"], "demo-kv/data/badkeys")
+	})
+	h.ssis.put(&ssi.SecretsStoreImport{
+		ObjectMeta: testSSI("badkeys").ObjectMeta,
+		Spec: ssi.Spec{
+			Type: ssi.TypeCSI, Role: "myapp-role",
+			FilesFrom: []ssi.FilesFrom{{Source: ssi.PathSource{Path: "demo-kv/data/badkeys"}}},
+		},
+	})
+	bad := h.request(withSSI("badkeys"))
+	err = h.publish(bad)
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), `keys ".hidden", "a/b" of secret "demo-kv/data/badkeys" are not valid file names`) ||
+		!strings.Contains(err.Error(), "spec.files") {
+		t.Errorf("got %v, want FailedPrecondition naming both keys and what to do", err)
+	}
+	if mounted, _ := h.mounter.IsMounted(bad.TargetPath); mounted {
+		t.Error("a volume with invalid key names was mounted")
 	}
 }

@@ -17,6 +17,7 @@ package ssi
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -63,7 +64,9 @@ type SecretsStoreImport struct {
 type Spec struct {
 	Type  string `json:"type"`
 	Role  string `json:"role"`
-	Files []File `json:"files"`
+	Files []File `json:"files,omitempty"`
+	// FilesFrom are secrets whose every key becomes a file; Files win.
+	FilesFrom []FilesFrom `json:"filesFrom,omitempty"`
 
 	Address       string `json:"address,omitempty"`
 	AuthPath      string `json:"authPath,omitempty"`
@@ -77,7 +80,48 @@ type Spec struct {
 type File struct {
 	Name         string `json:"name"`
 	DecodeBase64 bool   `json:"decodeBase64,omitempty"`
-	Source       Source `json:"source"`
+	// Mode is the file's permission bits, one of FileModes; 0 is
+	// DefaultFileMode.
+	Mode   int32  `json:"mode,omitempty"`
+	Source Source `json:"source"`
+}
+
+// FilesFrom is a secret whose every key becomes a file named after it.
+type FilesFrom struct {
+	DecodeBase64 bool       `json:"decodeBase64,omitempty"`
+	Mode         int32      `json:"mode,omitempty"`
+	Source       PathSource `json:"source"`
+}
+
+// PathSource is a whole secret in the store; Version > 0 pins a KV version
+// 2 version.
+type PathSource struct {
+	Path    string `json:"path"`
+	Version int    `json:"version,omitempty"`
+}
+
+// Source returns the source of key of the secret.
+func (p PathSource) Source(key string) Source {
+	return Source{Path: p.Path, Key: key, Version: p.Version}
+}
+
+// MaxFilesFrom bounds spec.filesFrom.
+const MaxFilesFrom = 16
+
+// DefaultFileMode is the mode of a file that sets none: root and the pod's
+// fsGroup read it.
+const DefaultFileMode = 0o440
+
+// FileModes are the modes a file may ask for: read bits only, owner read
+// included. Read-only.
+var FileModes = []int32{0o400, 0o404, 0o440, 0o444}
+
+// EffectiveMode is the mode the file is written with.
+func (f File) EffectiveMode() int32 {
+	if f.Mode == 0 {
+		return DefaultFileMode
+	}
+	return f.Mode
 }
 
 // Source is a key of a secret in the store; Version > 0 pins a KV version 2
@@ -108,8 +152,10 @@ func (sp *Spec) validate() error {
 		return fmt.Errorf("spec.type is %q, want %q", sp.Type, TypeCSI)
 	case sp.Role == "":
 		return errors.New("spec.role is empty")
-	case len(sp.Files) == 0:
-		return errors.New("spec.files is empty: list at least one file")
+	case len(sp.Files) == 0 && len(sp.FilesFrom) == 0:
+		return errors.New("spec.files and spec.filesFrom are empty: list at least one file or secret")
+	case len(sp.FilesFrom) > MaxFilesFrom:
+		return fmt.Errorf("spec.filesFrom lists %d secrets, more than %d", len(sp.FilesFrom), MaxFilesFrom)
 	case len(sp.Files) > MaxFiles:
 		return fmt.Errorf("spec.files lists %d files, more than %d", len(sp.Files), MaxFiles)
 	case sp.SkipTLSVerify && sp.CACert != "":
@@ -132,8 +178,22 @@ func (sp *Spec) validate() error {
 		if err := (secretref.Source{Path: f.Source.Path, Key: f.Source.Key}).Validate(); err != nil {
 			return fmt.Errorf("spec.files[%d] (file %q).source: %w", i, f.Name, err)
 		}
+		if f.Mode != 0 && !slices.Contains(FileModes, f.Mode) {
+			return fmt.Errorf("spec.files[%d] (file %q).mode is %#o: use 0400, 0440, 0444 or 0404 (read bits only)", i, f.Name, f.Mode)
+		}
 		if f.Source.Version < 0 {
 			return fmt.Errorf("spec.files[%d] (file %q).source.version is %d: set a KV version 2 version (1 or more), or leave it out for the current one", i, f.Name, f.Source.Version)
+		}
+	}
+	for i, f := range sp.FilesFrom {
+		if err := secretref.ValidatePath(f.Source.Path); err != nil {
+			return fmt.Errorf("spec.filesFrom[%d].source.path: %w", i, err)
+		}
+		if f.Mode != 0 && !slices.Contains(FileModes, f.Mode) {
+			return fmt.Errorf("spec.filesFrom[%d].mode is %#o: use 0400, 0440, 0444 or 0404 (read bits only)", i, f.Mode)
+		}
+		if f.Source.Version < 0 {
+			return fmt.Errorf("spec.filesFrom[%d].source.version is %d: set a KV version 2 version (1 or more), or leave it out for the current one", i, f.Source.Version)
 		}
 	}
 	return nil

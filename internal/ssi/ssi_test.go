@@ -39,7 +39,7 @@ func TestValidate(t *testing.T) {
 		{name: "valid", change: func(*SecretsStoreImport) {}},
 		{name: "wrong type", change: func(s *SecretsStoreImport) { s.Spec.Type = "Env" }, want: `spec.type is "Env", want "CSI"`},
 		{name: "no role", change: func(s *SecretsStoreImport) { s.Spec.Role = "" }, want: "spec.role is empty"},
-		{name: "no files", change: func(s *SecretsStoreImport) { s.Spec.Files = nil }, want: "spec.files is empty"},
+		{name: "no files", change: func(s *SecretsStoreImport) { s.Spec.Files = nil }, want: "spec.files and spec.filesFrom are empty"},
 		{name: "too many files", change: func(s *SecretsStoreImport) {
 			s.Spec.Files = make([]File, MaxFiles+1)
 		}, want: "more than 256"},
@@ -54,6 +54,21 @@ func TestValidate(t *testing.T) {
 		{name: "bad path", change: func(s *SecretsStoreImport) { s.Spec.Files[0].Source.Path = "demo-kv//x" }, want: `spec.files[0] (file "db-password").source`},
 		{name: "empty key", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Source.Key = "" }, want: "empty key"},
 		{name: "pinned version", change: func(s *SecretsStoreImport) { s.Spec.Files[0].Source.Version = 3 }},
+		{name: "only filesFrom", change: func(s *SecretsStoreImport) {
+			s.Spec.Files, s.Spec.FilesFrom = nil, []FilesFrom{{Mode: 0o444, Source: PathSource{Path: "kv/data/app", Version: 2}}}
+		}},
+		{name: "filesFrom bad path", change: func(s *SecretsStoreImport) {
+			s.Spec.FilesFrom = []FilesFrom{{Source: PathSource{Path: "kv/../app"}}}
+		}, want: "spec.filesFrom[0].source.path"},
+		{name: "filesFrom bad mode", change: func(s *SecretsStoreImport) {
+			s.Spec.FilesFrom = []FilesFrom{{Mode: 0o644, Source: PathSource{Path: "kv/data/app"}}}
+		}, want: "spec.filesFrom[0].mode is 0644"},
+		{name: "too many filesFrom", change: func(s *SecretsStoreImport) {
+			s.Spec.FilesFrom = make([]FilesFrom, MaxFilesFrom+1)
+		}, want: "spec.filesFrom lists 17 secrets, more than 16"},
+		{name: "world-readable file", change: func(s *SecretsStoreImport) { s.Spec.Files[0].Mode = 0o444 }},
+		{name: "executable file", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Mode = 0o555 }, want: `spec.files[1] (file "keytab").mode is 0555: use 0400, 0440, 0444 or 0404`},
+		{name: "decimal mode of no meaning", change: func(s *SecretsStoreImport) { s.Spec.Files[0].Mode = 440 }, want: `.mode is 0670`},
 		{name: "negative version", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Source.Version = -1 }, want: `spec.files[1] (file "keytab").source.version is -1`},
 		{name: "audience", change: func(s *SecretsStoreImport) { s.Spec.Audience = "secrets-store" }},
 		{name: "url audience", change: func(s *SecretsStoreImport) { s.Spec.Audience = "https://stronghold.example.com:8200" }},

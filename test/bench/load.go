@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/deckhouse/secrets-store-integration/test/bench/admissionload"
@@ -54,6 +55,11 @@ func loadResults(r admissionload.Result) []result {
 			what:  "pod Create without the annotation (never sent to the webhook): p50 / p99",
 			ru:    i18n.RU("load.04"),
 			value: lat(w[admissionload.Plain].Latencies),
+		},
+		{
+			what:  "pod Create p50 of each round, in the same order as below",
+			ru:    i18n.RU("load.30"),
+			value: perRound(w[admissionload.OptedIn]) + " / " + perRound(w[admissionload.Unchanged]) + " / " + perRound(w[admissionload.Plain]),
 		},
 		{
 			what:   "pod Create p50: opted-in ÷ without the annotation (answered without a patch ÷ without the annotation)",
@@ -114,6 +120,15 @@ func loadResults(r admissionload.Result) []result {
 	}
 }
 
+// perRound lists the median Create of each round of a kind.
+func perRound(w admissionload.Wave) string {
+	s := make([]string, len(w.RoundP50))
+	for i, d := range w.RoundP50 {
+		s[i] = roundMs(d)
+	}
+	return strings.Join(s, ", ")
+}
+
 // loadMethod says how the admission load figures were taken and where the time goes.
 func loadMethod(r admissionload.Result, ru bool) string {
 	return loadHow(r, ru) + "\n\n" + loadWhere(r, ru)
@@ -140,18 +155,19 @@ func loadWhere(r admissionload.Result, ru bool) string {
 		return fmt.Sprintf(i18n.RU("load.where.01")+i18n.RU("load.where.02")+i18n.RU("load.where.03")+i18n.RU("load.where.04"), args...)
 	}
 	return fmt.Sprintf("Where the time goes (means of the figures above). Calling the webhook at all, with nothing to change, "+
-		"raises the median Create from %s to %s: the API server spends %s of CPU per Create against %s without the "+
+		"takes the median Create from %s (without the annotation) to %s: the API server spends %s of CPU per Create against %s without the "+
 		"annotation, the webhook %s, and the API server's call of the webhook takes %s on average while the webhook's own "+
 		"review takes %s; the rest of the call is the request waiting for a CPU in both processes, and the transport. "+
-		"The patch and the larger pod (%d bytes stored instead of %d) raise it further to %s: the API server spends %s "+
+		"With the patch and the larger pod (%d bytes stored instead of %d) it is %s: the API server spends %s "+
 		"per Create (applying the patch, running its own mutating admission plugins again on the changed pod, validating, "+
 		"encoding and storing the larger pod: etcd create %s against %s), the webhook %s of CPU, and its review waits "+
 		"for a CPU too (%s). The machine has %d cores for the API server, etcd, the webhook and the client. A mutated "+
 		"pod costs %s more CPU than one without the annotation, %s for a wave of %d; the mutated wave lasts %s longer, "+
 		"%s of the cores' time: the burst is bound by CPU, and most of that CPU is the API server's. Priority and "+
 		"fairness queues held the requests for %s on average. What is not the module's to cut is the API server's own "+
-		"cost of calling a webhook and of a larger pod: in this burst a webhook that changes nothing makes the median "+
-		"Create %.2f times slower, and the module's mutation %.2f times.", args...)
+		"cost of calling a webhook and of a larger pod. In this burst the median Create of a pod the webhook answers "+
+		"without a patch is %.2f times that of a pod without the annotation, and of a mutated pod %.2f times; waves of "+
+		"one kind differ from round to round (the row of each round's median), so a ratio near the target is within that noise.", args...)
 }
 
 // loadHow says how the admission load figures were taken.
@@ -172,7 +188,8 @@ func loadHow(r admissionload.Result, ru bool) string {
 	}
 	return fmt.Sprintf("**Webhook under load.** A local real cluster; the webhook runs next to it and kube-apiserver calls it "+
 		"through the module's MutatingWebhookConfiguration. In each of %d rounds %d pods of each of three kinds are created "+
-		"at once, one kind after the other (the first kind changing from round to round): pods with the "+
+		"at once, one kind after the other (the first kind changing from round to round; between two waves the pods are "+
+		"deleted, and 2 s pass after the last is gone): pods with the "+
 		"`secrets-store.deckhouse.io/role` annotation, which the webhook mutates; pods with it and with "+
 		"`skip-mutate-containers` naming their one container, which the API server sends to the webhook and the webhook "+
 		"answers without a patch; and pods without the annotation, which are never sent. The pods name a scheduler that does "+

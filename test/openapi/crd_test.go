@@ -123,6 +123,8 @@ func TestSecretsStoreImport(t *testing.T) {
 		`{"type": "CSI", "role": "myapp-role", "address": "https://stronghold.mycompany.tld:8200", "authPath": "clusters/prod",
 			"namespace": "team-a", "audience": "vault", ` + files + `}`,
 		`{"type": "CSI", "role": "r", "skipTLSVerify": true, "files": [{"name": "keytab", "decodeBase64": true, "source": {"path": "kv/data/k", "key": "keytab"}}]}`,
+		`{"type": "CSI", "role": "r", "files": [{"name": "a", "mode": 292, "source": {"path": "kv/data/k", "key": "a"}}, {"name": "b", "mode": 256, "source": {"path": "kv/data/k", "key": "b"}}]}`,
+		`{"type": "CSI", "role": "r", "filesFrom": [{"source": {"path": "kv/data/k"}}, {"mode": 292, "decodeBase64": true, "source": {"path": "kv/data/j", "version": 2}}]}`,
 	}
 	for _, g := range good {
 		if errs := validateValues(t, s, obj(g), "x-kubernetes-validations", "rule"); len(errs) != 0 {
@@ -146,6 +148,12 @@ func TestSecretsStoreImport(t *testing.T) {
 		{"dot-dot path segment", withFile("a", "kv/../a", "k"), `path must not contain "." or ".." segments`},
 		{"leading slash path", withFile("a", "/kv/a", "k"), "path in body should match"},
 		{"no key", `{"type": "CSI", "role": "r", "files": [{"name": "a", "source": {"path": "kv/a"}}]}`, "source.key in body is required"},
+		{"neither files nor filesFrom", `{"type": "CSI", "role": "r"}`, "set files, filesFrom or both"},
+		{"filesFrom without a path", `{"type": "CSI", "role": "r", "filesFrom": [{"source": {}}]}`, "source.path in body is required"},
+		{"filesFrom dot-dot", `{"type": "CSI", "role": "r", "filesFrom": [{"source": {"path": "kv/../x"}}]}`, `path must not contain "." or ".." segments`},
+		{"filesFrom mode", `{"type": "CSI", "role": "r", "filesFrom": [{"mode": 420, "source": {"path": "kv/x"}}]}`, "mode must be 0400, 0440, 0444 or 0404"},
+		{"executable mode", `{"type": "CSI", "role": "r", "files": [{"name": "a", "mode": 365, "source": {"path": "kv/a", "key": "k"}}]}`, "mode must be 0400, 0440, 0444 or 0404"},
+		{"decimal 444", `{"type": "CSI", "role": "r", "files": [{"name": "a", "mode": 444, "source": {"path": "kv/a", "key": "k"}}]}`, "mode must be 0400, 0440, 0444 or 0404"},
 	}
 	for _, tt := range bad {
 		errs := validateValues(t, s, obj(tt.spec), "x-kubernetes-validations", "rule")

@@ -263,26 +263,57 @@ type SSIFile struct {
 	Name, Path, Key string
 	DecodeBase64    bool
 	Version         int // a KV version 2 version; 0 leaves source.version out
+	Mode            int // permission bits, such as 0o444; 0 leaves mode out
+}
+
+// SSIFilesFrom is one entry of spec.filesFrom of a SecretsStoreImport.
+type SSIFilesFrom struct {
+	Path string
+	Mode int // permission bits; 0 leaves mode out
 }
 
 // ApplySSI creates (or replaces) a SecretsStoreImport of type CSI.
 func (s *Stack) ApplySSI(ctx context.Context, ns, name, role string, files ...SSIFile) error {
+	return s.ApplySSIFrom(ctx, ns, name, role, nil, files...)
+}
+
+// ApplySSIFrom creates (or replaces) a SecretsStoreImport of type CSI with spec.filesFrom.
+func (s *Stack) ApplySSIFrom(ctx context.Context, ns, name, role string, from []SSIFilesFrom, files ...SSIFile) error {
 	fs := make([]any, 0, len(files))
 	for _, f := range files {
 		source := map[string]any{"path": f.Path, "key": f.Key}
 		if f.Version > 0 {
 			source["version"] = int64(f.Version)
 		}
-		fs = append(fs, map[string]any{
+		file := map[string]any{
 			"name": f.Name, "decodeBase64": f.DecodeBase64,
 			"source": source,
-		})
+		}
+		if f.Mode != 0 {
+			file["mode"] = int64(f.Mode)
+		}
+		fs = append(fs, file)
+	}
+	spec := map[string]any{"type": "CSI", "role": role}
+	if len(fs) > 0 {
+		spec["files"] = fs
+	}
+	if len(from) > 0 {
+		ff := make([]any, 0, len(from))
+		for _, f := range from {
+			e := map[string]any{"source": map[string]any{"path": f.Path}}
+			if f.Mode != 0 {
+				e["mode"] = int64(f.Mode)
+			}
+			ff = append(ff, e)
+		}
+		spec["filesFrom"] = ff
 	}
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "deckhouse.io/v1alpha1",
 		"kind":       "SecretsStoreImport",
 		"metadata":   map[string]any{"name": name, "namespace": ns},
-		"spec":       map[string]any{"type": "CSI", "role": role, "files": fs},
+		"spec":       spec,
 	}}
 	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
 	if err != nil {

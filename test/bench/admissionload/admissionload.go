@@ -36,7 +36,7 @@ const (
 	Pods = 200
 	// Rounds is how many times each kind is created (fresh names each round); the
 	// percentiles are over every Pod of every round.
-	Rounds     = 3
+	Rounds     = 5
 	namespace  = "admission-load"
 	account    = "app"
 	role       = "app-role"
@@ -73,6 +73,8 @@ func (k Kind) key() string { return [Kinds]string{"opted-in", "unchanged", "plai
 // Wave holds the figures of one kind over every round.
 type Wave struct {
 	Latencies
+	// RoundP50 is the median Create of each round, in the order of the rounds.
+	RoundP50 []time.Duration
 	// Cost splits the Creates' time by where it was spent.
 	Cost Breakdown
 	// Bytes is the size of one Pod of the kind as the API server stores it (JSON).
@@ -138,12 +140,13 @@ func measure(ctx context.Context, kube kubernetes.Interface, sc scraper, res *Re
 			w := &res.Waves[k]
 			costs[k], w.Bytes = costs[k].add(after.sub(before)), size
 			lats[k] = append(lats[k], lat...)
+			w.RoundP50 = append(w.RoundP50, stats.Percentile(lat, 50))
 			w.Wall = max(w.Wall, wall)
 			res.Refused += refused
 			res.Mutated += mutated
 			res.Untouched += untouched
 			logf("round %d, %s: %d created in %s, %d mutated, %d refused", r+1, k.key(), len(lat), wall.Round(time.Millisecond), mutated, refused)
-			if err := kube.CoreV1().Pods(namespace).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{}); err != nil {
+			if err := clearWave(ctx, kube); err != nil {
 				return fmt.Errorf("delete the pods of round %d: %w", r+1, err)
 			}
 		}
@@ -154,6 +157,38 @@ func measure(ctx context.Context, kube kubernetes.Interface, sc scraper, res *Re
 		w.Cost = costs[k].breakdown()
 	}
 	return nil
+}
+
+// settle is the pause between the last pod of a wave gone and the next wave, so that the
+// API server's and the controllers' work on the deletions does not fall on it.
+const settle = 2 * time.Second
+
+// clearWave deletes the pods of a wave and waits until they are gone, then settles.
+func clearWave(ctx context.Context, kube kubernetes.Interface) error {
+	pods := kube.CoreV1().Pods(namespace)
+	if err := pods.DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}, metav1.ListOptions{}); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		l, err := pods.List(ctx, metav1.ListOptions{Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(l.Items) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%d or more pods still there a minute after their deletion", len(l.Items))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(settle):
+		return nil
+	}
 }
 
 // storedSize is the JSON size of the first Pod of a wave as the API server returns it.
