@@ -221,24 +221,10 @@ func TestPublishInjectorRefused(t *testing.T) {
 func TestBindReadOnlyPropagates(t *testing.T) {
 	needRoot(t)
 	root := t.TempDir()
-	plugin := mountDir(t, filepath.Join(root, "plugin"))
-	kubelet := mountDir(t, filepath.Join(root, "kubelet"))
-	staging := mountDir(t, filepath.Join(root, "staging"))
+	plugin, kubelet, staging := peerDirs(t, root)
 	src, err := installInjector(writeInjector(t, root, "#!/bin/sh\nexit 0\n"), filepath.Join(root, "injector"))
 	if err != nil {
 		t.Fatal(err)
-	}
-	for _, step := range []struct {
-		src, dst string
-		flags    uintptr
-	}{
-		{plugin, plugin, unix.MS_BIND},
-		{"", plugin, unix.MS_SHARED},
-		{plugin, kubelet, unix.MS_BIND},
-	} {
-		if err := unix.Mount(step.src, step.dst, "", step.flags, ""); err != nil {
-			t.Fatalf("mount %q on %s: %v", step.src, step.dst, err)
-		}
 	}
 	target, seen := filepath.Join(plugin, "vol"), filepath.Join(kubelet, "vol")
 	if err := os.Mkdir(target, 0o750); err != nil {

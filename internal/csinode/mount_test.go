@@ -56,6 +56,29 @@ func emptyDir(t *testing.T, dir string) {
 	}
 }
 
+// peerDirs returns three directories under root, as the plugin's container has them:
+// plugin, a shared mount (the pods directory with Bidirectional propagation); kubelet, its
+// peer in the host's view; staging, for the mounter's private directory.
+func peerDirs(t *testing.T, root string) (plugin, kubelet, staging string) {
+	t.Helper()
+	plugin = mountDir(t, filepath.Join(root, "plugin"))
+	kubelet = mountDir(t, filepath.Join(root, "kubelet"))
+	staging = mountDir(t, filepath.Join(root, "staging"))
+	for _, step := range []struct {
+		src, dst string
+		flags    uintptr
+	}{
+		{plugin, plugin, unix.MS_BIND},
+		{"", plugin, unix.MS_SHARED},
+		{plugin, kubelet, unix.MS_BIND},
+	} {
+		if err := unix.Mount(step.src, step.dst, "", step.flags, ""); err != nil {
+			t.Fatalf("mount %q on %s: %v", step.src, step.dst, err)
+		}
+	}
+	return plugin, kubelet, staging
+}
+
 // TestTmpfs mounts a real tmpfs read-only, writes through a writable view,
 // and unmounts; it needs root and is skipped otherwise.
 func TestTmpfs(t *testing.T) {
@@ -155,21 +178,7 @@ func TestTmpfsFillFails(t *testing.T) {
 func TestTmpfsReadOnlyPropagates(t *testing.T) {
 	needRoot(t)
 	root := t.TempDir()
-	plugin := mountDir(t, filepath.Join(root, "plugin"))
-	kubelet := mountDir(t, filepath.Join(root, "kubelet"))
-	staging := mountDir(t, filepath.Join(root, "staging"))
-	for _, step := range []struct {
-		src, dst string
-		flags    uintptr
-	}{
-		{plugin, plugin, unix.MS_BIND},
-		{"", plugin, unix.MS_SHARED},
-		{plugin, kubelet, unix.MS_BIND},
-	} {
-		if err := unix.Mount(step.src, step.dst, "", step.flags, ""); err != nil {
-			t.Fatalf("mount %q on %s: %v", step.src, step.dst, err)
-		}
-	}
+	plugin, kubelet, staging := peerDirs(t, root)
 	if err := os.Mkdir(filepath.Join(plugin, "vol"), 0o750); err != nil {
 		t.Fatal(err)
 	}

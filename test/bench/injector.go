@@ -213,15 +213,8 @@ func injectorMethod(ru bool) string {
 // runInjectorOnly runs the injector measurement alone and prints its rows and method in
 // English and in Russian; the benchmark pages are not written.
 func runInjectorOnly(ctx context.Context) error {
-	root, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	r, err := ib.Run(ctx, root, os.Stderr)
-	if err != nil {
-		return fmt.Errorf("injector measurement: %w", err)
-	}
-	rs, m := injectorResults(r), pageMethods{ij: &r}
-	fmt.Print(render(rs, nil, m, false), "\n", render(rs, nil, m, true))
-	return nil
+	return runOnly(ctx, "injector", func(ctx context.Context, root string) ([]result, pageMethods, error) {
+		r, err := ib.Run(ctx, root, os.Stderr)
+		return injectorResults(r), pageMethods{ij: &r}, err
+	})
 }

@@ -208,18 +208,10 @@ func loadHow(r admissionload.Result, ru bool) string {
 		r.Rounds, r.Pods)
 }
 
-// runLoadOnly runs the admission load alone and prints its rows and method in both
-// languages; the pages are not written.
+// runLoadOnly runs the admission load alone and prints its rows.
 func runLoadOnly(ctx context.Context) error {
-	root, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	r, err := admissionload.Run(ctx, root, os.Stderr)
-	if err != nil {
-		return fmt.Errorf("admission load measurement: %w", err)
-	}
-	rs, m := loadResults(r), pageMethods{al: &r}
-	fmt.Print(render(rs, nil, m, false), "\n", render(rs, nil, m, true))
-	return nil
+	return runOnly(ctx, "admission load", func(ctx context.Context, root string) ([]result, pageMethods, error) {
+		r, err := admissionload.Run(ctx, root, os.Stderr)
+		return loadResults(r), pageMethods{al: &r}, err
+	})
 }

@@ -327,3 +327,18 @@ func render(rs []result, bs []bench, m pageMethods, ru bool) string {
 	}
 	return b.String()
 }
+
+// runOnly runs one measurement alone and prints its rows and method in both languages; the
+// pages are not written.
+func runOnly(ctx context.Context, what string, measure func(ctx context.Context, root string) ([]result, pageMethods, error)) error {
+	root, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	rs, m, err := measure(ctx, root)
+	if err != nil {
+		return fmt.Errorf("%s measurement: %w", what, err)
+	}
+	fmt.Print(render(rs, nil, m, false), "\n", render(rs, nil, m, true))
+	return nil
+}

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/deckhouse/secrets-store-integration/test/bench/podstart"
@@ -25,15 +24,8 @@ func podStartResults(r podstart.Result) []result {
 // runPodStartOnly runs the pod start measurement alone and prints its rows and method in
 // both languages; the pages are not written.
 func runPodStartOnly(ctx context.Context) error {
-	root, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	r, err := podstart.Run(ctx, root, os.Stderr)
-	if err != nil {
-		return fmt.Errorf("pod start measurement: %w", err)
-	}
-	rs, m := podStartResults(r), pageMethods{ps: &r}
-	fmt.Print(render(rs, nil, m, false), "\n", render(rs, nil, m, true))
-	return nil
+	return runOnly(ctx, "pod start", func(ctx context.Context, root string) ([]result, pageMethods, error) {
+		r, err := podstart.Run(ctx, root, os.Stderr)
+		return podStartResults(r), pageMethods{ps: &r}, err
+	})
 }

@@ -208,15 +208,8 @@ func syncScaleMethod(r syncscale.Result, ru bool) string {
 // runSyncScaleOnly runs the SecretsStoreSync measurement alone and prints its rows and
 // method in both languages; the pages are not written.
 func runSyncScaleOnly(ctx context.Context) error {
-	root, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	r, err := syncscale.Run(ctx, root, os.Stderr)
-	if err != nil {
-		return fmt.Errorf("sync scale measurement: %w", err)
-	}
-	rs, m := syncScaleResults(r), pageMethods{ss: &r}
-	fmt.Print(render(rs, nil, m, false), "\n", render(rs, nil, m, true))
-	return nil
+	return runOnly(ctx, "sync scale", func(ctx context.Context, root string) ([]result, pageMethods, error) {
+		r, err := syncscale.Run(ctx, root, os.Stderr)
+		return syncScaleResults(r), pageMethods{ss: &r}, err
+	})
 }

@@ -19,17 +19,8 @@ func TestCSIFileModeNonRootWithoutFSGroup(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
 	value := secretValue("mode-public-value")
-	if _, err := stk.PutKV2(ctx, seedKV, "mode-secret", map[string]any{"k": value}); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WritePolicy(ctx, "mode-read", stack.ReadPolicy(seedKV+"/data/mode-secret")); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WriteRole(ctx, AuthMount, "mode-role", seedNS, seedSA, "", "mode-read"); err != nil {
-		t.Fatal(err)
-	}
-	path := seedKV + "/data/mode-secret"
-	if err := applySSI(ctx, seedNS, "mode-ssi", "mode-role",
+	path, role, _ := csiSecret(t, "mode-secret", map[string]any{"k": value})
+	if err := applySSI(ctx, seedNS, "mode-ssi", role,
 		ssiFile{Name: "public", Path: path, Key: "k", Mode: 0o444},
 		ssiFile{Name: "private", Path: path, Key: "k"},
 	); err != nil {
@@ -53,17 +44,8 @@ func TestCSIFilesFrom(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
 	a, b := secretValue("from-a-value"), secretValue("from-b-value")
-	if _, err := stk.PutKV2(ctx, seedKV, "from-secret", map[string]any{"alpha": a, "beta": b, "gamma": "g"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WritePolicy(ctx, "from-read", stack.ReadPolicy(seedKV+"/data/from-secret")); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WriteRole(ctx, AuthMount, "from-role", seedNS, seedSA, "", "from-read"); err != nil {
-		t.Fatal(err)
-	}
-	path := seedKV + "/data/from-secret"
-	if err := stk.ApplySSIFrom(ctx, seedNS, "from-ssi", "from-role",
+	path, role, _ := csiSecret(t, "from-secret", map[string]any{"alpha": a, "beta": b, "gamma": "g"})
+	if err := stk.ApplySSIFrom(ctx, seedNS, "from-ssi", role,
 		[]stack.SSIFilesFrom{{Path: path, Mode: 0o444}},
 		ssiFile{Name: "gamma", Path: path, Key: "alpha"},
 	); err != nil {

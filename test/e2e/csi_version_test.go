@@ -8,8 +8,6 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
 // A file pinned to a KV version 2 version holds that version's value against the real store;
@@ -18,23 +16,10 @@ func TestCSIVersionPinned(t *testing.T) {
 	setupModule(t)
 	ctx := t.Context()
 	first, current := secretValue("pinned-first-value"), secretValue("pinned-current-value")
-	v1, err := stk.PutKV2(ctx, seedKV, "pinned-secret", map[string]any{"k": first})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := stk.PutKV2(ctx, seedKV, "pinned-secret", map[string]any{"k": current}); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WritePolicy(ctx, "pinned-read", stack.ReadPolicy(seedKV+"/data/pinned-secret")); err != nil {
-		t.Fatal(err)
-	}
-	if err := stk.WriteRole(ctx, AuthMount, "pinned-role", seedNS, seedSA, "", "pinned-read"); err != nil {
-		t.Fatal(err)
-	}
-	path := seedKV + "/data/pinned-secret"
-	if err := applySSI(ctx, seedNS, "pinned-ssi", "pinned-role",
+	path, role, versions := csiSecret(t, "pinned-secret", map[string]any{"k": first}, map[string]any{"k": current})
+	if err := applySSI(ctx, seedNS, "pinned-ssi", role,
 		ssiFile{Name: "current", Path: path, Key: "k"},
-		ssiFile{Name: "first", Path: path, Key: "k", Version: v1},
+		ssiFile{Name: "first", Path: path, Key: "k", Version: versions[0]},
 	); err != nil {
 		t.Fatal(err)
 	}
