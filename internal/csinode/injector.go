@@ -198,6 +198,7 @@ func (s *Service) setUpInjector() {
 		return
 	}
 	s.injectorDir = dir
+	s.metrics.injector.Set(1)
 	s.log.Info("injector installed", "dir", dir)
 	mi, err := os.Open("/proc/self/mountinfo")
 	if err != nil {

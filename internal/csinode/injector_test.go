@@ -178,7 +178,7 @@ func TestPublishInjector(t *testing.T) {
 	if err := h.unpublish(r2); err != nil {
 		t.Fatal(err)
 	}
-	if h.svc.injectorDir == "" {
+	if h.svc.injectorDir == "" || gauge(t, h.svc.metrics.injector) != 1 {
 		t.Fatal("the restarted plugin serves no injector")
 	}
 	if _, err := os.Stat(filepath.Join(h.svc.injectorDir, envcontract.BinaryName)); err != nil {
@@ -212,6 +212,9 @@ func TestPublishInjectorRefused(t *testing.T) {
 	hb.start()
 	if err := hb.publish(hb.request(withInjector())); status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "installing it failed") {
 		t.Errorf("broken installation: got %v", err)
+	}
+	if got := gauge(t, hb.svc.metrics.injector); got != 0 {
+		t.Errorf("injector_available = %v after a failed installation, want 0", got)
 	}
 	hb.mustPublish(hb.request())
 }

@@ -33,6 +33,7 @@ type metrics struct {
 	storeDuration   *prometheus.HistogramVec // kind
 	cacheLookups    *prometheus.CounterVec   // result
 	volumes         prometheus.Gauge
+	injector        prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -67,6 +68,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: metricsPrefix + "volumes",
 			Help: "Volumes published on this node.",
 		}),
+		injector: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: metricsPrefix + "injector_available",
+			Help: "1 when the plugin serves the injector in injector volumes on this node, 0 when it was started without one or installing it failed.",
+		}),
 	}
 	for _, r := range []string{resultUnchanged, resultUpdated, resultFailed} {
 		m.rotations.WithLabelValues(r)
@@ -74,7 +79,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{resultHit, resultMiss} {
 		m.cacheLookups.WithLabelValues(r)
 	}
-	reg.MustRegister(m.publishes, m.publishDuration, m.rotations, m.storeRequests, m.storeDuration, m.cacheLookups, m.volumes)
+	reg.MustRegister(m.publishes, m.publishDuration, m.rotations, m.storeRequests, m.storeDuration, m.cacheLookups, m.volumes, m.injector)
 	return m
 }
 

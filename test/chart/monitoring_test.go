@@ -164,6 +164,7 @@ func TestPrometheusRules(t *testing.T) {
 	for _, want := range []string{
 		"D8SecretsStoreWebhookReviewErrors", "D8SecretsStoreWebhookSlowReviews", "D8SecretsStoreWebhookCertificateExpiresSoon",
 		"D8SecretsStoreCSIPublishFailing", "D8SecretsStoreCSIRotationFailing", "D8SecretsStoreLoginFailing",
+		"D8SecretsStoreCSIInjectorUnavailable",
 		"SecretsStoreSyncFailing", "D8SecretsStoreSyncControllerUnavailable",
 	} {
 		if !alerts[want] {
