@@ -135,7 +135,8 @@ func validateCapability(c *csi.VolumeCapability) (*int64, error) {
 func (v *volume) readContext(vc map[string]string, driver string) error {
 	for k := range vc {
 		if k != AttrSecretsStoreImport && k != envcontract.InjectorVolumeAttribute && !strings.HasPrefix(k, kubeletCtxPrefix) {
-			return invalid("unknown volume attribute %q: the only attribute is %s", k, AttrSecretsStoreImport)
+			return invalid("unknown volume attribute %q: set %s to the name of a SecretsStoreImport (%s is set by the module's webhook)",
+				k, AttrSecretsStoreImport, envcontract.InjectorVolumeAttribute)
 		}
 	}
 	if e, ok := vc[ctxEphemeral]; ok && e != "true" {

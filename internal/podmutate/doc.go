@@ -10,8 +10,10 @@
 // # Which pods
 //
 // A pod is mutated when its secrets-store.deckhouse.io/role annotation is
-// non-empty. A pod that already has the init container [envcontract.InitContainerName]
-// running the injector's self-copy is returned unchanged, so a re-sent or
+// non-empty. A pod that already has the injector (the init container
+// [envcontract.InitContainerName] running the injector's self-copy, or a CSI
+// volume [envcontract.VolumeName] with [envcontract.InjectorVolumeAttribute])
+// is returned unchanged, so a re-sent or
 // re-invoked pod is never mutated twice. A consequence worth knowing: containers
 // that another webhook adds after this one (on reinvocation) are not mutated.
 //
@@ -21,15 +23,21 @@
 //
 // # What is added
 //
-//   - an in-memory emptyDir [envcontract.VolumeName] that receives the injector;
-//   - the init container [envcontract.InitContainerName], inserted first, which
-//     copies the injector into that volume with [envcontract.SelfCopyFlag];
+//   - the volume [envcontract.VolumeName] that carries the injector, as the
+//     [Settings.Delivery] says (the module's [Defaults.Delivery], or the pod's
+//     injector-delivery annotation):
+//   - [DeliveryCSIVolume]: a read-only inline volume of the module's CSI driver
+//     with [envcontract.InjectorVolumeAttribute]; the node plugin shows the
+//     node's one copy of the injector, and nothing else is added for it;
+//   - [DeliveryInitContainer]: an in-memory emptyDir and the init container
+//     [envcontract.InitContainerName], inserted first, which copies the
+//     injector into it with [envcontract.SelfCopyFlag];
 //   - a projected ServiceAccount token [envcontract.TokenVolumeName] for the
 //     store login, independent of automountServiceAccountToken;
 //   - with the tls-secret annotation, a projected volume [envcontract.CAVolumeName]
 //     holding that Secret's ca.crt (the webhook never reads the Secret).
 //
-// The init container runs as the pod's user: it forces no UID, so the pod's
+// The init container (InitContainer delivery) runs as the pod's user: it forces no UID, so the pod's
 // securityContext applies, and it copies runAsUser, runAsGroup and
 // runAsNonRoot from the own securityContext of the first mutated container
 // (containers before init containers), so a pod that sets them per container
