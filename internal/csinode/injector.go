@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/internal/execfile"
 )
 
 // The injector volume. A pod mutated for entrypoint injection can get the
@@ -63,8 +64,12 @@ func installInjector(src, dir string) (string, error) {
 		return "", fmt.Errorf("create a directory in %s: %w", dir, err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	if err := copyExecutable(f, filepath.Join(tmp, envcontract.BinaryName)); err != nil {
-		return "", err
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", fmt.Errorf("read the injector: %w", err)
+	}
+	// Executable by any user of any pod; writable by no one.
+	if err := execfile.Copy(f, filepath.Join(tmp, envcontract.BinaryName), 0o555); err != nil {
+		return "", fmt.Errorf("install the injector: %w", err)
 	}
 	// The root of every pod's bind mount: its users, whoever they are, must reach the binary.
 	if err := os.Chmod(tmp, 0o755); err != nil { //nolint:gosec // G302: public, read-only content
@@ -74,47 +79,7 @@ func installInjector(src, dir string) (string, error) {
 	if err := os.Rename(tmp, final); err != nil {
 		return "", fmt.Errorf("rename %s to %s: %w", tmp, final, err)
 	}
-	return final, syncDir(dir)
-}
-
-func copyExecutable(src *os.File, dst string) error {
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("read the injector: %w", err)
-	}
-	// Executable by any user of any pod; writable by no one.
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o555) //nolint:gosec // G302: see above
-	if err != nil {
-		return fmt.Errorf("create %s: %w", dst, err)
-	}
-	_, err = io.Copy(out, src)
-	if err == nil {
-		err = out.Chmod(0o555) // whatever the umask
-	}
-	if err == nil {
-		err = out.Sync()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", dst, err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir) //nolint:gosec // G304: the plugin's own directory
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("sync %s: %w", dir, err)
-	}
-	return nil
+	return final, execfile.SyncDir(dir)
 }
 
 // pruneInjectors removes the directories of dir other than keep that no mount
