@@ -30,6 +30,7 @@ const (
 	DefaultTmpfsSize        = 4 << 20
 	DefaultHealthListen     = ":9808"
 	DefaultStoreAuthPath    = "kubernetes_local"
+	DefaultStatusDelay      = 2 * time.Second
 
 	// minTmpfsSize leaves room for at least a few small files twice.
 	minTmpfsSize = 64 << 10
@@ -78,6 +79,10 @@ type Config struct {
 	// module's tokenAudience); "" is the API server's audience. The
 	// CSIDriver must request a token for it.
 	TokenAudience string
+	// StatusDelay gathers the status changes of a SecretsStoreImport (pods
+	// started and stopped, refresh results) into one write; 0 writes each
+	// at once.
+	StatusDelay time.Duration
 
 	HealthListen  string
 	MetricsListen string // empty: /metrics is served on HealthListen
@@ -105,6 +110,7 @@ func (c Config) Validate() error {
 	check(c.InjectorFile != "" && (c.InjectorDir == "" || !filepath.IsAbs(c.InjectorDir)), "injector directory %q is not an absolute path", c.InjectorDir)
 	check(c.RotationInterval < time.Second, "rotation interval %s is shorter than 1s", c.RotationInterval)
 	check(c.TmpfsSize < minTmpfsSize, "tmpfs size %d is smaller than %d bytes", c.TmpfsSize, minTmpfsSize)
+	check(c.StatusDelay < 0, "status delay %s is negative", c.StatusDelay)
 	check(c.Store.Timeout < 0, "store timeout %s is negative", c.Store.Timeout)
 	if c.TokenAudience != "" {
 		if err := ssi.ValidateAudience(c.TokenAudience); err != nil {
@@ -138,6 +144,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.InjectorFile, "injector-file", "", "injector binary to serve in injector volumes (empty: such volumes fail)")
 	fs.StringVar(&c.InjectorDir, "injector-dir", "", "node directory where the injector is installed (default <kubelet-dir>/plugins/<driver-name>/injector)")
 	fs.StringVar(&c.TokenAudience, "token-audience", "", "audience of the ServiceAccount token for SecretsStoreImports without spec.audience (empty: the API server's); the CSIDriver must request it")
+	fs.DurationVar(&c.StatusDelay, "status-delay", DefaultStatusDelay, "how long status changes of a SecretsStoreImport are gathered before one status write")
 	fs.StringVar(&c.Store.Address, "store-addr", "", "store address, such as https://stronghold.example:8200")
 	fs.StringVar(&c.Store.AuthPath, "store-auth-path", DefaultStoreAuthPath, "path of the Kubernetes auth method in the store, without auth/")
 	fs.StringVar(&c.Store.Namespace, "store-namespace", "", "store namespace (X-Vault-Namespace)")

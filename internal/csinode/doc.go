@@ -89,6 +89,17 @@
 // plugin's container, so the files of all volumes on a node count against
 // its memory limit (docs/FAQ.md has the measured figures).
 //
+// # Status of SecretsStoreImports
+//
+// Each node writes its part of the status of the SecretsStoreImports its
+// volumes use (status.go): its pod count and last refresh result in an
+// entry of status.nodes, the totals, the UpToDate condition recomputed from
+// all entries, and the Valid condition from the first use of each
+// generation. Only changes are written, gathered for --status-delay into one
+// write per resource; a conflict with another node's write is retried on a
+// fresh read. After a restart the node rewrites the resources its volumes
+// use and those that still carry an entry of it.
+//
 // # State
 //
 // Per-volume state (never secret content, never a token) is kept as one JSON

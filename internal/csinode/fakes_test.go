@@ -6,6 +6,7 @@ package csinode
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"sync"
@@ -18,10 +19,57 @@ import (
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
 
-// fakeSSIs is an in-memory ssi.Getter.
+// fakeSSIs is an in-memory ssi.Getter and ssi.StatusUpdater.
 type fakeSSIs struct {
 	mu sync.Mutex
 	m  map[string]*ssi.SecretsStoreImport
+	// statusWrites counts the status writes; conflicts, when above 0, makes
+	// that many writes lose a race first.
+	statusWrites int
+	conflicts    int
+}
+
+// UpdateStatus applies mutate to a copy of the resource and keeps the
+// status when mutate reports a change.
+func (f *fakeSSIs) UpdateStatus(_ context.Context, ns, name string, mutate func(*ssi.SecretsStoreImport) bool) (bool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for {
+		cur, ok := f.m[ns+"/"+name]
+		if !ok {
+			return false, fmt.Errorf("%w: SecretsStoreImport %s/%s not found", ssi.ErrNotFound, ns, name)
+		}
+		c := deepCopySSI(cur)
+		if !mutate(c) {
+			return false, nil
+		}
+		if f.conflicts > 0 {
+			f.conflicts--
+			continue
+		}
+		f.m[ns+"/"+name] = c
+		f.statusWrites++
+		return true, nil
+	}
+}
+
+func (f *fakeSSIs) status(ns, name string) (ssi.Status, int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := deepCopySSI(f.m[ns+"/"+name])
+	return s.Status, f.statusWrites
+}
+
+func deepCopySSI(s *ssi.SecretsStoreImport) *ssi.SecretsStoreImport {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err)
+	}
+	var c ssi.SecretsStoreImport
+	if err := json.Unmarshal(b, &c); err != nil {
+		panic(err)
+	}
+	return &c
 }
 
 func (f *fakeSSIs) put(s *ssi.SecretsStoreImport) {

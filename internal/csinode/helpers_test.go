@@ -4,6 +4,7 @@
 package csinode
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -62,6 +63,12 @@ type harness struct {
 	cfg   Config
 	svc   *Service
 	seq   int
+	// nodes are the nodes that exist besides the harness's own.
+	nodes map[string]bool
+}
+
+func (h *harness) nodeExists(_ context.Context, name string) (bool, error) {
+	return name == h.cfg.NodeID || h.nodes[name], nil
 }
 
 func newHarness(t testing.TB) *harness {
@@ -102,7 +109,7 @@ func (h *harness) start() {
 		m = h.tmpfs
 	}
 	svc, err := NewService(h.cfg, Deps{
-		SSI: h.ssis, Events: h.events, Mounter: m, Registry: prometheus.NewRegistry(),
+		SSI: h.ssis, Status: h.ssis, NodeExists: h.nodeExists, Events: h.events, Mounter: m, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Clock:  h.clock.now,
 	})

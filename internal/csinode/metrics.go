@@ -32,6 +32,7 @@ type metrics struct {
 	storeRequests   *prometheus.CounterVec   // kind, result
 	storeDuration   *prometheus.HistogramVec // kind
 	cacheLookups    *prometheus.CounterVec   // result
+	statusWrites    *prometheus.CounterVec   // result
 	volumes         prometheus.Gauge
 	injector        prometheus.Gauge
 }
@@ -64,6 +65,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: metricsPrefix + "read_cache_lookups_total",
 			Help: "Secret reads asked of the node-wide read cache, by result: hit (no store request) or miss.",
 		}, []string{"result"}),
+		statusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: metricsPrefix + "status_writes_total",
+			Help: "Status writes of SecretsStoreImports by result: updated (written), unchanged (nothing to write), failed.",
+		}, []string{"result"}),
 		volumes: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: metricsPrefix + "volumes",
 			Help: "Volumes published on this node.",
@@ -76,10 +81,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	for _, r := range []string{resultUnchanged, resultUpdated, resultFailed} {
 		m.rotations.WithLabelValues(r)
 	}
+	for _, r := range []string{resultUpdated, resultUnchanged, resultFailed} {
+		m.statusWrites.WithLabelValues(r)
+	}
 	for _, r := range []string{resultHit, resultMiss} {
 		m.cacheLookups.WithLabelValues(r)
 	}
-	reg.MustRegister(m.publishes, m.publishDuration, m.rotations, m.storeRequests, m.storeDuration, m.cacheLookups, m.volumes, m.injector)
+	reg.MustRegister(m.publishes, m.publishDuration, m.rotations, m.storeRequests, m.storeDuration, m.cacheLookups, m.statusWrites, m.volumes, m.injector)
 	return m
 }
 

@@ -109,6 +109,7 @@ func (s *Service) unpublish(target string) error {
 	if err := s.unmount(target); err != nil {
 		return err
 	}
+	prev, known := s.states.get(target)
 	if err := atomicdir.Clear(target); err != nil {
 		return fmt.Errorf("%w: %w", errWrite, err)
 	}
@@ -117,6 +118,9 @@ func (s *Service) unpublish(target string) error {
 	}
 	err := s.states.drop(target)
 	s.metrics.volumes.Set(float64(s.states.len()))
+	if known {
+		s.status.mark(ssiKey{prev.Pod.Namespace, prev.SecretsStoreImport}) // one pod fewer
+	}
 	if err != nil {
 		s.log.Warn("forgetting volume state failed", "target", target, "error", err)
 	}

@@ -27,6 +27,7 @@ const maxEventMessage = 1024
 func (s *Service) publish(ctx context.Context, v *volume, mounted bool) error {
 	c, err := s.fetch(ctx, v)
 	if err != nil {
+		s.status.useFailed(c.ssi, v.pod, err)
 		return err
 	}
 	created, err := makeTarget(v.target)
@@ -39,6 +40,7 @@ func (s *Service) publish(ctx context.Context, v *volume, mounted bool) error {
 		if created {
 			_ = os.Remove(v.target)
 		}
+		s.status.useFailed(c.ssi, v.pod, err)
 		return err
 	}
 	now := s.now()
@@ -47,6 +49,7 @@ func (s *Service) publish(ctx context.Context, v *volume, mounted bool) error {
 		SecretsStoreImport: v.ssiName, GID: v.gid,
 		PublishedAt: now, LastAttempt: now, LastSuccess: now, Version: c.version,
 	})
+	s.status.published(c.ssi, c.version)
 	s.log.Info("volume published", v.attrs("files", len(c.files), "version", c.version)...)
 	return nil
 }
@@ -153,10 +156,12 @@ func (s *Service) refresh(ctx context.Context, v *volume, prev volumeState) erro
 		vs.Failures++
 		s.record(vs)
 		s.rotationFailed(v, c.ssi, vs, err)
+		s.status.refreshFailed(c.ssi, v.pod, err)
 		return nil
 	}
 	vs.LastSuccess, vs.Failures, vs.Version = now, 0, c.version
 	s.record(vs)
+	s.status.refreshed(c.ssi, c.version, changed)
 	result := resultUnchanged
 	if changed {
 		result = resultUpdated
@@ -187,13 +192,4 @@ func (s *Service) rotationFailed(v *volume, res *ssi.SecretsStoreImport, vs volu
 	}
 }
 
-func truncate(s string) string {
-	if len(s) <= maxEventMessage {
-		return s
-	}
-	cut := maxEventMessage - len("…")
-	for cut > 0 && s[cut]&0xC0 == 0x80 {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func truncate(s string) string { return truncateTo(s, maxEventMessage) }

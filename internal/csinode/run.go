@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/dynamic"
 	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
@@ -76,7 +78,17 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 	defer events.Shutdown()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	svc, err := NewService(cfg, Deps{SSI: ssis, Events: events, Mounter: NewTmpfs(cfg.StagingDir), Registry: registry, Logger: log})
+	nodeExists := func(ctx context.Context, name string) (bool, error) {
+		_, err := cs.Nodes().Get(ctx, name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return err == nil, err
+	}
+	svc, err := NewService(cfg, Deps{
+		SSI: ssis, Status: ssis, NodeExists: nodeExists, Events: events, Mounter: NewTmpfs(cfg.StagingDir),
+		Registry: registry, Logger: log,
+	})
 	if err != nil {
 		return err
 	}
@@ -84,6 +96,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ssis.Run(ctx) })
+	g.Go(func() error { return svc.RunStatus(ctx, ssis.Synced, ssis.Each) })
 	g.Go(func() error { return srv.Run(ctx) })
 	g.Go(func() error { return reg.Run(ctx) })
 	health := healthHandler(func() error {

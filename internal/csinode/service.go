@@ -28,6 +28,11 @@ type Deps struct {
 	// Registry receives the plugin's metrics; nil means a private registry.
 	Registry prometheus.Registerer
 	Logger   *slog.Logger
+	// Status writes the status of SecretsStoreImports; nil writes none.
+	Status ssi.StatusUpdater
+	// NodeExists tells whether a node still exists, so that status entries
+	// of removed nodes are dropped; nil keeps them.
+	NodeExists NodeChecker
 	// Clock is the time of rotation decisions and the read cache; nil means
 	// time.Now.
 	Clock func() time.Time
@@ -50,6 +55,7 @@ type Service struct {
 	versions versioner
 	states   *states
 	locks    keyedLocks
+	status   *statusReporter
 	// injectorDir is the directory of the installed injector, "" when the
 	// plugin serves none; injectorErr says why when installing failed.
 	injectorDir string
@@ -88,6 +94,8 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		versions: newVersioner(),
 		states:   st,
 	}
+	s.status = newStatusReporter(cfg.NodeID, d.Status, d.NodeExists, st.podsOf, d.Clock, cfg.StatusDelay, d.Logger,
+		func(result string) { m.statusWrites.WithLabelValues(result).Inc() })
 	d.Logger.Info("volume state loaded", "volumes", st.len(), "dir", cfg.StateDir)
 	s.setUpInjector()
 	return s, nil
@@ -155,4 +163,22 @@ func (controller) ValidateVolumeCapabilities(_ context.Context, req *csi.Validat
 
 func (controller) ControllerGetCapabilities(context.Context, *csi.ControllerGetCapabilitiesRequest) (*csi.ControllerGetCapabilitiesResponse, error) {
 	return &csi.ControllerGetCapabilitiesResponse{}, nil
+}
+
+// RunStatus writes the status of SecretsStoreImports until ctx ends. Once
+// synced reports true, it first corrects the status of every resource this
+// node has volumes of or an entry in (each lists the resources).
+func (s *Service) RunStatus(ctx context.Context, synced func() bool, each func(func(*ssi.SecretsStoreImport))) error {
+	if s.status == nil {
+		return nil
+	}
+	for !synced() {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	s.status.resync(each, s.states.used())
+	return s.status.run(ctx)
 }

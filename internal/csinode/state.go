@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -165,4 +167,28 @@ func (st *states) drop(target string) error {
 		return fmt.Errorf("remove volume state: %w", err)
 	}
 	return nil
+}
+
+// podsOf is the number of pods with a published volume of k.
+func (st *states) podsOf(k ssiKey) int {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	pods := map[string]struct{}{}
+	for _, vs := range st.m {
+		if vs.Pod.Namespace == k.namespace && vs.SecretsStoreImport == k.name {
+			pods[vs.Pod.UID] = struct{}{}
+		}
+	}
+	return len(pods)
+}
+
+// used is every SecretsStoreImport of the published volumes.
+func (st *states) used() []ssiKey {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	seen := map[ssiKey]struct{}{}
+	for _, vs := range st.m {
+		seen[ssiKey{vs.Pod.Namespace, vs.SecretsStoreImport}] = struct{}{}
+	}
+	return slices.Collect(maps.Keys(seen))
 }

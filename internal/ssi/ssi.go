@@ -56,7 +56,8 @@ type SecretsStoreImport struct {
 	metav1.TypeMeta   `json:",inline"`
 	metav1.ObjectMeta `json:"metadata,omitempty"`
 
-	Spec Spec `json:"spec"`
+	Spec   Spec   `json:"spec"`
+	Status Status `json:"status,omitempty"`
 }
 
 // Spec is the desired content of the volume. Empty connection fields mean the

@@ -57,9 +57,11 @@ func TestRBACLeastPrivilege(t *testing.T) {
 		}
 		csi := one[*rbacv1.ClusterRole](t, objs, "d8:secrets-store-integration:csi-driver")
 		want := map[string][]string{
-			"deckhouse.io/secretsstoreimports": {"get", "list", "watch"},
-			"/events":                          {"create", "patch"},
-			"events.k8s.io/events":             {"create", "patch"},
+			"deckhouse.io/secretsstoreimports":        {"get", "list", "watch"},
+			"deckhouse.io/secretsstoreimports/status": {"get", "update"},
+			"/nodes":               {"get"},
+			"/events":              {"create", "patch"},
+			"events.k8s.io/events": {"create", "patch"},
 		}
 		got := map[string][]string{}
 		for _, r := range csi.Rules {
