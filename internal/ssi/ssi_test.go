@@ -5,6 +5,7 @@ package ssi
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +140,7 @@ func checkGot(t *testing.T, got *SecretsStoreImport) {
 	if got.Ref() != "ns1/app" || got.UID != "uid-app" {
 		t.Errorf("got %s uid %q, want ns1/app uid-app", got.Ref(), got.UID)
 	}
-	if g, w := got.Spec.Files, want.Files; len(g) != 1 || g[0] != w[0] {
+	if g, w := got.Spec.Files, want.Files; len(g) != 1 || !reflect.DeepEqual(g[0], w[0]) {
 		t.Errorf("got files %+v, want %+v", g, w)
 	}
 	got.Spec.Files, want.Files = nil, nil

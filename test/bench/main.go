@@ -47,6 +47,7 @@ func main() {
 	loadOnly := flag.Bool("admission-load-only", false, "run only the admission load measurement and print its rows; the pages are not written")
 	podStartOnly := flag.Bool("pod-start-only", false, "run only the pod start measurement and print its rows; the pages are not written")
 	syncScale := flag.Bool("sync-scale", true, "measure the SecretsStoreSync controller at 1,000 resources on a local cluster (needs root and the cluster binaries)")
+	csiScaleOnly := flag.Bool("csi-scale-only", false, "run only the CSI 1,000-volume measurement and print its rows; the pages are not written")
 	syncScaleOnly := flag.Bool("sync-scale-only", false, "run only the SecretsStoreSync measurement and print its rows; the pages are not written")
 	flag.Parse()
 	// A signal cancels the measurements, so that the cluster they started is torn down.
@@ -61,6 +62,11 @@ func main() {
 		err = runLoadOnly(ctx)
 	case *syncScaleOnly:
 		err = runSyncScaleOnly(ctx)
+	case *csiScaleOnly:
+		err = runOnly(ctx, "CSI scale", func(ctx context.Context, root string) ([]result, pageMethods, error) {
+			r, err := csiscale.Run(ctx, root, os.Stderr)
+			return scaleResults(r), pageMethods{sc: &r}, err
+		})
 	default:
 		err = run(ctx, *out, *benchtime, measurements{scale: *scale, load: *load, hostile: *hostile, injector: *injector, podStart: *podStart, syncScale: *syncScale})
 	}

@@ -20,6 +20,10 @@ func scaleResults(r csiscale.Result) []result {
 	for _, w := range r.Republish {
 		refreshed = min(refreshed, w.Refreshed)
 	}
+	statusPerInterval := 0
+	for _, w := range r.Republish {
+		statusPerInterval = max(statusPerInterval, w.StatusWrites)
+	}
 	limit := time.Duration(1.2*float64(r.StoreRead)) + 5*time.Millisecond
 	read := roundMs(r.StoreRead)
 	return []result{
@@ -50,6 +54,16 @@ func scaleResults(r csiscale.Result) []result {
 				requestsRU(worst.Store), worst.Plugin, len(r.Republish), refreshed, r.Volumes),
 			target: "≤ 2",
 			met:    len(r.Republish) > 0 && refreshed == r.Volumes && worst.Store.Total() <= 2,
+		},
+		{
+			what: fmt.Sprintf("SecretsStoreImport status writes: first publish of %d volumes (in %s) / per rotation interval after it",
+				r.Volumes, r.PublishAll.Round(time.Second)),
+			ru:      fmt.Sprintf(i18n.RU("scale.23"), r.Volumes, r.PublishAll.Round(time.Second)),
+			value:   fmt.Sprintf("%d / %d (worst of %d intervals)", r.Initial.StatusWrites, statusPerInterval, len(r.Republish)),
+			valueRU: fmt.Sprintf(i18n.RU("scale.24"), r.Initial.StatusWrites, statusPerInterval, len(r.Republish)),
+			target:  "≤ 1 per 2 s of publishing / 0",
+			met: len(r.Republish) > 0 && statusPerInterval == 0 && r.Initial.StatusWrites >= 1 &&
+				r.Initial.StatusWrites <= int(r.PublishAll/(2*time.Second))+2,
 		},
 		{
 			what: fmt.Sprintf("node plugin memory at %d volumes (RSS)", r.Volumes),
@@ -98,7 +112,8 @@ func scaleMethod(r csiscale.Result, ru bool) string {
 			i18n.RU("scale.19")+
 			i18n.RU("scale.20")+
 			i18n.RU("scale.21")+
-			i18n.RU("scale.22"),
+			i18n.RU("scale.22")+
+			i18n.RU("scale.25"),
 			r.Volumes, audit, r.Volumes, r.Concurrency, r.RotationInterval)
 	}
 	audit := "enabled through the store's API"
@@ -113,6 +128,8 @@ func scaleMethod(r csiscale.Result, ru bool) string {
 		"due, as kubelet does for a driver with requiresRepublish, and the audit log is counted over the whole interval. "+
 		"The warm publish is a new volume whose path no volume has read yet (one store read), compared with the median of "+
 		"direct reads of such a path through the store client (`internal/store`) with a cached token. Every volume is "+
-		"unpublished (NodeUnpublishVolume) at the end.",
+		"unpublished (NodeUnpublishVolume) at the end. Status writes of the SecretsStoreImport are the plugin's "+
+		"`secrets_store_csi_status_writes_total{result=\"updated\"}`, read 3 s after each phase (the plugin gathers "+
+		"status changes for 2 s).",
 		r.Volumes, audit, r.Volumes, r.Concurrency, r.RotationInterval)
 }

@@ -19,12 +19,17 @@ import (
 // auditSettle is left for the store's last audit entries of a window to reach the file.
 const auditSettle = 500 * time.Millisecond
 
+// statusSettle covers the plugin's status delay (--status-delay, 2 s by default) and the
+// write that follows it.
+const statusSettle = 3 * time.Second
+
 // mark is where a window starts: the audit log's size and the plugin's counters.
 type mark struct {
 	at        time.Time
 	audit     int64
 	requests  int
 	refreshes int
+	status    int
 }
 
 func (b *bench) mark(ctx context.Context) (mark, error) {
@@ -33,7 +38,7 @@ func (b *bench) mark(ctx context.Context) (mark, error) {
 		return mark{}, err
 	}
 	m := mark{at: time.Now(), audit: st.Size()}
-	m.requests, m.refreshes, err = b.pluginCounters(ctx)
+	m.requests, m.refreshes, m.status, err = b.pluginCounters(ctx)
 	return m, err
 }
 
@@ -47,8 +52,13 @@ func (b *bench) window(ctx context.Context, m mark, wave time.Duration) (Window,
 	if w.Store, err = countAudit(b.auditLog, m.audit); err != nil {
 		return w, err
 	}
-	requests, refreshes, err := b.pluginCounters(ctx)
-	w.Plugin, w.Refreshed = requests-m.requests, refreshes-m.refreshes
+	// The status of the SecretsStoreImport is written after the plugin's
+	// status delay: wait for it before counting.
+	if err := sleepUntil(ctx, time.Now().Add(statusSettle)); err != nil {
+		return w, err
+	}
+	requests, refreshes, status, err := b.pluginCounters(ctx)
+	w.Plugin, w.Refreshed, w.StatusWrites = requests-m.requests, refreshes-m.refreshes, status-m.status
 	return w, err
 }
 
@@ -92,14 +102,16 @@ func countAudit(path string, offset int64) (Requests, error) {
 	return r, sc.Err()
 }
 
-// pluginCounters reads the plugin's store requests and refreshes (rotations of every
-// result) from its /metrics.
-func (b *bench) pluginCounters(ctx context.Context) (requests, refreshes int, err error) {
+// pluginCounters reads the plugin's store requests, refreshes (rotations of every
+// result) and status writes made from its /metrics.
+func (b *bench) pluginCounters(ctx context.Context) (requests, refreshes, status int, err error) {
 	m, err := b.scrape(ctx)
-	return int(m["secrets_store_csi_store_requests_total"]), int(m["secrets_store_csi_rotation_total"]), err
+	return int(m["secrets_store_csi_store_requests_total"]), int(m["secrets_store_csi_rotation_total"]),
+		int(m[`secrets_store_csi_status_writes_total{result="updated"}`]), err
 }
 
-// scrape reads the plugin's /metrics: each metric's samples summed over their labels.
+// scrape reads the plugin's /metrics: each metric's samples summed over their labels,
+// and each sample by its full name with labels.
 func (b *bench) scrape(ctx context.Context) (map[string]float64, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -126,6 +138,9 @@ func (b *bench) scrape(ctx context.Context) (map[string]float64, error) {
 		name, _, _ := strings.Cut(fields[0], "{")
 		if v, err := strconv.ParseFloat(fields[len(fields)-1], 64); err == nil {
 			sums[name] += v
+			if name != fields[0] {
+				sums[fields[0]] = v
+			}
 		}
 	}
 	return sums, sc.Err()

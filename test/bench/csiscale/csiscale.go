@@ -76,6 +76,9 @@ type Window struct {
 	// secrets again (secrets_store_csi_rotation_total): a republish window
 	// counts only if every volume was refreshed in it.
 	Refreshed int
+	// StatusWrites is the number of status writes of the SecretsStoreImport
+	// (secrets_store_csi_status_writes_total{result="updated"}).
+	StatusWrites int
 }
 
 // Result holds the figures of one run.
