@@ -89,6 +89,16 @@
 // plugin's container, so the files of all volumes on a node count against
 // its memory limit (docs/FAQ.md has the measured figures).
 //
+// # Leases and writes
+//
+// A secret with a lease (database credentials, …) and the answer to a write
+// (source.write: a PKI certificate, …) are not read again every rotation
+// interval: the read cache keeps them until a margin before their lease or
+// expiration ends, and a timer of the plugin (maintain.go) renews the leases
+// that published volumes use, reads a source again when its lease can no
+// longer be extended, and refreshes the volumes that use it at once, without
+// waiting for kubelet's next republish.
+//
 // # Status of SecretsStoreImports
 //
 // Each node writes its part of the status of the SecretsStoreImports its

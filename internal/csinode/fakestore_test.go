@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Distinctive values a test can look for in logs and errors.
@@ -57,9 +58,17 @@ type fakeStore struct {
 	// older holds earlier KV versions a read with ?version= gets: path -> version -> data.
 	older  map[string]map[int]map[string]any
 	tokens map[string]fakeToken
-	counts map[string]int // "login", "mount", "read", "login:<sa>", "read:<sa>"
+	counts map[string]int // "login", "mount", "read", "login:<sa>", "read:<sa>", "issue", "renew", "write"
 	sealed bool
 	seq    int
+
+	// Dynamic secrets: dyn-db/creds/* hands out credentials with a lease of
+	// leaseTTL (renewable up to leaseMax from issue); pki/issue/* answers a
+	// write with a certificate that expires certTTL after now().
+	leaseTTL, leaseMax, certTTL time.Duration
+	leases                      map[string]time.Time // lease id -> issued
+	writes                      []map[string]any     // bodies of pki/issue writes
+	now                         func() time.Time
 }
 
 func newFakeStore(t testing.TB) *fakeStore {
@@ -87,10 +96,13 @@ func newFakeStore(t testing.TB) *fakeStore {
 			},
 			"demo-kv/data/binary": {"big": strings.Repeat("x", 3<<20)},
 		},
-		version: map[string]int{},
-		older:   map[string]map[int]map[string]any{},
-		tokens:  map[string]fakeToken{},
-		counts:  map[string]int{},
+		version:  map[string]int{},
+		older:    map[string]map[int]map[string]any{},
+		tokens:   map[string]fakeToken{},
+		counts:   map[string]int{},
+		leaseTTL: 10 * time.Minute, leaseMax: time.Hour, certTTL: time.Hour,
+		leases: map[string]time.Time{},
+		now:    time.Now,
 	}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
@@ -148,10 +160,56 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) {
 				"path": mount, "type": "kv", "options": map[string]any{"version": "2"},
 			}})
 		}
+	case p == "sys/leases/renew":
+		f.counts["renew"]++
+		f.renew(w, r)
+	case strings.HasPrefix(p, "dyn-db/creds/"):
+		f.counts["issue"]++
+		if _, ok := f.authorized(w, r); ok {
+			f.seq++
+			id := p + "/lease-" + strconv.Itoa(f.seq)
+			f.leases[id] = f.now()
+			reply(w, http.StatusOK, map[string]any{
+				"lease_id": id, "lease_duration": int(f.leaseTTL / time.Second), "renewable": true,
+				"data": map[string]any{"username": "user-" + strconv.Itoa(f.seq), "password": "VALUE-SECRET-db-" + strconv.Itoa(f.seq)},
+			})
+		}
+	case strings.HasPrefix(p, "pki/issue/") && r.Method != http.MethodGet:
+		f.counts["write"]++
+		if _, ok := f.authorized(w, r); ok {
+			var body map[string]any
+			_ = json.NewDecoder(r.Body).Decode(&body)
+			f.writes = append(f.writes, body)
+			f.seq++
+			reply(w, http.StatusOK, map[string]any{"data": map[string]any{
+				"certificate": "CERT-" + strconv.Itoa(f.seq), "private_key": "VALUE-SECRET-key-" + strconv.Itoa(f.seq),
+				"expiration": f.now().Add(f.certTTL).Unix(),
+			}})
+		}
 	default:
 		f.counts["read"]++
 		f.read(w, r, p)
 	}
+}
+
+// renew extends a lease by the increment asked, never past leaseMax from
+// its issue.
+func (f *fakeStore) renew(w http.ResponseWriter, r *http.Request) {
+	if _, ok := f.authorized(w, r); !ok {
+		return
+	}
+	var body struct {
+		LeaseID   string `json:"lease_id"`
+		Increment int64  `json:"increment"`
+	}
+	_ = json.NewDecoder(r.Body).Decode(&body)
+	issued, ok := f.leases[body.LeaseID]
+	if !ok {
+		reply(w, http.StatusBadRequest, errorsBody("lease not found"))
+		return
+	}
+	d := min(time.Duration(body.Increment)*time.Second, issued.Add(f.leaseMax).Sub(f.now()))
+	reply(w, http.StatusOK, map[string]any{"lease_id": body.LeaseID, "lease_duration": int(d / time.Second), "renewable": d > 0})
 }
 
 func (f *fakeStore) login(w http.ResponseWriter, r *http.Request) {

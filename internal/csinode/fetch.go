@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -18,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/deckhouse/secrets-store-integration/internal/atomicdir"
 	"github.com/deckhouse/secrets-store-integration/internal/secretref"
@@ -44,6 +46,8 @@ type content struct {
 	ssi     *ssi.SecretsStoreImport
 	files   []atomicdir.File
 	version string
+	// reads are the read cache keys of the sources.
+	reads []string
 }
 
 // fetch reads the volume's SecretsStoreImport and the secrets it names, and
@@ -60,7 +64,7 @@ func (s *Service) fetch(ctx context.Context, v *volume) (*content, error) {
 	if err != nil {
 		return c, err
 	}
-	secrets, err := s.read(ctx, sess, res)
+	secrets, reads, err := s.read(ctx, sess, res)
 	if err != nil {
 		return c, err
 	}
@@ -71,7 +75,7 @@ func (s *Service) fetch(ctx context.Context, v *volume) (*content, error) {
 	if err := checkSize(res, files, s.cfg.TmpfsSize); err != nil {
 		return c, err
 	}
-	c.files, c.version = files, s.versions.of(files)
+	c.files, c.version, c.reads = files, s.versions.of(files), reads
 	return c, nil
 }
 
@@ -153,19 +157,23 @@ func describeAudience(aud string) string {
 	return strconv.Quote(aud)
 }
 
-// read reads every distinct (path, version) of res once, concurrently,
-// through the node-wide read cache.
-func (s *Service) read(ctx context.Context, sess *session, res *ssi.SecretsStoreImport) (map[sourceKey]*store.Secret, error) {
+// read reads every distinct source (path and version, or path and write
+// body) of res once, concurrently, through the node-wide read cache.
+func (s *Service) read(ctx context.Context, sess *session, res *ssi.SecretsStoreImport) (map[sourceKey]*store.Secret, []string, error) {
 	keys := distinctSources(res)
 	secrets := make([]*store.Secret, len(keys))
 	errs := make([]error, len(keys))
+	reads := make([]string, len(keys))
 	var wg sync.WaitGroup
 	for i, k := range keys {
+		reads[i] = sess.identity + " " + k.cacheKey()
 		wg.Go(func() {
-			sec, hit, err := s.reads.get(ctx, sess.identity+" "+strconv.Quote(k.path)+" "+strconv.Itoa(k.version), func(ctx context.Context) (*store.Secret, error) {
-				return sess.client.Read(ctx, sess.login, k.path, k.version)
-			})
+			sec, hit, err := s.reads.get(ctx, reads[i], s.sourceOf(sess, k))
 			s.countLookup(hit)
+			if tick := s.cfg.maintainTick(); err == nil && !hit && sec.LeaseID != "" && sec.LeaseDuration < 4*tick {
+				s.log.Warn("a lease is shorter than four maintenance periods and may end before it is renewed or read again: raise the lease's TTL in the store",
+					"ssi", res.Ref(), "path", k.path, "lease_duration", sec.LeaseDuration, "maintenance_period", tick)
+			}
 			secrets[i], errs[i] = sec, err
 		})
 	}
@@ -173,11 +181,36 @@ func (s *Service) read(ctx context.Context, sess *session, res *ssi.SecretsStore
 	out := make(map[sourceKey]*store.Secret, len(keys))
 	for i, k := range keys {
 		if errs[i] != nil {
-			return nil, fmt.Errorf("SecretsStoreImport %s, %s: %w", res.Ref(), fileNames(res, k), errs[i])
+			return nil, nil, fmt.Errorf("SecretsStoreImport %s, %s: %w", res.Ref(), fileNames(res, k), errs[i])
 		}
 		out[k] = secrets[i]
 	}
-	return out, nil
+	return out, reads, nil
+}
+
+// sourceOf is how the read cache reads and renews k for sess.
+func (s *Service) sourceOf(sess *session, k sourceKey) source {
+	src := source{
+		read: func(ctx context.Context) (*store.Secret, error) {
+			return sess.client.Read(ctx, sess.login, k.path, k.version)
+		},
+		renew: func(ctx context.Context, leaseID string, increment time.Duration) (store.Lease, error) {
+			return sess.client.RenewLease(ctx, sess.login, leaseID, increment)
+		},
+	}
+	if k.write != "" {
+		src.write = true
+		src.read = func(ctx context.Context) (*store.Secret, error) {
+			var body map[string]any
+			dec := json.NewDecoder(strings.NewReader(k.write))
+			dec.UseNumber() // numbers as written, not as float64
+			if err := dec.Decode(&body); err != nil {
+				return nil, fmt.Errorf("%w: write body: %w", ssi.ErrInvalid, err)
+			}
+			return sess.client.Write(ctx, sess.login, k.path, body)
+		}
+	}
+	return src
 }
 
 func (s *Service) countLookup(hit bool) {
@@ -188,13 +221,29 @@ func (s *Service) countLookup(hit bool) {
 	}
 }
 
-// sourceKey is one read of a volume: a path at a version (0: the current).
+// sourceKey is one read of a volume: a path at a version (0: the current),
+// or a write of a body to a path (write: its canonical JSON).
 type sourceKey struct {
 	path    string
 	version int
+	write   string
 }
 
-func keyOf(src ssi.Source) sourceKey { return sourceKey{path: src.Path, version: src.Version} }
+// keyOf is the read of src. Validate has checked that its write body
+// encodes.
+func keyOf(src ssi.Source) sourceKey {
+	body, _ := src.WriteBody()
+	return sourceKey{path: src.Path, version: src.Version, write: body}
+}
+
+// cacheKey names k in the read cache, after the identity.
+func (k sourceKey) cacheKey() string {
+	key := strconv.Quote(k.path) + " " + strconv.Itoa(k.version)
+	if k.write != "" {
+		key += " write " + strconv.Quote(k.write)
+	}
+	return key
+}
 
 func distinctSources(res *ssi.SecretsStoreImport) []sourceKey {
 	var keys []sourceKey

@@ -90,6 +90,7 @@ func newHarness(t testing.TB) *harness {
 		RotationInterval: DefaultRotationInterval, TmpfsSize: DefaultTmpfsSize,
 		Store: StoreDefaults{Address: h.store.srv.URL, AuthPath: DefaultStoreAuthPath, CAFile: h.store.caFile},
 	}
+	h.store.set(func(f *fakeStore) { f.now = h.clock.now })
 	h.ssis.put(testSSI("myapp-ssi"))
 	h.start()
 	t.Cleanup(func() {

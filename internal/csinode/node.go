@@ -61,7 +61,7 @@ func (s *Service) publishOrRefresh(ctx context.Context, v *volume) (republish bo
 		if !known {
 			s.log.Info("adopting published volume without state", v.attrs()...)
 		}
-		return true, s.refresh(ctx, v, prev)
+		return true, s.refresh(ctx, v, prev, false)
 	}
 	return false, s.publish(ctx, v, mounted)
 }
@@ -117,6 +117,7 @@ func (s *Service) unpublish(target string) error {
 		return fmt.Errorf("%w: remove target: %w", errWrite, err)
 	}
 	err := s.states.drop(target)
+	s.inUse.drop(target)
 	s.metrics.volumes.Set(float64(s.states.len()))
 	if known {
 		s.status.mark(ssiKey{prev.Pod.Namespace, prev.SecretsStoreImport}) // one pod fewer

@@ -50,6 +50,7 @@ func (s *Service) publish(ctx context.Context, v *volume, mounted bool) error {
 		PublishedAt: now, LastAttempt: now, LastSuccess: now, Version: c.version,
 	})
 	s.status.published(c.ssi, c.version)
+	s.inUse.set(v, c.reads)
 	s.log.Info("volume published", v.attrs("files", len(c.files), "version", c.version)...)
 	return nil
 }
@@ -132,10 +133,14 @@ func (s *Service) record(vs volumeState) {
 // refresh handles a republish: once the rotation interval has passed since
 // the previous attempt, fetch again and write what changed. A failure keeps
 // the files, is reported as Events and a metric, and is not returned.
-func (s *Service) refresh(ctx context.Context, v *volume, prev volumeState) error {
+//
+// force refreshes at once: the background maintenance read a secret of the
+// volume again (see maintainLeases).
+func (s *Service) refresh(ctx context.Context, v *volume, prev volumeState, force bool) error {
 	now := s.now()
+	s.inUse.set(v, nil) // the latest tokens, for a refresh in the background
 	// A clock that went back (elapsed < 0) makes the refresh due.
-	if elapsed := now.Sub(prev.LastAttempt); !prev.LastAttempt.IsZero() && elapsed >= 0 && elapsed < s.cfg.RotationInterval {
+	if elapsed := now.Sub(prev.LastAttempt); !force && !prev.LastAttempt.IsZero() && elapsed >= 0 && elapsed < s.cfg.RotationInterval {
 		return nil
 	}
 	vs := prev
@@ -161,6 +166,7 @@ func (s *Service) refresh(ctx context.Context, v *volume, prev volumeState) erro
 	}
 	vs.LastSuccess, vs.Failures, vs.Version = now, 0, c.version
 	s.record(vs)
+	s.inUse.set(v, c.reads)
 	s.status.refreshed(c.ssi, c.version, changed)
 	result := resultUnchanged
 	if changed {

@@ -97,6 +97,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ssis.Run(ctx) })
 	g.Go(func() error { return svc.RunStatus(ctx, ssis.Synced, ssis.Each) })
+	g.Go(func() error { return svc.RunMaintenance(ctx) })
 	g.Go(func() error { return srv.Run(ctx) })
 	g.Go(func() error { return reg.Run(ctx) })
 	health := healthHandler(func() error {

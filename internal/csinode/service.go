@@ -56,6 +56,7 @@ type Service struct {
 	states   *states
 	locks    keyedLocks
 	status   *statusReporter
+	inUse    inUse
 	// injectorDir is the directory of the installed injector, "" when the
 	// plugin serves none; injectorErr says why when installing failed.
 	injectorDir string
@@ -90,7 +91,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		cfg: cfg, ssis: d.SSI, events: d.Events, mounter: d.Mounter, log: d.Logger, now: d.Clock,
 		metrics:  m,
 		clients:  storeconn.NewClients(store.WithObserver(m)),
-		reads:    newReadCache(cfg.RotationInterval, d.Clock),
+		reads:    newReadCache(cfg.RotationInterval, cfg.maintainTick(), d.Clock),
 		versions: newVersioner(),
 		states:   st,
 	}

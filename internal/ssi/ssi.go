@@ -15,6 +15,7 @@
 package ssi
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -95,15 +96,16 @@ type FilesFrom struct {
 }
 
 // PathSource is a whole secret in the store; Version > 0 pins a KV version
-// 2 version.
+// 2 version; Write, when set, makes it the answer to a write of that body.
 type PathSource struct {
-	Path    string `json:"path"`
-	Version int    `json:"version,omitempty"`
+	Path    string         `json:"path"`
+	Version int            `json:"version,omitempty"`
+	Write   map[string]any `json:"write,omitempty"`
 }
 
 // Source returns the source of key of the secret.
 func (p PathSource) Source(key string) Source {
-	return Source{Path: p.Path, Key: key, Version: p.Version}
+	return Source{Path: p.Path, Key: key, Version: p.Version, Write: p.Write}
 }
 
 // MaxFilesFrom bounds spec.filesFrom.
@@ -126,11 +128,47 @@ func (f File) EffectiveMode() int32 {
 }
 
 // Source is a key of a secret in the store; Version > 0 pins a KV version 2
-// version (0: the current one).
+// version (0: the current one). Write, when not nil, is the body of a write
+// to Path whose answer holds Key (PKI issue, …) instead of a read; an empty
+// map writes {}.
 type Source struct {
-	Path    string `json:"path"`
-	Key     string `json:"key"`
-	Version int    `json:"version,omitempty"`
+	Path    string         `json:"path"`
+	Key     string         `json:"key"`
+	Version int            `json:"version,omitempty"`
+	Write   map[string]any `json:"write,omitempty"`
+}
+
+// MaxWriteBody bounds the JSON encoding of a write body.
+const MaxWriteBody = 4096
+
+// WriteBody is the canonical JSON of the write body ("" for a read): equal
+// bodies encode alike (keys sorted), so one write serves every file of it.
+func (s Source) WriteBody() (string, error) {
+	if s.Write == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(s.Write)
+	if err != nil {
+		return "", err
+	}
+	return string(b), nil
+}
+
+func validateWrite(write map[string]any, version int) error {
+	if write == nil {
+		return nil
+	}
+	if version != 0 {
+		return errors.New("version and write are both set: a write has no version, remove one")
+	}
+	b, err := Source{Write: write}.WriteBody()
+	switch {
+	case err != nil:
+		return fmt.Errorf("write cannot be encoded as JSON: %w", err)
+	case len(b) > MaxWriteBody:
+		return fmt.Errorf("write is %d bytes as JSON, more than %d", len(b), MaxWriteBody)
+	}
+	return nil
 }
 
 // Ref is "namespace/name", the way messages name the resource.
@@ -185,6 +223,9 @@ func (sp *Spec) validate() error {
 		if f.Source.Version < 0 {
 			return fmt.Errorf("spec.files[%d] (file %q).source.version is %d: set a KV version 2 version (1 or more), or leave it out for the current one", i, f.Name, f.Source.Version)
 		}
+		if err := validateWrite(f.Source.Write, f.Source.Version); err != nil {
+			return fmt.Errorf("spec.files[%d] (file %q).source: %w", i, f.Name, err)
+		}
 	}
 	for i, f := range sp.FilesFrom {
 		if err := secretref.ValidatePath(f.Source.Path); err != nil {
@@ -195,6 +236,9 @@ func (sp *Spec) validate() error {
 		}
 		if f.Source.Version < 0 {
 			return fmt.Errorf("spec.filesFrom[%d].source.version is %d: set a KV version 2 version (1 or more), or leave it out for the current one", i, f.Source.Version)
+		}
+		if err := validateWrite(f.Source.Write, f.Source.Version); err != nil {
+			return fmt.Errorf("spec.filesFrom[%d].source: %w", i, err)
 		}
 	}
 	return nil

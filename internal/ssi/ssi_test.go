@@ -71,6 +71,18 @@ func TestValidate(t *testing.T) {
 		{name: "executable file", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Mode = 0o555 }, want: `spec.files[1] (file "keytab").mode is 0555: use 0400, 0440, 0444 or 0404`},
 		{name: "decimal mode of no meaning", change: func(s *SecretsStoreImport) { s.Spec.Files[0].Mode = 440 }, want: `.mode is 0670`},
 		{name: "negative version", change: func(s *SecretsStoreImport) { s.Spec.Files[1].Source.Version = -1 }, want: `spec.files[1] (file "keytab").source.version is -1`},
+		{name: "write source", change: func(s *SecretsStoreImport) {
+			s.Spec.Files[0].Source.Write = map[string]any{"common_name": "a.example", "ttl": "1h"}
+		}},
+		{name: "write and version", change: func(s *SecretsStoreImport) {
+			s.Spec.Files[0].Source.Write, s.Spec.Files[0].Source.Version = map[string]any{}, 2
+		}, want: `spec.files[0] (file "db-password").source: version and write are both set`},
+		{name: "large write", change: func(s *SecretsStoreImport) {
+			s.Spec.Files[0].Source.Write = map[string]any{"alt_names": strings.Repeat("a", MaxWriteBody)}
+		}, want: "more than 4096"},
+		{name: "filesFrom write and version", change: func(s *SecretsStoreImport) {
+			s.Spec.FilesFrom = []FilesFrom{{Source: PathSource{Path: "pki/issue/web", Version: 1, Write: map[string]any{}}}}
+		}, want: "spec.filesFrom[0].source: version and write are both set"},
 		{name: "audience", change: func(s *SecretsStoreImport) { s.Spec.Audience = "secrets-store" }},
 		{name: "url audience", change: func(s *SecretsStoreImport) { s.Spec.Audience = "https://stronghold.example.com:8200" }},
 		{name: "audience with space", change: func(s *SecretsStoreImport) { s.Spec.Audience = "secrets store" }, want: "spec.audience: audience \"secrets store\" has spaces"},

@@ -17,7 +17,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -114,8 +116,7 @@ func TestUnavailable(t *testing.T) {
 	}))
 	t.Cleanup(slow.Close)
 	t.Cleanup(func() { close(release) })
-	closed := httptest.NewTLSServer(http.NotFoundHandler())
-	closed.Close()
+	closedURL := refusingURL(t)
 	sealed := newFakeVault(t)
 	sealed.set(func(f *fakeVault) { f.sealed = true })
 
@@ -128,7 +129,7 @@ func TestUnavailable(t *testing.T) {
 			name: "timeout", cfg: Config{Address: slow.URL, SkipTLSVerify: true, Timeout: 100 * time.Millisecond},
 			contains: "no answer within 100ms",
 		},
-		{name: "connection refused", cfg: Config{Address: closed.URL, SkipTLSVerify: true}, contains: "connection refused"},
+		{name: "connection refused", cfg: Config{Address: closedURL, SkipTLSVerify: true}, contains: "connection refused"},
 		{name: "sealed", cfg: sealed.config(), contains: "store says: Vault is sealed"},
 	}
 	for _, tt := range tests {
@@ -241,4 +242,28 @@ func selfSignedPEM(t *testing.T) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+}
+
+// refusingURL is an address whose port is bound but not listening: connecting is refused,
+// and no other server can take the port while the test runs (a closed server's port can be
+// reused at once by the next one started).
+func refusingURL(t *testing.T) string {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in4, ok := sa.(*syscall.SockaddrInet4)
+	if !ok {
+		t.Fatalf("socket name %T", sa)
+	}
+	return "https://127.0.0.1:" + strconv.Itoa(in4.Port)
 }

@@ -125,6 +125,8 @@ func TestSecretsStoreImport(t *testing.T) {
 		`{"type": "CSI", "role": "r", "skipTLSVerify": true, "files": [{"name": "keytab", "decodeBase64": true, "source": {"path": "kv/data/k", "key": "keytab"}}]}`,
 		`{"type": "CSI", "role": "r", "files": [{"name": "a", "mode": 292, "source": {"path": "kv/data/k", "key": "a"}}, {"name": "b", "mode": 256, "source": {"path": "kv/data/k", "key": "b"}}]}`,
 		`{"type": "CSI", "role": "r", "filesFrom": [{"source": {"path": "kv/data/k"}}, {"mode": 292, "decodeBase64": true, "source": {"path": "kv/data/j", "version": 2}}]}`,
+		`{"type": "CSI", "role": "r", "files": [{"name": "tls.crt", "source": {"path": "pki/issue/web", "key": "certificate", "write": {"common_name": "a.example", "ttl": "72h", "exclude_cn_from_sans": true}}}],
+			"filesFrom": [{"source": {"path": "pki/issue/web", "write": {}}}]}`,
 	}
 	for _, g := range good {
 		if errs := validateValues(t, s, obj(g), "x-kubernetes-validations", "rule"); len(errs) != 0 {
@@ -153,6 +155,8 @@ func TestSecretsStoreImport(t *testing.T) {
 		{"filesFrom dot-dot", `{"type": "CSI", "role": "r", "filesFrom": [{"source": {"path": "kv/../x"}}]}`, `path must not contain "." or ".." segments`},
 		{"filesFrom mode", `{"type": "CSI", "role": "r", "filesFrom": [{"mode": 420, "source": {"path": "kv/x"}}]}`, "mode must be 0400, 0440, 0444 or 0404"},
 		{"executable mode", `{"type": "CSI", "role": "r", "files": [{"name": "a", "mode": 365, "source": {"path": "kv/a", "key": "k"}}]}`, "mode must be 0400, 0440, 0444 or 0404"},
+		{"version and write", `{"type": "CSI", "role": "r", "files": [{"name": "a", "source": {"path": "pki/issue/a", "key": "k", "version": 2, "write": {}}}]}`, "set either version or write"},
+		{"filesFrom version and write", `{"type": "CSI", "role": "r", "filesFrom": [{"source": {"path": "pki/issue/a", "version": 2, "write": {}}}]}`, "set either version or write"},
 		{"decimal 444", `{"type": "CSI", "role": "r", "files": [{"name": "a", "mode": 444, "source": {"path": "kv/a", "key": "k"}}]}`, "mode must be 0400, 0440, 0444 or 0404"},
 	}
 	for _, tt := range bad {

@@ -264,12 +264,15 @@ type SSIFile struct {
 	DecodeBase64    bool
 	Version         int // a KV version 2 version; 0 leaves source.version out
 	Mode            int // permission bits, such as 0o444; 0 leaves mode out
+	// Write, when not nil, is source.write: the body of a write whose answer holds Key.
+	Write map[string]any
 }
 
 // SSIFilesFrom is one entry of spec.filesFrom of a SecretsStoreImport.
 type SSIFilesFrom struct {
-	Path string
-	Mode int // permission bits; 0 leaves mode out
+	Path  string
+	Mode  int            // permission bits; 0 leaves mode out
+	Write map[string]any // source.write; nil leaves it out
 }
 
 // ApplySSI creates (or replaces) a SecretsStoreImport of type CSI.
@@ -284,6 +287,9 @@ func (s *Stack) ApplySSIFrom(ctx context.Context, ns, name, role string, from []
 		source := map[string]any{"path": f.Path, "key": f.Key}
 		if f.Version > 0 {
 			source["version"] = int64(f.Version)
+		}
+		if f.Write != nil {
+			source["write"] = f.Write
 		}
 		file := map[string]any{
 			"name": f.Name, "decodeBase64": f.DecodeBase64,
@@ -301,7 +307,11 @@ func (s *Stack) ApplySSIFrom(ctx context.Context, ns, name, role string, from []
 	if len(from) > 0 {
 		ff := make([]any, 0, len(from))
 		for _, f := range from {
-			e := map[string]any{"source": map[string]any{"path": f.Path}}
+			source := map[string]any{"path": f.Path}
+			if f.Write != nil {
+				source["write"] = f.Write
+			}
+			e := map[string]any{"source": source}
 			if f.Mode != 0 {
 				e["mode"] = int64(f.Mode)
 			}
