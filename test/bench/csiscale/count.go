@@ -93,8 +93,10 @@ func countAudit(path string, offset int64) (Requests, error) {
 			r.Login++
 		case strings.HasPrefix(p, "sys/internal/ui/mounts/"):
 			r.Mount++
-		case strings.HasPrefix(p, kvMount+"/"):
+		case strings.HasPrefix(p, kvMount+"/"), strings.HasPrefix(p, leaseDB+"/creds/"):
 			r.Read++
+		case p == "sys/leases/renew":
+			r.Renew++
 		default:
 			r.Other++
 		}

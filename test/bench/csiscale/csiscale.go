@@ -38,6 +38,12 @@ const (
 	Intervals = 2
 	// WarmSamples is the number of warm publishes timed against direct reads.
 	WarmSamples = 20
+	// LeaseTTL is the lease of the database credentials of the lease phase;
+	// the plugin renews it on its own while the volumes are published.
+	LeaseTTL = time.Minute
+	// LeaseWindow is how long the lease phase keeps its volumes published
+	// after the first publish of every volume.
+	LeaseWindow = 70 * time.Second
 
 	runTimeout = 20 * time.Minute
 )
@@ -46,15 +52,19 @@ const (
 type Requests struct {
 	Login int // auth/<path>/login
 	Mount int // sys/internal/ui/mounts/<path> (KV version lookups)
-	Read  int // reads of the secrets
+	Read  int // reads of the secrets (KV, and database credentials)
+	Renew int // sys/leases/renew
 	Other int // anything else the store answered in the window
 }
 
 // Total is the number of requests of every kind.
-func (r Requests) Total() int { return r.Login + r.Mount + r.Read + r.Other }
+func (r Requests) Total() int { return r.Login + r.Mount + r.Read + r.Renew + r.Other }
 
 func (r Requests) String() string {
 	s := fmt.Sprintf("%d (login %d, mount lookup %d, read %d", r.Total(), r.Login, r.Mount, r.Read)
+	if r.Renew > 0 {
+		s += fmt.Sprintf(", lease renewal %d", r.Renew)
+	}
 	if r.Other > 0 {
 		s += fmt.Sprintf(", other %d", r.Other)
 	}
@@ -106,6 +116,13 @@ type Result struct {
 	// StoreRead is the median direct read of such a path through the store
 	// client with a cached token.
 	WarmPublish, StoreRead time.Duration
+
+	// Leases is the store traffic of the lease phase: the first publish of
+	// Volumes volumes of one identity and one path of database credentials,
+	// and LeaseWindow after it. LeaseRSS is the plugin's resident memory at
+	// its end.
+	Leases   Window
+	LeaseRSS int64
 }
 
 // MaxPerInterval is the largest request count of the republish windows.

@@ -73,12 +73,57 @@ func (b *bench) measure(ctx context.Context, k *kubelet, res *Result) error {
 	b.logf("plugin memory at %d volumes: RSS %d KiB (anonymous %d KiB, file-backed %d KiB), peak %d KiB; before the first publish: RSS %d KiB (anonymous %d KiB, file-backed %d KiB)",
 		len(vols), full.RSS>>10, full.Anon>>10, full.File>>10, full.HWM>>10, idle.RSS>>10, idle.Anon>>10, idle.File>>10)
 	b.logRuntime(ctx)
-	return b.warm(ctx, k, res)
+	if err := b.warm(ctx, k, res); err != nil {
+		return err
+	}
+	return b.leases(ctx, k, res)
+}
+
+// leases replaces the volumes with as many volumes of database credentials (one
+// identity, one path with a lease), keeps them published for LeaseWindow while the plugin
+// renews the lease on its own, and counts the store requests of the whole phase.
+func (b *bench) leases(ctx context.Context, k *kubelet, res *Result) error {
+	if err := k.unpublishAll(ctx); err != nil {
+		return err
+	}
+	vols, err := b.volumesOf(ctx, k, leaseSSI, "lease-%04d")
+	if err != nil {
+		return err
+	}
+	m, err := b.mark(ctx)
+	if err != nil {
+		return err
+	}
+	_, wall, err := k.wave(ctx, vols)
+	if err != nil {
+		return fmt.Errorf("first publish of %d volumes of database credentials: %w", len(vols), err)
+	}
+	b.logf("published %d volumes of database credentials in %s; keeping them %s (lease TTL %s)",
+		len(vols), wall.Round(time.Millisecond), LeaseWindow, LeaseTTL)
+	if err := sleepUntil(ctx, m.at.Add(wall+LeaseWindow)); err != nil {
+		return err
+	}
+	if res.Leases, err = b.window(ctx, m, wall); err != nil {
+		return err
+	}
+	mem, err := procmem.Read(b.pid)
+	if err != nil {
+		return err
+	}
+	res.LeaseRSS = mem.RSS
+	b.logf("lease phase: store requests %s; plugin RSS %d KiB (anonymous %d KiB)", res.Leases.Store, mem.RSS>>10, mem.Anon>>10)
+	return nil
 }
 
 // volumes builds the requests of the shared volumes, each pod with a token of its own
 // from a TokenRequest, as kubelet gets them.
 func (b *bench) volumes(ctx context.Context, k *kubelet) ([]*volume, error) {
+	return b.volumesOf(ctx, k, ssiName, "app-%04d")
+}
+
+// volumesOf builds Volumes requests for SecretsStoreImport name, with pods named after
+// format.
+func (b *bench) volumesOf(ctx context.Context, k *kubelet, name, format string) ([]*volume, error) {
 	cs, err := b.stk.Clientset()
 	if err != nil {
 		return nil, err
@@ -94,7 +139,7 @@ func (b *bench) volumes(ctx context.Context, k *kubelet) ([]*volume, error) {
 			if err != nil {
 				return err
 			}
-			vols[i], err = k.volumeFor(fmt.Sprintf("app-%04d", i), ssiName, tok, exp)
+			vols[i], err = k.volumeFor(fmt.Sprintf(format, i), name, tok, exp)
 			return err
 		})
 	}

@@ -34,6 +34,11 @@ const (
 	serviceAccount = "app"
 	ssiName        = "app-secrets"
 	driverName     = stack.CSIDriverName
+	// The lease phase: database credentials from the database engine, backed
+	// by the stack's PostgreSQL.
+	leaseDB     = "scale-db"
+	leaseDBRole = "app"
+	leaseSSI    = "app-db"
 )
 
 // secretPath is the path of the shared secret as a SecretsStoreImport names it.
@@ -110,7 +115,16 @@ func (b *bench) prepare(ctx context.Context) error {
 			_, err := s.PutKV2(ctx, kvMount, secretName, map[string]any{"username": "app", "password": "scale-password"})
 			return err
 		},
-		func() error { return s.WritePolicy(ctx, policyName, stack.ReadPolicy(kvMount+"/data/*")) },
+		func() error {
+			pg, err := s.StartPostgres(ctx)
+			if err != nil {
+				return err
+			}
+			return s.EnableDatabase(ctx, leaseDB, pg, leaseDBRole, LeaseTTL.String(), "1h")
+		},
+		func() error {
+			return s.WritePolicy(ctx, policyName, stack.ReadPolicy(kvMount+"/data/*", leaseDB+"/creds/"+leaseDBRole))
+		},
 		func() error {
 			return s.WriteRole(ctx, authMount, roleName, namespace, serviceAccount, "10m", policyName)
 		},
@@ -120,6 +134,12 @@ func (b *bench) prepare(ctx context.Context) error {
 			return s.ApplySSI(ctx, namespace, ssiName, roleName,
 				stack.SSIFile{Name: "username", Path: secretPath, Key: "username"},
 				stack.SSIFile{Name: "password", Path: secretPath, Key: "password"})
+		},
+		func() error {
+			creds := leaseDB + "/creds/" + leaseDBRole
+			return s.ApplySSI(ctx, namespace, leaseSSI, roleName,
+				stack.SSIFile{Name: "username", Path: creds, Key: "username"},
+				stack.SSIFile{Name: "password", Path: creds, Key: "password"})
 		},
 	}
 	for i := range WarmSamples {
