@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/container-storage-interface/spec/lib/go/csi"
+
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
 
@@ -20,16 +22,23 @@ func dynamicSSI(h *harness) {
 	))
 }
 
+// twoDynamicVolumes publishes two volumes of the credentials and returns when.
+func twoDynamicVolumes(t *testing.T) (h *harness, a, b *csi.NodePublishVolumeRequest, start time.Time) {
+	t.Helper()
+	h = newHarness(t)
+	dynamicSSI(h)
+	start = h.clock.now()
+	a, b = h.request(), h.request()
+	h.mustPublish(a)
+	h.mustPublish(b)
+	return h, a, b, start
+}
+
 // A lease is renewed while volumes use it, never read again while the store extends it,
 // and read again (new credentials, swapped into every volume) a margin before its max TTL
 // ends.
 func TestLeaseRenewedThenReadAgainBeforeMaxTTL(t *testing.T) {
-	h := newHarness(t)
-	dynamicSSI(h)
-	start := h.clock.now()
-	a, b := h.request(), h.request()
-	h.mustPublish(a)
-	h.mustPublish(b)
+	h, a, b, start := twoDynamicVolumes(t)
 	if got := h.store.count("issue"); got != 1 {
 		t.Fatalf("credentials issued for two volumes: %d, want 1", got)
 	}
@@ -171,12 +180,7 @@ func TestSourceKeyOfWrite(t *testing.T) {
 // when the store stops extending it, reads new credentials and writes them into every
 // volume before the old ones end.
 func TestLeaseMaintainedWithoutRepublish(t *testing.T) {
-	h := newHarness(t)
-	dynamicSSI(h)
-	start := h.clock.now()
-	a, b := h.request(), h.request()
-	h.mustPublish(a)
-	h.mustPublish(b)
+	h, a, b, start := twoDynamicVolumes(t)
 	user1 := readFile(t, a.TargetPath, "username")
 	tick := h.cfg.maintainTick()
 	var replacedAt time.Duration

@@ -30,7 +30,9 @@ const (
 	csiDynPolicy = "csi-dynamic"
 )
 
-func csiDynamicFixture(t *testing.T) stack.PG {
+// databaseEngine starts the stack's PostgreSQL (once) and connects the database engine at
+// mount to it, with role handing out credentials with a lease of ttl, renewable up to max.
+func databaseEngine(t *testing.T, mount, role string, ttl, maxTTL time.Duration) stack.PG {
 	t.Helper()
 	ctx := t.Context()
 	pg, err := stk.StartPostgres(ctx)
@@ -38,9 +40,16 @@ func csiDynamicFixture(t *testing.T) stack.PG {
 		t.Fatalf("start postgresql: %v", err)
 	}
 	secretValue(pg.Password)
-	if err := stk.EnableDatabase(ctx, csiDB, pg, csiDBRole, csiLeaseTTL.String(), csiLeaseMax.String()); err != nil {
+	if err := stk.EnableDatabase(ctx, mount, pg, role, ttl.String(), maxTTL.String()); err != nil {
 		t.Fatalf("enable the database engine: %v", err)
 	}
+	return pg
+}
+
+func csiDynamicFixture(t *testing.T) stack.PG {
+	t.Helper()
+	ctx := t.Context()
+	pg := databaseEngine(t, csiDB, csiDBRole, csiLeaseTTL, csiLeaseMax)
 	if err := stk.EnablePKI(ctx, csiPKI, csiPKIRole, "example.test", "1h"); err != nil {
 		t.Fatalf("enable the pki engine: %v", err)
 	}

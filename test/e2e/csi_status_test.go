@@ -16,8 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
@@ -130,16 +128,9 @@ func startPod(t *testing.T, p *corev1.Pod) {
 // holds, and returns it.
 func waitStatus(t *testing.T, name, what string, ok func(ssi.Status) bool) ssi.Status {
 	t.Helper()
-	cfg, err := clientcmd.BuildConfigFromFlags("", stk.Env.Kubeconfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn := adminDynamic(t)
 	var st ssi.Status
-	err = stack.Poll(t.Context(), time.Minute, func(ctx context.Context) (bool, error) {
+	err := stack.Poll(t.Context(), time.Minute, func(ctx context.Context) (bool, error) {
 		u, err := dyn.Resource(ssi.GroupVersionResource).Namespace(seedNS).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil //nolint:nilerr // retried until the timeout

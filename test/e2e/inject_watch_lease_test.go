@@ -93,14 +93,7 @@ func TestInjectWatchLease(t *testing.T) {
 func watchLeaseFixture(t *testing.T) stack.PG {
 	t.Helper()
 	ctx := t.Context()
-	pg, err := stk.StartPostgres(ctx)
-	if err != nil {
-		t.Fatalf("start postgresql: %v", err)
-	}
-	secretValue(pg.Password)
-	if err := stk.EnableDatabase(ctx, watchDB, pg, watchDBRole, watchLeaseTTL.String(), watchLeaseMax.String()); err != nil {
-		t.Fatalf("enable the database engine: %v", err)
-	}
+	pg := databaseEngine(t, watchDB, watchDBRole, watchLeaseTTL, watchLeaseMax)
 	var def struct {
 		Data struct {
 			Policy string `json:"policy"`
