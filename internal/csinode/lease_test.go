@@ -225,3 +225,32 @@ func TestLeaseMaintainedWithoutRepublish(t *testing.T) {
 			issued, h.store.count("issue"), renewed, h.store.count("renew"))
 	}
 }
+
+// A store that cannot be reached when the lease must be read again leaves the files as
+// they are; the read is tried at every maintenance until it succeeds.
+func TestLeaseReadAgainRetriedWhileStoreDown(t *testing.T) {
+	h, a, _, start := twoDynamicVolumes(t)
+	user1 := readFile(t, a.TargetPath, "username")
+	tick := h.cfg.maintainTick()
+	for h.clock.now().Sub(start) < 55*time.Minute {
+		h.clock.advance(tick)
+		h.svc.maintainLeases(t.Context())
+	}
+	h.store.set(func(f *fakeStore) { f.sealed = true })
+	for h.clock.now().Sub(start) < 58*time.Minute {
+		h.clock.advance(tick)
+		h.svc.maintainLeases(t.Context())
+	}
+	if got := readFile(t, a.TargetPath, "username"); got != user1 {
+		t.Fatalf("username %s while the store was down, want the files kept", got)
+	}
+	if !strings.Contains(h.logs.String(), "failed, retrying") {
+		t.Errorf("no warning about the failed read in the log:\n%s", h.logs.String())
+	}
+	h.store.set(func(f *fakeStore) { f.sealed = false })
+	h.clock.advance(tick)
+	h.svc.maintainLeases(t.Context())
+	if got := readFile(t, a.TargetPath, "username"); got == user1 {
+		t.Errorf("username still %s after the store came back, want new credentials", got)
+	}
+}

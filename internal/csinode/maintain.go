@@ -109,7 +109,11 @@ func (s *Service) RunMaintenance(ctx context.Context) error {
 
 // maintainLeases is one round of the maintenance.
 func (s *Service) maintainLeases(ctx context.Context) {
-	reread := s.reads.maintain(ctx, s.inUse.used)
+	reread, failed := s.reads.maintain(ctx, s.inUse.used)
+	for _, err := range failed {
+		// The files keep their content; the error names the path, never a value.
+		s.log.Warn("reading a secret again before its lease or certificate ends failed, retrying", "error", err)
+	}
 	if len(reread) == 0 {
 		return
 	}

@@ -250,9 +250,10 @@ func (c *readCache) touch(key string, e readEntry, src source) {
 // late for a short lease. Only entries that used reports in use (by a
 // published volume) are kept alive; the others end with their lease. It
 // returns the keys read again, whose volumes should take the new content
-// now. A failed read keeps the entry (it is still valid until it expires)
-// and is tried again at the next call.
-func (c *readCache) maintain(ctx context.Context, used func(key string) bool) (reread []string) {
+// now, and the errors of the reads that failed by key. A failed read keeps
+// the entry (it is still valid until it expires) and is tried again at the
+// next call.
+func (c *readCache) maintain(ctx context.Context, used func(key string) bool) (reread []string, failed map[string]error) {
 	now := c.now()
 	type item struct {
 		key string
@@ -278,21 +279,26 @@ func (c *readCache) maintain(ctx context.Context, used func(key string) bool) (r
 	}
 	for _, it := range read {
 		if ctx.Err() != nil {
-			return reread
+			return reread, failed
 		}
-		v, _, _ := c.flights.Do(it.key, func() (any, error) {
+		_, err, _ := c.flights.Do(it.key, func() (any, error) {
 			s, err := it.e.src.read(ctx)
 			if err != nil {
-				return false, nil //nolint:nilerr // kept, and tried again at the next call
+				return nil, err // the entry is kept, and read again at the next call
 			}
 			c.put(it.key, c.entry(s, nil, c.now(), it.e.src))
-			return true, nil
+			return nil, nil
 		})
-		if ok, _ := v.(bool); ok {
-			reread = append(reread, it.key)
+		if err != nil {
+			if failed == nil {
+				failed = map[string]error{}
+			}
+			failed[it.key] = err
+			continue
 		}
+		reread = append(reread, it.key)
 	}
-	return reread
+	return reread, failed
 }
 
 // peek returns the entry of key, fresh or not.
