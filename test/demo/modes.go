@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -194,6 +195,33 @@ func (d *demo) csi(ctx context.Context) error {
 	logs, err := stack.PodLogs(ctx, d.kube, namespace, pod.Name)
 	fmt.Print(indent(logs))
 	fmt.Printf("  the pod saw the new value %s after the change, without a restart\n", time.Since(t0).Round(time.Second))
+	if err != nil {
+		return err
+	}
+	return d.showSSI(ctx, "myapp-ssi")
+}
+
+// showSSI prints kubectl get ssi once the CSI driver has written the resource's status:
+// valid, up to date, one pod, and the rotation just seen.
+func (d *demo) showSSI(ctx context.Context, name string) error {
+	kubectl := func(ctx context.Context, args ...string) (string, error) {
+		out, err := exec.CommandContext(ctx, d.s.Env.Kubectl, append([]string{"--kubeconfig", d.s.Env.Kubeconfig,
+			"--namespace", namespace, "get", "ssi", name}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	const fields = `{.status.conditions[?(@.type=="Valid")].status} {.status.conditions[?(@.type=="UpToDate")].status} {.status.pods} {.status.lastRotationTime}`
+	var status string
+	err := stack.Poll(ctx, 30*time.Second, func(ctx context.Context) (bool, error) {
+		out, err := kubectl(ctx, "-o", "jsonpath="+fields)
+		status = out
+		f := strings.Fields(out)
+		return err == nil && len(f) == 4 && f[0] == "True" && f[1] == "True" && f[2] == "1", nil
+	})
+	if err != nil {
+		return fmt.Errorf("SecretsStoreImport %s: no status with a valid, up-to-date resource, 1 pod and a last rotation (got %q): %w", name, status, err)
+	}
+	table, err := kubectl(ctx)
+	fmt.Printf("  kubectl get ssi %s:\n%s", name, indent(table))
 	return err
 }
 
