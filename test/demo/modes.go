@@ -205,7 +205,7 @@ func (d *demo) csi(ctx context.Context) error {
 // valid, up to date, one pod, and the rotation just seen.
 func (d *demo) showSSI(ctx context.Context, name string) error {
 	kubectl := func(ctx context.Context, args ...string) (string, error) {
-		out, err := exec.CommandContext(ctx, d.s.Env.Kubectl, append([]string{"--kubeconfig", d.s.Env.Kubeconfig,
+		out, err := exec.CommandContext(ctx, d.s.Env.Kubectl, append([]string{"--kubeconfig", d.s.Env.Kubeconfig, //nolint:gosec // G204: the stack's own kubectl and kubeconfig
 			"--namespace", namespace, "get", "ssi", name}, args...)...).CombinedOutput()
 		return string(out), err
 	}
