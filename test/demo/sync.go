@@ -14,7 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
@@ -34,7 +33,7 @@ func (d *demo) synchronization(ctx context.Context) result {
 func (d *demo) sync(ctx context.Context) error {
 	fmt.Println("\n== delivery mode: synchronization into a Kubernetes Secret (SecretsStoreSync myapp-sync, pod myapp4)")
 	fmt.Println("  (off by default: the value is then stored in etcd and readable by everyone who may read Secrets here)")
-	cfg, err := clientcmd.BuildConfigFromFlags("", d.s.Env.Kubeconfig)
+	cfg, err := stack.RESTConfig(d.s.Env.Kubeconfig)
 	if err != nil {
 		return err
 	}

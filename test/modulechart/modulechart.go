@@ -28,7 +28,6 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
@@ -183,7 +182,7 @@ func (m *Module) removeProcessInstall(ctx context.Context) error {
 
 // dynamicClient is a dynamic client of the stack's apiserver with the admin credentials.
 func dynamicClient(s *stack.Stack) (dynamic.Interface, *kubernetes.Clientset, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
+	cfg, err := stack.RESTConfig(s.Env.Kubeconfig)
 	if err != nil {
 		return nil, nil, err
 	}

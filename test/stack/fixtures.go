@@ -17,13 +17,14 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 )
 
 // Clientset is a cluster-admin client of the stack's apiserver.
 func (s *Stack) Clientset() (*kubernetes.Clientset, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", filepath.Join(s.Dir, "admin.kubeconfig"))
+	cfg, err := RESTConfig(filepath.Join(s.Dir, "admin.kubeconfig"))
 	if err != nil {
 		return nil, err
 	}
@@ -108,4 +109,19 @@ func ServiceAccountToken(ctx context.Context, cs kubernetes.Interface, ns, name,
 		return "", fmt.Errorf("request token of %s/%s: %w", ns, name, err)
 	}
 	return out.Status.Token, nil
+}
+
+// RESTConfig loads the kubeconfig at path with its certificates inline. client-go watches
+// certificate files named by a kubeconfig for rotation, and would go on reading them (and
+// logging that it cannot) after a temporary stack and its files are removed.
+func RESTConfig(path string) (*rest.Config, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		return nil, err
+	}
+	if err := rest.LoadTLSFiles(cfg); err != nil {
+		return nil, fmt.Errorf("kubeconfig %s: %w", path, err)
+	}
+	cfg.CAFile, cfg.CertFile, cfg.KeyFile = "", "", ""
+	return cfg, nil
 }

@@ -22,7 +22,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 )
@@ -232,7 +231,7 @@ func (s *Stack) ApplyCRD(ctx context.Context, path string) error {
 	if err := yaml.UnmarshalStrict(b, &crd); err != nil {
 		return fmt.Errorf("decode %s: %w", path, err)
 	}
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
+	cfg, err := RESTConfig(s.Env.Kubeconfig)
 	if err != nil {
 		return err
 	}
@@ -325,7 +324,7 @@ func (s *Stack) ApplySSIFrom(ctx context.Context, ns, name, role string, from []
 		"metadata":   map[string]any{"name": name, "namespace": ns},
 		"spec":       spec,
 	}}
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
+	cfg, err := RESTConfig(s.Env.Kubeconfig)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
@@ -55,7 +54,7 @@ func Run(ctx context.Context, repoRoot string, log io.Writer, o Options, measure
 		if err := s.InstallModule(ctx, stack.ModuleOptions{AuthMount: AuthMount, RotationInterval: 2 * time.Minute}); err != nil {
 			return fmt.Errorf("install the module: %w", err)
 		}
-		cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
+		cfg, err := stack.RESTConfig(s.Env.Kubeconfig)
 		if err != nil {
 			return err
 		}

@@ -17,7 +17,6 @@ import (
 
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
@@ -69,7 +68,7 @@ type bench struct {
 func (b *bench) prepare(ctx context.Context) error {
 	b.logf("preparing the store and the cluster")
 	s := b.stk
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Env.Kubeconfig)
+	cfg, err := stack.RESTConfig(s.Env.Kubeconfig)
 	if err != nil {
 		return err
 	}
