@@ -147,6 +147,19 @@ func (w *watch) watchData(ctx context.Context) *ChildExit {
 		if !ok {
 			continue
 		}
+		// The environment is built again only when a secret's data changed: the same data
+		// always makes the same environment, apart from what a template draws at random or
+		// reads from a file, which is no secret change.
+		var changed []source
+		for _, s := range sources {
+			if !hmac.Equal(key.sumSecret(got[s].secret), firstBySource[s]) {
+				changed = append(changed, s)
+			}
+		}
+		if len(changed) == 0 {
+			w.log.Debug("poll: no change")
+			continue
+		}
 		merged := maps.Clone(w.res.got)
 		maps.Copy(merged, got)
 		res := &resolution{plan: w.res.plan, got: merged, wrote: w.res.wrote, token: w.res.token}
@@ -156,14 +169,13 @@ func (w *watch) watchData(ctx context.Context) *ChildExit {
 			continue
 		}
 		if hmac.Equal(key.sum(env), first) {
+			// Keys the container does not use changed: remember their data, so that the
+			// next polls compare against it.
+			for _, s := range changed {
+				firstBySource[s] = key.sumSecret(got[s].secret)
+			}
 			w.log.Debug("poll: no change")
 			continue
-		}
-		var changed []source
-		for _, s := range sources {
-			if !hmac.Equal(key.sumSecret(got[s].secret), firstBySource[s]) {
-				changed = append(changed, s)
-			}
 		}
 		w.log.Info("secret changed: restarting the container", "paths", readPaths(changed, got))
 		return w.stop("secret changed")

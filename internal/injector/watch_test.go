@@ -167,6 +167,53 @@ func TestWatchDataUnusedKeyChangeDoesNotRestart(t *testing.T) {
 	}
 }
 
+// A template that draws at random makes a new value on every evaluation; with the same
+// data it is no secret change and must never restart the container.
+func TestWatchDataRandomTemplateDoesNotRestart(t *testing.T) {
+	f := newFakeEngines()
+	w, c, clock := newTestWatch(t, f, envcontract.RestartWatchData, []string{
+		"A=secrets-store:demo-kv/data/app#${.DB_USER}-${randAlphaNum 16}",
+	})
+	clock.onWait = func(n int) {
+		if n == 5 {
+			c.exit(0)
+		}
+	}
+	_ = w.watchData(t.Context())
+	if len(c.stops) != 0 {
+		t.Errorf("stopped %v with unchanged data", c.stops)
+	}
+}
+
+// After a change of a key the container does not use, a later change of a key it uses
+// still restarts it, once.
+func TestWatchDataUsedKeyChangeAfterUnusedOne(t *testing.T) {
+	f := newFakeEngines()
+	w, c, clock := newTestWatch(t, f, envcontract.RestartWatchData, []string{"A=secrets-store:demo-kv/data/app#DB_PASS"})
+	set := func(k, v string) {
+		f.mu.Lock()
+		f.secrets[source{path: "demo-kv/data/app"}][k] = v
+		f.mu.Unlock()
+	}
+	clock.onWait = func(n int) {
+		switch n {
+		case 1:
+			set("OTHER", "VALUE-SECRET-other")
+		case 3:
+			set("DB_PASS", "VALUE-SECRET-new")
+		case 6:
+			c.exit(0)
+		}
+	}
+	end := w.watchData(t.Context())
+	if len(c.stops) != 1 || end.Code != ExitRestart {
+		t.Fatalf("stops %v, end %+v: want one restart", c.stops, end)
+	}
+	if len(clock.waits) != 3 {
+		t.Errorf("%d polls, want the change of DB_PASS seen at the 3rd", len(clock.waits))
+	}
+}
+
 func TestWatchDataPollFailureKeepsRunning(t *testing.T) {
 	f := newFakeEngines()
 	w, c, clock := newTestWatch(t, f, envcontract.RestartWatchData, []string{"A=secrets-store:demo-kv/data/app#DB_PASS"})
