@@ -57,6 +57,11 @@ func injectorResults(r ib.Result) []result {
 			value: fmt.Sprintf("%s (%s) / %s (%s)", roundMs(r.New.Bare), roundMs(r.New.BareCPU), roundMs(r.Old.Bare), roundMs(r.Old.BareCPU)),
 		},
 		{
+			what:  "the same for the reference program, a static Go program that ends at once (the floor of a Go program's start on this machine), median (CPU)",
+			ru:    i18n.RU("injector.57"),
+			value: fmt.Sprintf("%s (%s)", roundMs(r.PlainBare), roundMs(r.PlainBareCPU)),
+		},
+		{
 			what:  fmt.Sprintf("where a start's time goes: the store's answer at the proxy, mean: login; read; mount lookup, this tree / commit %s", base),
 			ru:    fmt.Sprintf(i18n.RU("injector.14"), base),
 			value: spentValue(r.New.Spent) + " / " + spentValue(r.Old.Spent),
@@ -76,8 +81,11 @@ func injectorResults(r ib.Result) []result {
 			valueRU: perStartValue(r.Old, true),
 		},
 	}
-	for _, w := range r.Watch {
+	for i, w := range r.Watch {
 		rs = append(rs, watchResults(w)...)
+		if i < len(r.Plain) {
+			rs = append(rs, plainResult(r.Plain[i]))
+		}
 	}
 	return rs
 }
@@ -148,6 +156,18 @@ func watchResults(w ib.Watch) []result {
 	}
 }
 
+// plainResult is the row of the reference program polling the paths of one watch run:
+// what the Go runtime and net/http alone cost for the same polls.
+func plainResult(w ib.Watch) result {
+	return result{
+		what: fmt.Sprintf("the reference program (net/http over HTTP/2, the same TLS and runtime settings) reading the same %d paths every %s: "+
+			"VmHWM (peak VmRSS; anonymous part); CPU per poll, utime+stime (schedstat); store requests per poll", w.Paths, ib.PollInterval),
+		ru: fmt.Sprintf(i18n.RU("injector.58"), w.Paths, pluralRU(w.Paths, i18n.RU("injector.21"), i18n.RU("injector.22"), i18n.RU("injector.23")), ib.PollInterval),
+		value: fmt.Sprintf("%s (%s; %s); %s (%s); %.2f", mib(w.HWM), mib(w.PeakRSS), mib(w.PeakAnon),
+			roundMs(w.CPUPerPoll), roundMs(w.RunPerPoll), w.PerPoll()),
+	}
+}
+
 // pluralRU picks the Russian form for n: one (1, 21), few (2–4, 22–24) or many.
 func pluralRU(n int, one, few, many string) string {
 	switch n10, n100 := n%10, n%100; {
@@ -184,7 +204,8 @@ func injectorMethod(ru bool) string {
 			i18n.RU("injector.53")+
 			i18n.RU("injector.54")+
 			i18n.RU("injector.55")+
-			i18n.RU("injector.56"), ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
+			i18n.RU("injector.56")+
+			i18n.RU("injector.59"), ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
 	}
 	return fmt.Sprintf("**Injector start and watch.** The injector runs as a process on the host next to a local real "+
 		"cluster, as a mutated container runs it: its SECRETS_STORE_* variables, a ServiceAccount token from the "+
@@ -206,7 +227,13 @@ func injectorMethod(ru bool) string {
 		"since start, the resolution included) after them; CPU per poll is utime+stime of /proc/PID/stat (10 ms ticks) "+
 		"over the polls divided by their number (in parentheses, the same from the exact time on a CPU in "+
 		"/proc/PID/task/*/schedstat); the work between polls (timers, the Go runtime's monitor) counts with them, the "+
-		"sleeping command's own use does not.",
+		"sleeping command's own use does not. "+
+		"Reference: plainclient (test/bench/injectorbench/plainclient), a static stripped Go program built like the "+
+		"injector, is the floor the injector's figures stand on. Its start, the program ending at once, takes turns with "+
+		"the four kinds above. Its watch logs in with the same variables, then reads the same paths together every "+
+		"interval with net/http alone (HTTP/2, the same TLS settings, the JSON decoded; one processor and GC target 25 "+
+		"as a watching injector) and is measured as the injector is: nothing of the injector's own work (references, "+
+		"comparison, the supervised command) is in it.",
 		ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
 }
 

@@ -13,6 +13,10 @@
 //   - the store requests of a start, and of each poll of a watch-for-data injector;
 //   - what a watching injector costs: its resident memory and its CPU time per poll.
 //
+// Next to the injector it measures a reference, plainclient: a static Go program that
+// either ends at once or polls the same paths with the standard library alone. Its figures
+// are the floor of the Go runtime and net/http on the machine measured.
+//
 // A counting reverse proxy stands between the injector and the store and names every
 // request by kind. It terminates TLS with a certificate of the stack CA, so the injector
 // connects exactly as it does to the store (TLS verified, HTTP/2 negotiated), and it
@@ -67,6 +71,12 @@ type Result struct {
 	New, Old Start
 	// Watch is one entry per element of Watches.
 	Watch []Watch
+	// PlainBare and PlainBareCPU are the median wall and CPU time of the start of the
+	// reference program (plainclient exit), timed in turns with the injectors' starts.
+	PlainBare, PlainBareCPU time.Duration
+	// Plain is the reference program polling the same paths, one entry per element of
+	// Watches (Vars is that of the injector's run; it reads each path once per poll).
+	Plain []Watch
 }
 
 // Ratio is the new injector's median start over the old one's.
@@ -162,6 +172,7 @@ type bench struct {
 	work        string // temporary directory: binaries and the token
 	newBin      string
 	oldBin      string
+	plainBin    string // the reference program, plainclient
 	stk         *stack.Stack
 	tokenFile   string
 	proxy       *proxy
@@ -174,15 +185,21 @@ func (b *bench) logf(format string, args ...any) {
 
 func (b *bench) measure(ctx context.Context, res *Result) error {
 	var err error
-	if res.New, res.Old, err = b.starts(ctx); err != nil {
+	var plain [2]time.Duration
+	if res.New, res.Old, err = b.starts(ctx, &plain); err != nil {
 		return err
 	}
+	res.PlainBare, res.PlainBareCPU = plain[0], plain[1]
 	for _, w := range Watches {
-		got, err := b.watch(ctx, w.Paths, w.Vars)
+		got, err := b.watch(ctx, w.Paths, w.Vars, false)
 		if err != nil {
 			return err
 		}
 		res.Watch = append(res.Watch, got)
+		if got, err = b.watch(ctx, w.Paths, w.Vars, true); err != nil {
+			return err
+		}
+		res.Plain = append(res.Plain, got)
 	}
 	return nil
 }

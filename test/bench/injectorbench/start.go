@@ -26,6 +26,10 @@ func (b *bench) build(ctx context.Context, repoRoot string) error {
 	if err := stack.BuildStatic(ctx, repoRoot, "./images/injector", b.newBin); err != nil {
 		return err
 	}
+	b.plainBin = filepath.Join(b.work, "plainclient")
+	if err := stack.BuildStatic(ctx, repoRoot, "./test/bench/injectorbench/plainclient", b.plainBin); err != nil {
+		return err
+	}
 	src, archive := filepath.Join(b.work, "src-"+BaselineCommit), filepath.Join(b.work, BaselineCommit+".tar")
 	defer os.RemoveAll(src)
 	defer os.Remove(archive)
@@ -57,10 +61,11 @@ type startCase struct {
 }
 
 // starts times StartRuns starts of each binary with StartPaths variables, one KV v2 path
-// each, and as many without a reference (the start of the process alone), after
-// WarmupRuns untimed rounds. The four take turns and the one that goes first changes
-// every round, so that all see the same noise of a shared machine.
-func (b *bench) starts(ctx context.Context) (newStart, oldStart Start, err error) {
+// each, and as many without a reference (the start of the process alone), and as many
+// starts of the reference program that ends at once, after WarmupRuns untimed rounds. The
+// five take turns and the one that goes first changes every round, so that all see the
+// same noise of a shared machine. The reference's median wall and CPU time go to plain.
+func (b *bench) starts(ctx context.Context, plain *[2]time.Duration) (newStart, oldStart Start, err error) {
 	b.logf("timing %d starts of each injector, %d paths, and as many without a reference", StartRuns, StartPaths)
 	vars := refs(StartPaths, StartPaths)
 	cases := []*startCase{
@@ -68,6 +73,7 @@ func (b *bench) starts(ctx context.Context) (newStart, oldStart Start, err error
 		{phase: "start-old", bin: b.oldBin, vars: vars},
 		{phase: "bare-new", bin: b.newBin},
 		{phase: "bare-old", bin: b.oldBin},
+		{phase: "bare-plain", bin: b.plainBin}, // plainclient /bin/true: it ends at once
 	}
 	for i := range WarmupRuns + StartRuns {
 		for j := range cases {
@@ -89,6 +95,9 @@ func (b *bench) starts(ctx context.Context) (newStart, oldStart Start, err error
 		}
 	}
 	b.proxy.setPhase("")
+	ref := cases[4]
+	plain[0], plain[1] = stats.Percentile(ref.wall, 50), stats.Percentile(ref.cpu, 50)
+	b.logf("the reference program ending at once: median %s, CPU %s", plain[0], plain[1])
 	var out [2]Start
 	for k := range out {
 		c, bare := cases[k], cases[k+2]

@@ -26,19 +26,33 @@ import (
 const childSeconds = 180
 
 // watch runs a watch-for-data injector over vars variables that refer to paths distinct
-// paths, with a command that sleeps. From the moment it watches, it counts Polls polls
-// (the injector's debug line of each unchanged poll) and reads the store requests, the
-// injector's resident memory and its CPU time over them.
-func (b *bench) watch(ctx context.Context, paths, vars int) (w Watch, err error) {
+// paths, with a command that sleeps; with plain, the reference program polling those paths
+// instead. From the moment it watches, it counts Polls polls (the debug line of each
+// unchanged poll) and reads the store requests, the process's resident memory and its CPU
+// time over them.
+func (b *bench) watch(ctx context.Context, paths, vars int, plain bool) (w Watch, err error) {
 	w = Watch{Paths: paths, Vars: vars}
-	phase := fmt.Sprintf("watch-%d", paths)
+	phase, who := fmt.Sprintf("watch-%d", paths), "injector"
+	if plain {
+		phase, who = "plain-"+phase, "reference program"
+	}
 	b.proxy.setPhase(phase)
 	defer b.proxy.setPhase("")
-	b.logf("watch-for-data every %s, %d paths, %d variables: counting %d polls", PollInterval, paths, vars, Polls)
-	cmd := exec.CommandContext(ctx, b.newBin, "/bin/sleep", strconv.Itoa(childSeconds)) //nolint:gosec // G204: the injector built for this measurement
-	cmd.Env = b.environ(refs(paths, vars),
-		"SECRETS_STORE_RESTART_ON=watch-for-data", "SECRETS_STORE_POLL_INTERVAL="+PollInterval.String(),
-		"SECRETS_STORE_LOG_LEVEL=debug", "SECRETS_STORE_GRACE_PERIOD=5s")
+	b.logf("%s, watch-for-data every %s, %d paths, %d variables: counting %d polls", who, PollInterval, paths, vars, Polls)
+	var cmd *exec.Cmd
+	if plain {
+		list := make([]string, paths)
+		for i := range list {
+			list[i] = kvMount + "/data/" + secretName(i)
+		}
+		cmd = exec.CommandContext(ctx, b.plainBin, "watch") //nolint:gosec // G204: the program built for this measurement
+		cmd.Env = b.environ(nil, "PLAIN_PATHS="+strings.Join(list, ","), "PLAIN_INTERVAL="+PollInterval.String())
+	} else {
+		cmd = exec.CommandContext(ctx, b.newBin, "/bin/sleep", strconv.Itoa(childSeconds)) //nolint:gosec // G204: the injector built for this measurement
+		cmd.Env = b.environ(refs(paths, vars),
+			"SECRETS_STORE_RESTART_ON=watch-for-data", "SECRETS_STORE_POLL_INTERVAL="+PollInterval.String(),
+			"SECRETS_STORE_LOG_LEVEL=debug", "SECRETS_STORE_GRACE_PERIOD=5s")
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StderrPipe()
 	if err != nil {
@@ -76,8 +90,8 @@ func (b *bench) watch(ctx context.Context, paths, vars int) (w Watch, err error)
 	w.Polls, w.Requests, w.Conns = Polls, after.sub(before), conns1-conns0
 	w.PeakRSS, w.PeakAnon, w.HWM = peak.RSS, peak.Anon, mem.HWM
 	w.CPUPerPoll, w.RunPerPoll = (cpu1-cpu0)/Polls, (run1-run0)/Polls
-	b.logf("%d paths: %d polls in %s, requests %s, %.2f per poll, %d new connections; VmRSS peak %.1f MiB (RssAnon %.1f MiB), VmHWM %.1f MiB; CPU per poll %s (utime+stime), %s (schedstat)",
-		paths, Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns,
+	b.logf("%s, %d paths: %d polls in %s, requests %s, %.2f per poll, %d new connections; VmRSS peak %.1f MiB (RssAnon %.1f MiB), VmHWM %.1f MiB; CPU per poll %s (utime+stime), %s (schedstat)",
+		who, paths, Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns,
 		mib(w.PeakRSS), mib(w.PeakAnon), mib(w.HWM), w.CPUPerPoll, w.RunPerPoll)
 	return w, nil
 }
