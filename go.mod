@@ -24,6 +24,7 @@ require (
 	k8s.io/client-go v0.34.8
 	k8s.io/kube-openapi v0.0.0-20260603220949-865597e52e25
 	k8s.io/kubelet v0.34.8
+	k8s.io/pod-security-admission v0.34.8
 	k8s.io/utils v0.0.0-20260507154919-ff6756f316d2
 	sigs.k8s.io/json v0.0.0-20250730193827-2d320260d730
 	sigs.k8s.io/yaml v1.6.0
@@ -32,6 +33,7 @@ require (
 require (
 	github.com/asaskevich/govalidator v0.0.0-20230301143203-a9d515a09cc2 // indirect
 	k8s.io/apiserver v0.34.8 // indirect
+	k8s.io/component-base v0.34.8 // indirect
 )
 
 require (

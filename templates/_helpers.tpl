@@ -27,6 +27,15 @@ gets its differences applied to the rendered objects by the test harness (test/m
 {{- define "ssi.namespace" -}}d8-secrets-store-integration{{- end }}
 {{- define "ssi.driverName" -}}secrets-store.csi.deckhouse.io{{- end }}
 {{- /*
+The SecurityPolicyException of the CSI driver's pods (csi-driver/security-policy-exception.yaml),
+rendered where Deckhouse's admission-policy-engine serves the API. The name carries the module's
+name, so that it is unique in the cluster whatever the scope of the resource.
+*/ -}}
+{{- define "ssi.csiPolicyExceptionName" -}}secrets-store-integration-csi-driver{{- end }}
+{{- define "ssi.policyExceptionAPI" -}}
+{{- if .Capabilities.APIVersions.Has "deckhouse.io/v1alpha1/SecurityPolicyException" }}true{{ end }}
+{{- end }}
+{{- /*
 The webhook's Deployment. Not "webhook": release 1.4 of the module has a Deployment of that name
 with another selector, which cannot be changed in place, so an update from 1.4 replaces it.
 */ -}}

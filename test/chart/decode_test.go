@@ -90,6 +90,53 @@ type (
 			} `json:"resourcePolicy"`
 		} `json:"spec"`
 	}
+	// securityPolicyException is the part of Deckhouse's SecurityPolicyException
+	// (deckhouse.io/v1alpha1, from the admission-policy-engine module) this chart uses,
+	// written after the CRD's openAPIV3Schema: an allowance is {allowedValue} or
+	// {allowedValues} with metadata.description; a hostPath allowance lists paths with
+	// their readOnly flag. A field the chart starts using has to be added here first.
+	securityPolicyException struct {
+		metav1.TypeMeta   `json:",inline"`
+		metav1.ObjectMeta `json:"metadata"`
+		Spec              struct {
+			SecurityContext struct {
+				Privileged               *speValue[bool]    `json:"privileged,omitempty"`
+				AllowPrivilegeEscalation *speValue[bool]    `json:"allowPrivilegeEscalation,omitempty"`
+				RunAsNonRoot             *speValue[bool]    `json:"runAsNonRoot,omitempty"`
+				RunAsUser                *speValues[int64]  `json:"runAsUser,omitempty"`
+				SeccompProfile           *speValues[string] `json:"seccompProfile,omitempty"`
+				Capabilities             *struct {
+					AllowedValues *struct {
+						Add  []string `json:"add,omitempty"`
+						Drop []string `json:"drop,omitempty"`
+					} `json:"allowedValues"`
+					Metadata speMetadata `json:"metadata"`
+				} `json:"capabilities,omitempty"`
+			} `json:"securityContext"`
+			Volumes struct {
+				Types    *speValues[string] `json:"types,omitempty"`
+				HostPath *struct {
+					AllowedValues []speHostPath `json:"allowedValues"`
+				} `json:"hostPath,omitempty"`
+			} `json:"volumes"`
+		} `json:"spec"`
+	}
+	speMetadata struct {
+		Description string `json:"description"`
+	}
+	speValue[T any] struct {
+		AllowedValue *T          `json:"allowedValue"`
+		Metadata     speMetadata `json:"metadata"`
+	}
+	speValues[T any] struct {
+		AllowedValues []T         `json:"allowedValues"`
+		Metadata      speMetadata `json:"metadata"`
+	}
+	speHostPath struct {
+		Path     string      `json:"path"`
+		ReadOnly bool        `json:"readOnly"`
+		Metadata speMetadata `json:"metadata"`
+	}
 	grafanaDashboardDefinition struct {
 		metav1.TypeMeta   `json:",inline"`
 		metav1.ObjectMeta `json:"metadata"`
@@ -137,6 +184,8 @@ func decodeOne(m manifest) (object, error) {
 		custom = &grafanaDashboardDefinition{}
 	case "autoscaling.k8s.io/v1/VerticalPodAutoscaler":
 		custom = &verticalPodAutoscaler{}
+	case "deckhouse.io/v1alpha1/SecurityPolicyException":
+		custom = &securityPolicyException{}
 	}
 	if custom != nil {
 		if err := yaml.UnmarshalStrict([]byte(m.doc), custom); err != nil {

@@ -83,11 +83,20 @@ func TestNamespace(t *testing.T) {
 	forEachCase(t, func(t *testing.T, _ renderCase, objs []object) {
 		ns := one[*corev1.Namespace](t, objs, moduleNamespace)
 		for k, v := range map[string]string{
-			"kubernetes.io/metadata.name":        moduleNamespace,
-			"pod-security.kubernetes.io/enforce": "privileged", // the CSI driver mounts tmpfs
+			"kubernetes.io/metadata.name": moduleNamespace,
+			// Deckhouse's admission-policy-engine checks the pods; only the CSI
+			// driver has an exception (podsecurity_test.go).
+			"security.deckhouse.io/enable-security-policy-check": "true",
 		} {
 			if ns.Labels[k] != v {
 				t.Errorf("namespace label %s = %q, want %q", k, ns.Labels[k], v)
+			}
+		}
+		// No level for the whole namespace: neither the upstream PodSecurity
+		// admission's (it has no per-workload exceptions) nor Deckhouse's.
+		for k, v := range ns.Labels {
+			if strings.HasPrefix(k, "pod-security.kubernetes.io/") || k == "security.deckhouse.io/pod-policy" {
+				t.Errorf("namespace label %s=%s sets a level for every pod of the module", k, v)
 			}
 		}
 	})

@@ -35,7 +35,8 @@ type renderCase struct {
 	// values are files merged in order over testdata/values/base.yaml.
 	values []string
 	// monitoring: the cluster serves the Prometheus Operator and Grafana
-	// dashboard APIs.
+	// dashboard APIs, and those of the other Deckhouse modules the chart uses
+	// (VPA, admission-policy-engine's SecurityPolicyException).
 	monitoring bool
 }
 
@@ -106,6 +107,8 @@ func capabilities(monitoring bool) *chartutil.Capabilities {
 			"deckhouse.io/v1/GrafanaDashboardDefinition",
 			"autoscaling.k8s.io/v1",
 			"autoscaling.k8s.io/v1/VerticalPodAutoscaler",
+			"deckhouse.io/v1alpha1",
+			securityPolicyExceptionAPI,
 		)
 	}
 	return caps
