@@ -50,14 +50,15 @@ func TestMetricsBehindKubeRBACProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = kube.RbacV1().RoleBindings(rb.Namespace).Delete(context.Background(), rb.Name, metav1.DeleteOptions{})
+		// t.Context() ends before the cleanups run.
+		_ = kube.RbacV1().RoleBindings(rb.Namespace).Delete(context.WithoutCancel(ctx), rb.Name, metav1.DeleteOptions{})
 	})
 
 	client := &http.Client{
 		Timeout: 10 * time.Second,
 		// kube-rbac-proxy serves a self-signed certificate, as Prometheus sees it
 		// (tlsConfig.insecureSkipVerify of the PodMonitors).
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}, //nolint:gosec // G402: kube-rbac-proxy's self-signed certificate, on 127.0.0.1.
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 	}
 	for _, c := range []struct {
 		app, metric string
@@ -160,7 +161,7 @@ func serviceAccountToken(t *testing.T, ns, name string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = kube.CoreV1().ServiceAccounts(ns).Delete(context.Background(), name, metav1.DeleteOptions{})
+		_ = kube.CoreV1().ServiceAccounts(ns).Delete(context.WithoutCancel(ctx), name, metav1.DeleteOptions{})
 	})
 	ttl := int64(600)
 	tr, err := kube.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{
