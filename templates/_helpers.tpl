@@ -369,6 +369,19 @@ Usage: {{ include "ssi.kubeRbacProxyContainer" (list . "webhook" 9190 9090) }}
   - name: https-metrics
     containerPort: {{ include "ssi.port" (list $ctx "httpsMetrics" $listen) }}
     protocol: TCP
+  # TCP probes: any path over HTTPS would need a token (the flags that exempt one differ between
+  # Deckhouse's build and upstream's).
+  readinessProbe:
+    tcpSocket:
+      port: https-metrics
+    periodSeconds: 10
+    failureThreshold: 3
+  livenessProbe:
+    tcpSocket:
+      port: https-metrics
+    initialDelaySeconds: 5
+    periodSeconds: 10
+    failureThreshold: 6
   {{- include "ssi.restrictedContainerSecurityContext" $ctx | trim | nindent 2 }}
   resources:
     requests:

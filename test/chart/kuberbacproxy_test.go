@@ -47,6 +47,11 @@ func checkKubeRBACProxy(t *testing.T, spec corev1.PodSpec, app string, listen, u
 	if len(proxy.Ports) != 1 || proxy.Ports[0].Name != "https-metrics" || proxy.Ports[0].ContainerPort != listen {
 		t.Errorf("%s: kube-rbac-proxy ports %+v, want https-metrics %d", app, proxy.Ports, listen)
 	}
+	for _, p := range []*corev1.Probe{proxy.ReadinessProbe, proxy.LivenessProbe} {
+		if p == nil || p.TCPSocket == nil || p.TCPSocket.Port.String() != "https-metrics" {
+			t.Errorf("%s: kube-rbac-proxy probe %+v, want a TCP probe of https-metrics", app, p)
+		}
+	}
 	if !slices.Contains(main.Args, fmt.Sprintf("--metrics-listen=127.0.0.1:%d", upstream)) {
 		t.Errorf("%s: args %q, want the metrics on 127.0.0.1:%d only", app, main.Args, upstream)
 	}

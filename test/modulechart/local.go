@@ -25,7 +25,7 @@ import (
 //   - Every program listens on BindAddress: a --*listen=:PORT or --*listen=127.0.0.1:PORT flag
 //     (--*listen-address too, kube-rbac-proxy's) becomes BindAddress:LOCAL, with LOCAL from
 //     Ports (free ports the stack picked), as do kube-rbac-proxy's --upstream=http://127.0.0.1:PORT/,
-//     the container ports and the probes (which get BindAddress as their host).
+//     the container ports and the probes (HTTP and TCP, which get BindAddress as their host).
 //   - The containers reach the API server at APIServerHost:APIServerPort
 //     (KUBERNETES_SERVICE_HOST/PORT), since the "kubernetes" Service does not route either.
 //   - The API server calls the webhook at WebhookURL instead of through its Service (the
@@ -145,10 +145,12 @@ func (l *Local) patchContainer(c map[string]any, main bool) error {
 		}
 	}
 	for _, probe := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
-		if get, ok := dig(c, probe, "httpGet").(map[string]any); ok {
-			get["host"] = l.BindAddress
-			if port, ok := get["port"].(int64); ok {
-				get["port"] = l.mapPort(port)
+		for _, kind := range []string{"httpGet", "tcpSocket"} {
+			if action, ok := dig(c, probe, kind).(map[string]any); ok {
+				action["host"] = l.BindAddress
+				if port, ok := action["port"].(int64); ok {
+					action["port"] = l.mapPort(port)
+				}
 			}
 		}
 	}

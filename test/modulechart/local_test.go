@@ -83,6 +83,7 @@ spec:
         image: registry.example/common@sha256:cccc
         args: [--secure-listen-address=:9190, --upstream=http://127.0.0.1:9090/, --config-file=/etc/c.yaml]
         ports: [{name: https-metrics, containerPort: 9190}]
+        livenessProbe: {tcpSocket: {port: https-metrics}}
 `
 
 func TestLocalWorkload(t *testing.T) {
@@ -124,6 +125,7 @@ spec:
         - {name: KUBERNETES_SERVICE_HOST, value: 127.0.0.1}
         - {name: KUBERNETES_SERVICE_PORT, value: "16443"}
         ports: [{name: https-metrics, containerPort: 30003}]
+        livenessProbe: {tcpSocket: {port: https-metrics, host: 127.0.0.1}}
 `)
 	if !reflect.DeepEqual(o.Object, want.Object) {
 		got, _ := yaml.Marshal(o.Object)
