@@ -16,6 +16,9 @@ Deckhouse renders this chart with the module values under .Values.secretsStoreIn
                                                               templates/sync-admission-policies.yaml)
   secretsStoreIntegration.registry.{base,dockercfg}   set by Deckhouse for modules from a module source
   global.modulesImages.registry.{base,dockercfg}, global.modulesImages.digests.secretsStoreIntegration.*
+  global.modulesImages.digests.common.kubeRbacProxy   the platform's kube-rbac-proxy image
+  global.internal.modules.kubeRBACProxyCA.cert        the CA of kube-rbac-proxy clients (ConfigMap
+                                                      kube-rbac-proxy-ca.crt)
   global.discovery.d8SpecificNodeCountByRole, global.clusterConfiguration.proxy,
   global.enabledModules
 
@@ -95,15 +98,26 @@ imagePullSecrets:
 {{- define "ssi.kubeletDir" -}}/var/lib/kubelet{{- end }}
 
 {{- /*
-Usage: {{ include "ssi.port" (list . "webhook" 9443) }}, {{ include "ssi.listen" (list . "webhook" 9443) }}
+Usage: {{ include "ssi.port" (list . "webhook" 9443) }}, {{ include "ssi.listen" (list . "webhook" 9443) }},
+       {{ include "ssi.localListen" (list . "webhookMetrics" 9090) }}
 The port of a listener (the default given; the name says which) and the address the program
-listens on: that port on every address of the pod.
+listens on: that port on every address of the pod, or (localListen) on 127.0.0.1 only, for the
+metrics that only kube-rbac-proxy in the same pod reaches.
+
+The ports of the three workloads differ from each other although their pods never share a network
+namespace in a Deckhouse cluster: the local test cluster runs them all on the node's network.
+  webhook          https 9443, health 9080, metrics 127.0.0.1:9090, https-metrics 9190
+  csi-driver       health 9808, metrics 127.0.0.1:9809, https-metrics 9810
+  sync-controller  health 9081, metrics 127.0.0.1:9091, https-metrics 9191
 */ -}}
 {{- define "ssi.port" -}}
 {{- index . 2 | int }}
 {{- end }}
 {{- define "ssi.listen" -}}
 {{- printf ":%s" (include "ssi.port" .) }}
+{{- end }}
+{{- define "ssi.localListen" -}}
+{{- printf "127.0.0.1:%s" (include "ssi.port" .) }}
 {{- end }}
 
 {{- define "ssi.proxyEnv" -}}
@@ -274,20 +288,21 @@ resources:
 {{- end }}
 
 {{- /*
-Usage: {{ include "ssi.podMonitor" (list . "webhook" "http-metrics") }},
-       {{ include "ssi.podMonitor" (list . "sync-controller" "http-metrics" (dict "honorLabels" true)) }}
+Usage: {{ include "ssi.podMonitor" (list . "webhook") }},
+       {{ include "ssi.podMonitor" (list . "sync-controller" (dict "honorLabels" true)) }}
 A PodMonitor for the pods labelled app=<app> in the module namespace. It lives in d8-monitoring
-(the namespace of Deckhouse's Prometheus, labelled prometheus: main) and scrapes plain HTTP: the
-metrics hold counters and timings, never a secret. honorLabels keeps the labels of the metrics
-where they clash with the target's: the sync controller labels the series of a SecretsStoreSync
-with its own namespace, which must not be replaced by the module namespace.
+(the namespace of Deckhouse's Prometheus, labelled prometheus: main) and scrapes the port
+https-metrics of kube-rbac-proxy over HTTPS with the token of Prometheus (the Secret
+prometheus-token of d8-monitoring); kube-rbac-proxy serves a self-signed certificate, which is not
+verified. honorLabels keeps the labels of the metrics where they clash with the target's: the sync
+controller labels the series of a SecretsStoreSync with its own namespace, which must not be
+replaced by the module namespace.
 */ -}}
 {{- define "ssi.podMonitor" -}}
 {{- $ctx := index . 0 }}
 {{- $app := index . 1 }}
-{{- $port := index . 2 }}
 {{- $opts := dict }}
-{{- if gt (len .) 3 }}{{ $opts = index . 3 }}{{ end }}
+{{- if gt (len .) 2 }}{{ $opts = index . 2 }}{{ end }}
 apiVersion: monitoring.coreos.com/v1
 kind: PodMonitor
 metadata:
@@ -302,9 +317,14 @@ spec:
     matchNames:
     - {{ include "ssi.namespace" $ctx }}
   podMetricsEndpoints:
-  - port: {{ $port }}
-    scheme: http
+  - port: https-metrics
+    scheme: https
     path: /metrics
+    bearerTokenSecret:
+      name: prometheus-token
+      key: token
+    tlsConfig:
+      insecureSkipVerify: true
     {{- if $opts.honorLabels }}
     honorLabels: true
     {{- end }}
@@ -320,6 +340,100 @@ spec:
       replacement: cluster
     - regex: endpoint|container
       action: labeldrop
+{{- end }}
+
+{{- /*
+kube-rbac-proxy in front of the metrics of each workload (templates/kube-rbac-proxy.yaml has its
+ConfigMaps and RBAC). The program listens for metrics on 127.0.0.1 only; the sidecar listens on
+https-metrics with a self-signed certificate, authenticates the caller's bearer token with a
+TokenReview (or a client certificate signed by the kube-rbac-proxy CA of the cluster, the
+ConfigMap kube-rbac-proxy-ca.crt) and authorizes it with a SubjectAccessReview of get on the
+subresource prometheus-metrics of the workload (see kubeRbacProxyConfig), then proxies to the
+program. The probes do not pass through it: each program answers them on a health port of its own.
+
+The image is the platform's common kube-rbac-proxy (global.modulesImages.digests.common.kubeRbacProxy).
+Only flags that Deckhouse's build and upstream kube-rbac-proxy both take are passed: the
+authorization comes from --config-file and the upstream from --upstream.
+
+Usage: {{ include "ssi.kubeRbacProxyContainer" (list . "webhook" 9190 9090) }}
+       (the app, the port of https-metrics, the program's metrics port on 127.0.0.1)
+*/ -}}
+{{- define "ssi.kubeRbacProxyConfigDir" -}}/etc/kube-rbac-proxy/config{{- end }}
+{{- define "ssi.kubeRbacProxyCADir" -}}/etc/kube-rbac-proxy/ca{{- end }}
+{{- define "ssi.kubeRbacProxyConfigMapName" -}}secrets-store-integration-kube-rbac-proxy{{- end }}
+{{- define "ssi.kubeRbacProxyContainer" -}}
+{{- $ctx := index . 0 }}
+{{- $app := index . 1 }}
+{{- $listen := index . 2 }}
+{{- $upstream := index . 3 }}
+- name: kube-rbac-proxy
+  image: {{ include "helm_lib_module_common_image" (list $ctx "kubeRbacProxy") }}
+  imagePullPolicy: {{ include "ssi.imagePullPolicy" $ctx }}
+  args:
+  - --secure-listen-address={{ include "ssi.listen" (list $ctx "httpsMetrics" $listen) }}
+  - --upstream=http://{{ include "ssi.localListen" (list $ctx "metrics" $upstream) }}/
+  - --config-file={{ include "ssi.kubeRbacProxyConfigDir" $ctx }}/{{ $app }}.yaml
+  - --client-ca-file={{ include "ssi.kubeRbacProxyCADir" $ctx }}/ca.crt
+  ports:
+  - name: https-metrics
+    containerPort: {{ include "ssi.port" (list $ctx "httpsMetrics" $listen) }}
+    protocol: TCP
+  # TCP probes: any path over HTTPS would need a token (the flags that exempt one differ between
+  # Deckhouse's build and upstream's).
+  readinessProbe:
+    tcpSocket:
+      port: https-metrics
+    periodSeconds: 10
+    failureThreshold: 3
+  livenessProbe:
+    tcpSocket:
+      port: https-metrics
+    initialDelaySeconds: 5
+    periodSeconds: 10
+    failureThreshold: 6
+  {{- include "ssi.restrictedContainerSecurityContext" $ctx | trim | nindent 2 }}
+  resources:
+    requests:
+      {{- include "helm_lib_container_kube_rbac_proxy_resources" $ctx | trim | nindent 6 }}
+      ephemeral-storage: 50Mi
+    limits:
+      memory: 64Mi
+  volumeMounts:
+  - name: kube-rbac-proxy-config
+    mountPath: {{ include "ssi.kubeRbacProxyConfigDir" $ctx }}
+    readOnly: true
+  - name: kube-rbac-proxy-ca
+    mountPath: {{ include "ssi.kubeRbacProxyCADir" $ctx }}
+    readOnly: true
+  terminationMessagePolicy: FallbackToLogsOnError
+{{- end }}
+
+{{- define "ssi.kubeRbacProxyVolumes" -}}
+- name: kube-rbac-proxy-config
+  configMap:
+    name: {{ include "ssi.kubeRbacProxyConfigMapName" . }}
+    defaultMode: 0444
+- name: kube-rbac-proxy-ca
+  configMap:
+    name: kube-rbac-proxy-ca.crt
+    defaultMode: 0444
+{{- end }}
+
+{{- /*
+Usage: {{ include "ssi.kubeRbacProxyConfig" (list . "deployments" "secrets-store-webhook") }}
+The authorization of kube-rbac-proxy: the caller needs get on <resource>/prometheus-metrics of the
+workload in the module namespace (templates/kube-rbac-proxy.yaml grants it to Prometheus).
+*/ -}}
+{{- define "ssi.kubeRbacProxyConfig" -}}
+{{- $ctx := index . 0 }}
+authorization:
+  resourceAttributes:
+    namespace: {{ include "ssi.namespace" $ctx }}
+    apiGroup: apps
+    apiVersion: v1
+    resource: {{ index . 1 }}
+    subresource: prometheus-metrics
+    name: {{ index . 2 }}
 {{- end }}
 
 {{- /* The imageRegistries settings as the JSON document of the webhook's --registry-config. */ -}}

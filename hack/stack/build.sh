@@ -15,16 +15,21 @@
 #   openbao     github.com/openbao/openbao by pseudo-version (its root module has no /v2, so
 #               the v2.x tags are not module versions); api/auth/userpass/v2 is not served and
 #               not needed by `bao`, so it is replaced by an empty stub module
+#   kube-rbac-proxy
+#               github.com/brancz/kube-rbac-proxy, the sidecar in front of the module's metrics
+#               (Deckhouse ships its own build as a common image; the local cluster gets this one
+#               under the same value, global.modulesImages.digests.common.kubeRbacProxy)
 #
-# Usage: build.sh [kubernetes] [etcd] [openbao]   (default: all three, in parallel)
+# Usage: build.sh [kubernetes] [etcd] [openbao] [kube-rbac-proxy]   (default: all, in parallel)
 # Normally run by `stack build` (test/stack), which sets the environment.
 set -euo pipefail
 # Versions and paths come from the caller (test/stack/versions.go is their one source):
-: "${STACK_CACHE:?}" "${K8S_VERSION:?}" "${K8S_CMDS:?}" "${ETCD_VERSION:?}" "${OPENBAO_VERSION:?}" "${OPENBAO_PSEUDO:?}"
+: "${STACK_CACHE:?}" "${K8S_VERSION:?}" "${K8S_CMDS:?}" "${ETCD_VERSION:?}" "${OPENBAO_VERSION:?}" "${OPENBAO_PSEUDO:?}" "${KRP_VERSION:?}"
 K8S_DIR="$STACK_CACHE/kubernetes-$K8S_VERSION"
 ETCD_DIR="$STACK_CACHE/etcd-$ETCD_VERSION"
 OPENBAO_DIR="$STACK_CACHE/openbao-$OPENBAO_VERSION"
-WANT=("$@"); [ ${#WANT[@]} -eq 0 ] && WANT=(kubernetes etcd openbao)
+KRP_DIR="$STACK_CACHE/kube-rbac-proxy-$KRP_VERSION"
+WANT=("$@"); [ ${#WANT[@]} -eq 0 ] && WANT=(kubernetes etcd openbao kube-rbac-proxy)
 export GOFLAGS="-buildvcs=false" CGO_ENABLED=0
 export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/openbao/go-kms-wrapping"
 
@@ -119,11 +124,32 @@ EOF
   log "built $dir/bao"
 }
 
+# cmd/kube-rbac-proxy through a wrapper module, which repeats the replace directive of the
+# module's go.mod (`go install pkg@version` refuses a module that has one).
+build_kube_rbac_proxy() {
+  local dir="$KRP_DIR" wrap="$STACK_CACHE/src/kube-rbac-proxy-wrapper-$KRP_VERSION" kmod
+  if [ -x "$dir/kube-rbac-proxy" ]; then log "kube-rbac-proxy $KRP_VERSION: cached in $dir"; return; fi
+  mkdir -p "$wrap" "$dir"
+  cd "$wrap"
+  kmod="$(go mod download -json "github.com/brancz/kube-rbac-proxy@$KRP_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')"
+  {
+    printf 'module stack/krpwrapper\n\ngo %s\n\nrequire github.com/brancz/kube-rbac-proxy %s\n\n' \
+      "$(awk '/^go /{print $2; exit}' "$kmod")" "$KRP_VERSION"
+    grep -E '^replace ' "$kmod" || true
+  } > go.mod
+  printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/brancz/kube-rbac-proxy/cmd/kube-rbac-proxy"\n' > tools.go
+  go mod tidy
+  go build -trimpath -ldflags "-s -w" -o "$dir/kube-rbac-proxy.tmp" github.com/brancz/kube-rbac-proxy/cmd/kube-rbac-proxy
+  mv "$dir/kube-rbac-proxy.tmp" "$dir/kube-rbac-proxy"
+  log "built $dir/kube-rbac-proxy"
+}
+
 pids=()
 for w in "${WANT[@]}"; do
   case "$w" in
     kubernetes|etcd|openbao) ( "build_$w" ) & pids+=($!) ;;
-    *) echo "build.sh: unknown component $w (want kubernetes, etcd or openbao)" >&2; exit 2 ;;
+    kube-rbac-proxy) ( build_kube_rbac_proxy ) & pids+=($!) ;;
+    *) echo "build.sh: unknown component $w (want kubernetes, etcd, openbao or kube-rbac-proxy)" >&2; exit 2 ;;
   esac
 done
 rc=0

@@ -33,6 +33,7 @@ const (
 // Config is the controller's configuration.
 type Config struct {
 	MetricsListen string // /metrics, /healthz and /readyz
+	HealthListen  string // /healthz and /readyz alone; "" for none
 	LogLevel      slog.Level
 	Kubeconfig    string // empty: in-cluster configuration
 
@@ -65,6 +66,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("sync-controller", flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.StringVar(&c.MetricsListen, "metrics-listen", DefaultMetricsListen, "address of /metrics, /healthz and /readyz")
+	fs.StringVar(&c.HealthListen, "health-listen", "", `address of /healthz and /readyz alone, for probes when metrics-listen is local ("" for none)`)
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster configuration)")
 	fs.StringVar(&c.Store.Address, "store-addr", "", "store address, such as https://stronghold.example:8200")

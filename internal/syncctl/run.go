@@ -91,11 +91,11 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger) error {
 	}
 	watchdog := leaderelection.NewLeaderHealthzAdaptor(20 * time.Second)
 	var ready atomic.Bool
-	srv, err := serve(ctx, cfg.MetricsListen, reg, watchdog, &ready, log)
+	servers, err := serve(ctx, cfg, reg, watchdog, &ready, log)
 	if err != nil {
 		return err
 	}
-	defer shutdown(srv)
+	defer shutdown(servers...)
 
 	key, err := loadHMACKey(ctx, kube, cfg.Namespace, cfg.HMACKeySecret)
 	if err != nil {
@@ -208,42 +208,68 @@ func settle() {
 }
 
 // serve starts /metrics, /healthz (the leader election's watchdog) and
-// /readyz (the HMAC key is loaded).
-func serve(ctx context.Context, addr string, reg *prometheus.Registry, watchdog *leaderelection.HealthzAdaptor, ready *atomic.Bool, log *slog.Logger) (*http.Server, error) {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+// /readyz (the HMAC key is loaded) on the metrics address, and with a
+// health address /healthz and /readyz there as well: kubelet probes that
+// one while the metrics address is 127.0.0.1 behind kube-rbac-proxy.
+func serve(ctx context.Context, cfg Config, reg *prometheus.Registry, watchdog *leaderelection.HealthzAdaptor, ready *atomic.Bool, log *slog.Logger) ([]*http.Server, error) {
+	healthz := func(w http.ResponseWriter, r *http.Request) {
 		if err := watchdog.Check(r); err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+	}
+	readyz := func(w http.ResponseWriter, _ *http.Request) {
 		if !ready.Load() {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = w.Write([]byte("ok\n"))
-	})
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", healthz)
+	mux.HandleFunc("/readyz", readyz)
+	srv, err := listenAndServe(ctx, cfg.MetricsListen, "--metrics-listen", mux, log)
+	if err != nil {
+		return nil, err
+	}
+	servers := []*http.Server{srv}
+	if cfg.HealthListen != "" {
+		health := http.NewServeMux()
+		health.HandleFunc("/healthz", healthz)
+		health.HandleFunc("/readyz", readyz)
+		hs, err := listenAndServe(ctx, cfg.HealthListen, "--health-listen", health, log)
+		if err != nil {
+			shutdown(servers...)
+			return nil, err
+		}
+		servers = append(servers, hs)
+	}
+	return servers, nil
+}
+
+func listenAndServe(ctx context.Context, addr, flagName string, h http.Handler, log *slog.Logger) (*http.Server, error) {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s (--metrics-listen): %w", addr, err)
+		return nil, fmt.Errorf("listen on %s (%s): %w", addr, flagName, err)
 	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("metrics server stopped", "error", err)
+			log.Error("http server stopped", "addr", addr, "error", err)
 		}
 	}()
 	return srv, nil
 }
 
-func shutdown(srv *http.Server) {
+func shutdown(servers ...*http.Server) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(ctx)
+	for _, srv := range servers {
+		_ = srv.Shutdown(ctx)
+	}
 }
 
 // stripManagedFields is the informers' transform: managedFields are most of

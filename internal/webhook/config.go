@@ -30,6 +30,7 @@ const (
 type Config struct {
 	Listen        string // HTTPS address, e.g. ":9443"
 	MetricsListen string // plain-HTTP address for /metrics and /healthz; "" serves them on Listen only
+	HealthListen  string // plain-HTTP address for /healthz alone (kubelet's probes); "" for none
 	CertFile      string // PEM serving certificate (chain), reloaded when it changes
 	KeyFile       string // PEM private key of CertFile
 
@@ -86,6 +87,13 @@ func (c Config) Validate() error {
 			errs = append(errs, err)
 		} else if c.MetricsListen == c.Listen && !strings.HasSuffix(c.Listen, ":0") {
 			errs = append(errs, errors.New("metrics-listen must differ from listen"))
+		}
+	}
+	if c.HealthListen != "" {
+		if err := checkAddr("health-listen", c.HealthListen); err != nil {
+			errs = append(errs, err)
+		} else if (c.HealthListen == c.Listen || c.HealthListen == c.MetricsListen) && !strings.HasSuffix(c.HealthListen, ":0") {
+			errs = append(errs, errors.New("health-listen must differ from listen and metrics-listen"))
 		}
 	}
 	if c.CertFile == "" || c.KeyFile == "" {

@@ -33,6 +33,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "metrics on the main listener only", edit: func(c *Config) { c.MetricsListen = "" }},
 		{name: "listen without port", edit: func(c *Config) { c.Listen = "9443" }, want: []string{`listen "9443": want host:port`}},
 		{name: "same listeners", edit: func(c *Config) { c.MetricsListen = c.Listen }, want: []string{"must differ"}},
+		{name: "health listener", edit: func(c *Config) { c.HealthListen = ":9080" }},
+		{name: "health on the metrics listener", edit: func(c *Config) { c.HealthListen = c.MetricsListen }, want: []string{"health-listen must differ"}},
 		{name: "no key", edit: func(c *Config) { c.KeyFile = "" }, want: []string{"tls-cert-file and tls-key-file are required"}},
 		{name: "no injector image", edit: func(c *Config) { c.InjectorImage = "" }, want: []string{"injector image is empty"}},
 		{name: "bad store address", edit: func(c *Config) { c.StoreAddr = "stronghold:8200" }, want: []string{"store address"}},

@@ -6,8 +6,10 @@
 // [Config] and serves them with a [Server].
 //
 // The Server speaks HTTPS (TLS 1.2 or later) on Config.Listen with /mutate,
-// /healthz and /metrics, and plain HTTP on Config.MetricsListen with
-// /metrics and /healthz. The serving key pair is reloaded when its files
+// /healthz and /metrics, plain HTTP on Config.MetricsListen with /metrics
+// and /healthz, and plain HTTP on Config.HealthListen with /healthz alone
+// (for kubelet's probes while the metrics listener is on 127.0.0.1 behind
+// kube-rbac-proxy). The serving key pair is reloaded when its files
 // change (polled every few seconds, which follows the kubelet's update of a
 // mounted Secret); an invalid new pair is logged and the previous one stays
 // in use. On shutdown /healthz answers 503, the listeners close and

@@ -16,6 +16,7 @@ import (
 func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", ":9443", "HTTPS address of /mutate, /healthz and /metrics")
 	fs.StringVar(&c.MetricsListen, "metrics-listen", ":9090", `plain-HTTP address of /metrics and /healthz ("" to disable)`)
+	fs.StringVar(&c.HealthListen, "health-listen", "", `plain-HTTP address of /healthz alone, for probes when metrics-listen is local ("" for none)`)
 	fs.StringVar(&c.CertFile, "tls-cert-file", "", "PEM serving certificate, reloaded when it changes")
 	fs.StringVar(&c.KeyFile, "tls-key-file", "", "PEM private key of the serving certificate")
 	fs.StringVar(&c.StoreAddr, "store-addr", "", "module-wide store URL, e.g. https://stronghold.example:8200")

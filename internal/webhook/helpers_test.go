@@ -185,6 +185,7 @@ func startServer(t *testing.T, mutate http.Handler, edit func(*Config)) *testSer
 	cfg := Config{
 		Listen:             "127.0.0.1:0",
 		MetricsListen:      "127.0.0.1:0",
+		HealthListen:       "127.0.0.1:0",
 		CertFile:           ts.certFile,
 		KeyFile:            ts.keyFile,
 		CertReloadInterval: 20 * time.Millisecond,

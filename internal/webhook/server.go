@@ -31,16 +31,19 @@ const (
 
 // Server is the webhook's HTTPS server (/mutate, /healthz, /metrics) and,
 // when Config.MetricsListen is set, a plain-HTTP server for /metrics and
-// /healthz.
+// /healthz, and when Config.HealthListen is set, a plain-HTTP server for
+// /healthz alone.
 type Server struct {
-	cfg     Config
-	log     *slog.Logger
-	certs   *certReloader
-	https   *http.Server
-	plain   *http.Server // nil without MetricsListen
-	httpsLn net.Listener
-	plainLn net.Listener
-	serving atomic.Bool
+	cfg      Config
+	log      *slog.Logger
+	certs    *certReloader
+	https    *http.Server
+	plain    *http.Server // nil without MetricsListen
+	health   *http.Server // nil without HealthListen
+	httpsLn  net.Listener
+	plainLn  net.Listener
+	healthLn net.Listener
+	serving  atomic.Bool
 }
 
 // NewServer loads the serving certificate and binds the listeners, so that
@@ -82,6 +85,19 @@ func NewServer(ctx context.Context, cfg Config, mutate http.Handler, m *Metrics,
 			return nil, fmt.Errorf("listen on %q: %w", cfg.MetricsListen, err)
 		}
 	}
+	if cfg.HealthListen != "" {
+		health := http.NewServeMux()
+		health.HandleFunc("/healthz", s.healthz)
+		s.health = s.newHTTPServer(health)
+		if s.healthLn, err = lc.Listen(ctx, "tcp", cfg.HealthListen); err != nil {
+			for _, ln := range []net.Listener{s.httpsLn, s.plainLn} {
+				if ln != nil {
+					_ = ln.Close()
+				}
+			}
+			return nil, fmt.Errorf("listen on %q: %w", cfg.HealthListen, err)
+		}
+	}
 	return s, nil
 }
 
@@ -110,6 +126,14 @@ func (s *Server) MetricsAddr() net.Addr {
 	return s.plainLn.Addr()
 }
 
+// HealthAddr is the address of the health listener, nil without one.
+func (s *Server) HealthAddr() net.Addr {
+	if s.healthLn == nil {
+		return nil
+	}
+	return s.healthLn.Addr()
+}
+
 // Run serves until ctx ends or a server fails, then stops gracefully:
 // /healthz turns 503, the listeners close, and requests in flight get up
 // to Config.ShutdownTimeout to finish before their connections are cut.
@@ -124,10 +148,16 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.plain != nil {
 		g.Go(func() error { return serveErr("metrics", s.plain.Serve(s.plainLn)) })
 	}
+	if s.health != nil {
+		g.Go(func() error { return serveErr("health", s.health.Serve(s.healthLn)) })
+	}
 	s.serving.Store(true)
 	attrs := []slog.Attr{slog.String("addr", s.Addr().String())}
 	if a := s.MetricsAddr(); a != nil {
 		attrs = append(attrs, slog.String("metrics_addr", a.String()))
+	}
+	if a := s.HealthAddr(); a != nil {
+		attrs = append(attrs, slog.String("health_addr", a.String()))
 	}
 	attrs = append(attrs, slog.String("injector_delivery", string(s.cfg.InjectorDelivery)))
 	s.log.LogAttrs(ctx, slog.LevelInfo, "webhook serving", attrs...)
@@ -145,7 +175,7 @@ func serveErr(name string, err error) error {
 	return fmt.Errorf("%s server: %w", name, err)
 }
 
-// shutdown drains both servers within the shutdown timeout.
+// shutdown drains the servers within the shutdown timeout.
 func (s *Server) shutdown() error {
 	s.serving.Store(false)
 	s.log.Info("webhook stopping", slog.String("drain_timeout", s.cfg.ShutdownTimeout.String()))
@@ -155,6 +185,9 @@ func (s *Server) shutdown() error {
 	if s.plain != nil {
 		servers = append(servers, s.plain)
 	}
+	if s.health != nil {
+		servers = append(servers, s.health)
+	}
 	var errs []error
 	for _, srv := range servers {
 		if err := srv.Shutdown(ctx); err != nil {
@@ -163,7 +196,7 @@ func (s *Server) shutdown() error {
 		}
 	}
 	// Shutdown closes the listeners only if Serve ran; close them anyway.
-	for _, ln := range []net.Listener{s.httpsLn, s.plainLn} {
+	for _, ln := range []net.Listener{s.httpsLn, s.plainLn, s.healthLn} {
 		if ln != nil {
 			_ = ln.Close()
 		}

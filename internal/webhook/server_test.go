@@ -85,6 +85,7 @@ func TestServerEndpoints(t *testing.T) {
 	client := httpsClient(ts.ca.pool)
 	https := "https://" + ts.Addr().String()
 	plain := "http://" + ts.MetricsAddr().String()
+	health := "http://" + ts.HealthAddr().String()
 
 	tests := []struct {
 		name     string
@@ -105,6 +106,8 @@ func TestServerEndpoints(t *testing.T) {
 		{"mutate", client, http.MethodPost, https + "/mutate", reviewBody, http.StatusOK, `"patchType":"JSONPatch"`},
 		{"mutate needs post", client, http.MethodGet, https + "/mutate", "", http.StatusMethodNotAllowed, "POST"},
 		{"no mutate on the metrics port", http.DefaultClient, http.MethodPost, plain + "/mutate", reviewBody, http.StatusNotFound, ""},
+		{"healthz on the health port", http.DefaultClient, http.MethodGet, health + "/healthz", "", http.StatusOK, "ok"},
+		{"no metrics on the health port", http.DefaultClient, http.MethodGet, health + "/metrics", "", http.StatusNotFound, ""},
 		{"unknown path", client, http.MethodGet, https + "/other", "", http.StatusNotFound, ""},
 	}
 	for _, tt := range tests {

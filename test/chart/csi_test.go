@@ -36,9 +36,11 @@ func TestCSIDaemonSet(t *testing.T) {
 	forEachCase(t, func(t *testing.T, c renderCase, objs []object) {
 		ds := one[*appsv1.DaemonSet](t, objs, "csi-driver")
 		spec := ds.Spec.Template.Spec
-		if len(spec.Containers) != 1 {
-			t.Fatalf("%d containers, want exactly one (the plugin registers itself with kubelet)", len(spec.Containers))
+		// The plugin registers itself with kubelet: no registrar sidecar, only kube-rbac-proxy.
+		if len(spec.Containers) != 2 || spec.Containers[0].Name != "csi-driver" || spec.Containers[1].Name != "kube-rbac-proxy" {
+			t.Fatalf("containers %v, want csi-driver and kube-rbac-proxy", containerNames(spec.Containers))
 		}
+		checkKubeRBACProxy(t, spec, "csi-driver", 9810, 9809)
 		if spec.PriorityClassName != "system-node-critical" {
 			t.Errorf("priorityClassName %q, want system-node-critical", spec.PriorityClassName)
 		}
@@ -128,7 +130,8 @@ func TestNoClusterBranch(t *testing.T) {
 				}
 				for _, ctr := range append(spec.InitContainers, spec.Containers...) {
 					for _, a := range ctr.Args {
-						if k, v, ok := strings.Cut(a, "="); ok && strings.HasSuffix(k, "listen") && !strings.HasPrefix(v, ":") {
+						// --metrics-listen is 127.0.0.1 by design: only kube-rbac-proxy in the pod reads it.
+						if k, v, ok := strings.Cut(a, "="); ok && strings.HasSuffix(k, "listen") && k != "--metrics-listen" && !strings.HasPrefix(v, ":") {
 							t.Errorf("%s: %s %s: %s listens on %s, want every address of the pod", c.name, o.kind, o.meta.GetName(), k, v)
 						}
 					}

@@ -35,9 +35,16 @@ type (
 				MatchNames []string `json:"matchNames"`
 			} `json:"namespaceSelector"`
 			PodMetricsEndpoints []struct {
-				Port        string       `json:"port"`
-				Scheme      string       `json:"scheme"`
-				Path        string       `json:"path"`
+				Port              string `json:"port"`
+				Scheme            string `json:"scheme"`
+				Path              string `json:"path"`
+				BearerTokenSecret struct {
+					Name string `json:"name"`
+					Key  string `json:"key"`
+				} `json:"bearerTokenSecret"`
+				TLSConfig struct {
+					InsecureSkipVerify bool `json:"insecureSkipVerify"`
+				} `json:"tlsConfig"`
 				HonorLabels bool         `json:"honorLabels,omitempty"`
 				Relabelings []relabeling `json:"relabelings"`
 			} `json:"podMetricsEndpoints"`

@@ -137,10 +137,10 @@ func TestNetworkPolicy(t *testing.T) {
 			if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) || len(np.Spec.Egress) != 0 {
 				t.Errorf("policyTypes %v, egress %v, want Ingress only", np.Spec.PolicyTypes, np.Spec.Egress)
 			}
-			webhookPort, metricsPort := containerPort(t, dep, "https"), containerPort(t, dep, "http-metrics")
+			webhookPort, metricsPort, healthPort := containerPort(t, dep, "https"), containerPort(t, dep, "https-metrics"), containerPort(t, dep, "health")
 			want := []string{
 				fmt.Sprintf("TCP/%d from [192.168.199.10/32 192.168.199.11/32 fd00::10/128]", webhookPort),
-				fmt.Sprintf("TCP/%d from anywhere", metricsPort),
+				fmt.Sprintf("TCP/%d,TCP/%d from anywhere", metricsPort, healthPort),
 			}
 			if got := describeIngress(np.Spec.Ingress); !slices.Equal(got, want) {
 				t.Errorf("ingress rules\n got %q\nwant %q", got, want)

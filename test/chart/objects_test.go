@@ -220,8 +220,16 @@ func TestPodMonitors(t *testing.T) {
 			}
 			for _, pm := range pms {
 				if pm.Labels["prometheus"] != "main" || !slices.Equal(pm.Spec.NamespaceSelector.MatchNames, []string{moduleNamespace}) ||
-					len(pm.Spec.PodMetricsEndpoints) != 1 || pm.Spec.PodMetricsEndpoints[0].Port != "http-metrics" {
+					len(pm.Spec.PodMetricsEndpoints) != 1 {
 					t.Errorf("PodMonitor %s: %+v", pm.Name, pm)
+					continue
+				}
+				// kube-rbac-proxy's port, over HTTPS (its certificate is self-signed), with
+				// Prometheus's token.
+				e := pm.Spec.PodMetricsEndpoints[0]
+				if e.Port != "https-metrics" || e.Scheme != "https" || e.Path != "/metrics" || !e.TLSConfig.InsecureSkipVerify ||
+					e.BearerTokenSecret.Name != "prometheus-token" || e.BearerTokenSecret.Key != "token" {
+					t.Errorf("PodMonitor %s: endpoint %+v", pm.Name, e)
 				}
 			}
 		})

@@ -257,10 +257,12 @@ func TestSyncServiceAccountPolicy(t *testing.T) {
 func syncDeployment(t *testing.T, objs []object) (*appsv1.Deployment, corev1.Container) {
 	t.Helper()
 	d := one[*appsv1.Deployment](t, objs, "sync-controller")
-	if n := len(d.Spec.Template.Spec.Containers); n != 1 {
-		t.Fatalf("%d containers, want 1", n)
+	spec := d.Spec.Template.Spec
+	if len(spec.Containers) != 2 || spec.Containers[0].Name != "sync-controller" || spec.Containers[1].Name != "kube-rbac-proxy" {
+		t.Fatalf("containers %v, want sync-controller and kube-rbac-proxy", containerNames(spec.Containers))
 	}
-	return d, d.Spec.Template.Spec.Containers[0]
+	checkKubeRBACProxy(t, spec, "sync-controller", 9191, 9091)
+	return d, spec.Containers[0]
 }
 
 func TestSyncControllerFlags(t *testing.T) {
@@ -278,7 +280,7 @@ func TestSyncControllerFlags(t *testing.T) {
 		{
 			name: "manual", c: renderCases[2], settings: `{}`,
 			want: append([]string{
-				"--metrics-listen=:9091", "--log-level=debug",
+				"--metrics-listen=127.0.0.1:9091", "--health-listen=:9081", "--log-level=debug",
 				"--store-addr=https://vault.example.com:8200", "--store-auth-path=main-kube",
 				"--store-namespace=team-a/prod", "--store-ca-file=/etc/secrets-store/store-ca/ca.crt",
 				"--refresh-interval=5m",
@@ -288,7 +290,7 @@ func TestSyncControllerFlags(t *testing.T) {
 			name: "no store, audiences", c: renderCases[1],
 			settings: `{"synchronization": {"enabled": true}, "tokenAudience": "secrets-store", "additionalTokenAudiences": ["vault", "https://vault.example.com"]}`,
 			want: append([]string{
-				"--metrics-listen=:9091", "--log-level=info",
+				"--metrics-listen=127.0.0.1:9091", "--health-listen=:9081", "--log-level=info",
 				"--token-audience=secrets-store", "--additional-token-audiences=vault,https://vault.example.com",
 				"--refresh-interval=2m",
 			}, common...),
@@ -296,7 +298,7 @@ func TestSyncControllerFlags(t *testing.T) {
 		{
 			name: "local cluster", c: renderCases[3], settings: `{"synchronization": {"enabled": true}}`,
 			want: append([]string{
-				"--metrics-listen=:9091", "--log-level=info",
+				"--metrics-listen=127.0.0.1:9091", "--health-listen=:9081", "--log-level=info",
 				"--store-addr=https://127.0.0.1:18200", "--store-auth-path=kubernetes",
 				"--store-ca-file=/etc/secrets-store/store-ca/ca.crt", "--refresh-interval=2m",
 			}, common...),
@@ -351,12 +353,12 @@ func TestSyncControllerDeployment(t *testing.T) {
 	if r.Requests.Cpu().String() != "20m" || r.Requests.Memory().String() != "48Mi" || r.Limits.Memory().String() != "128Mi" {
 		t.Errorf("resources %+v, want requests cpu 20m memory 48Mi, limit memory 128Mi", r)
 	}
-	if len(ctr.Ports) != 1 || ctr.Ports[0].Name != "http-metrics" || ctr.Ports[0].ContainerPort != 9091 {
-		t.Errorf("ports %+v, want http-metrics 9091", ctr.Ports)
+	if len(ctr.Ports) != 1 || ctr.Ports[0].Name != "health" || ctr.Ports[0].ContainerPort != 9081 {
+		t.Errorf("ports %+v, want health 9081", ctr.Ports)
 	}
 	for path, p := range map[string]*corev1.Probe{"/readyz": ctr.ReadinessProbe, "/healthz": ctr.LivenessProbe} {
-		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != path || p.HTTPGet.Port.String() != "http-metrics" {
-			t.Errorf("probe %+v, want GET %s on http-metrics", p, path)
+		if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != path || p.HTTPGet.Port.String() != "health" {
+			t.Errorf("probe %+v, want GET %s on health", p, path)
 		}
 	}
 	mounted := slices.ContainsFunc(ctr.VolumeMounts, func(m corev1.VolumeMount) bool { return m.MountPath == "/etc/secrets-store/store-ca" })
@@ -369,16 +371,16 @@ func TestSyncControllerDeployment(t *testing.T) {
 		t.Errorf("PDB %+v, want maxUnavailable 1 over the controller's pods", pdb.Spec)
 	}
 	pm := one[*podMonitor](t, objs, "secrets-store-integration-sync-controller")
-	if len(pm.Spec.PodMetricsEndpoints) != 1 || pm.Spec.PodMetricsEndpoints[0].Port != "http-metrics" ||
+	if len(pm.Spec.PodMetricsEndpoints) != 1 || pm.Spec.PodMetricsEndpoints[0].Port != "https-metrics" ||
 		!pm.Spec.PodMetricsEndpoints[0].HonorLabels || !selects(t, &pm.Spec.Selector, d) {
-		t.Errorf("PodMonitor %+v, want port http-metrics with honorLabels (the series carry the resources' namespace)", pm.Spec)
+		t.Errorf("PodMonitor %+v, want port https-metrics with honorLabels (the series carry the resources' namespace)", pm.Spec)
 	}
 	np := one[*networkingv1.NetworkPolicy](t, objs, "sync-controller")
 	if !slices.Equal(np.Spec.PolicyTypes, []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}) || !selects(t, &np.Spec.PodSelector, d) {
 		t.Errorf("NetworkPolicy %+v, want an Ingress policy for the controller's pods", np.Spec)
 	}
-	if got := describeIngress(np.Spec.Ingress); !slices.Equal(got, []string{"TCP/9091 from anywhere"}) {
-		t.Errorf("ingress %q, want the metrics port only", got)
+	if got := describeIngress(np.Spec.Ingress); !slices.Equal(got, []string{"TCP/9191,TCP/9081 from anywhere"}) {
+		t.Errorf("ingress %q, want the ports https-metrics and health only", got)
 	}
 }
 

@@ -125,13 +125,14 @@ func TestWebhookDeployment(t *testing.T) {
 		if d.Spec.Template.Annotations["checksum/certificate"] == "" {
 			t.Error("no checksum/certificate annotation")
 		}
-		if len(spec.Containers) != 1 {
-			t.Fatalf("%d containers, want 1", len(spec.Containers))
+		if len(spec.Containers) != 2 || spec.Containers[0].Name != "webhook" || spec.Containers[1].Name != "kube-rbac-proxy" {
+			t.Fatalf("containers %v, want webhook and kube-rbac-proxy", containerNames(spec.Containers))
 		}
+		checkKubeRBACProxy(t, spec, "webhook", 9190, 9090)
 		ctr := spec.Containers[0]
 		for _, p := range []*corev1.Probe{ctr.ReadinessProbe, ctr.LivenessProbe} {
-			if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" {
-				t.Errorf("probe %+v, want GET /healthz", p)
+			if p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/healthz" || p.HTTPGet.Port.String() != "health" {
+				t.Errorf("probe %+v, want GET /healthz on the port health", p)
 			}
 		}
 		tls := false

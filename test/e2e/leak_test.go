@@ -109,14 +109,17 @@ func checkNoLeaks(ctx context.Context) error {
 		return fmt.Errorf("list the module's pods: %w", err)
 	}
 	for _, p := range pods.Items {
-		logs, err := stack.PodLogs(ctx, kube, p.Namespace, p.Name)
-		if err != nil {
-			if p.Status.Phase == corev1.PodRunning {
-				return fmt.Errorf("read the log of pod %s/%s: %w", p.Namespace, p.Name, err)
+		// Every container: the programs', their init containers' and kube-rbac-proxy's.
+		for _, c := range append(append([]corev1.Container(nil), p.Spec.InitContainers...), p.Spec.Containers...) {
+			logs, err := stack.ContainerLogs(ctx, kube, p.Namespace, p.Name, c.Name)
+			if err != nil {
+				if p.Status.Phase == corev1.PodRunning {
+					return fmt.Errorf("read the log of container %s of pod %s/%s: %w", c.Name, p.Namespace, p.Name, err)
+				}
+				continue // never started: no log to read
 			}
-			continue // never started: no log to read
+			scan("log of container "+c.Name+" of pod "+p.Namespace+"/"+p.Name, logs)
 		}
-		scan("log of pod "+p.Namespace+"/"+p.Name, logs)
 	}
 	evs, err := kube.CoreV1().Events("").List(ctx, metav1.ListOptions{})
 	if err != nil {

@@ -35,6 +35,12 @@ var imageSpecs = []imageSpec{
 	{key: syncImage, name: "sync-controller", pkg: "./images/sync-controller", binary: "/sync-controller", user: "65534"},
 }
 
+// kubeRBACProxyKey is the platform's kube-rbac-proxy among the common images
+// (global.modulesImages.digests.common). The local image carries the stack's build of upstream
+// kube-rbac-proxy (stack.KubeRBACProxyVersion, from the Go module proxy, kept in the stack's
+// cache), run as nobody as the chart runs it.
+const kubeRBACProxyKey = "kubeRbacProxy"
+
 // syncImage is built only for an install with synchronization on, the only one that runs it.
 const syncImage = "syncController"
 
@@ -104,7 +110,38 @@ func buildImages(ctx context.Context, s *stack.Stack, values map[string]any, key
 		}
 		out = append(out, b)
 	}
-	return out, nil
+	b, err := importKubeRBACProxy(ctx, s, values, dir)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, b), nil
+}
+
+// importKubeRBACProxy imports the image of kube-rbac-proxy, the sidecar of every workload.
+func importKubeRBACProxy(ctx context.Context, s *stack.Stack, values map[string]any, dir string) (builtImage, error) {
+	local, _ := values[LocalKey].(*Local)
+	if local == nil || local.Images[kubeRBACProxyKey] == "" {
+		return builtImage{}, fmt.Errorf("values have no local image %s (%s)", kubeRBACProxyKey, LocalKey)
+	}
+	bin := stack.CachedBinaries().KubeRBACProxy
+	if _, err := os.Stat(bin); err != nil {
+		return builtImage{}, fmt.Errorf("kube-rbac-proxy: %w (run `make cluster-build`)", err)
+	}
+	im := stack.Image{
+		Name:       local.Images[kubeRBACProxyKey],
+		Files:      map[string]string{"/kube-rbac-proxy": bin},
+		Entrypoint: []string{"/kube-rbac-proxy"},
+		User:       "65534",
+	}
+	b, err := imageDigests(im)
+	if err != nil {
+		return builtImage{}, err
+	}
+	archive := filepath.Join(dir, "kube-rbac-proxy.tar")
+	if err := im.WriteOCI(archive); err != nil {
+		return builtImage{}, fmt.Errorf("build image %s: %w", im.Name, err)
+	}
+	return b, s.ImportImage(ctx, archive)
 }
 
 func imageDigests(im stack.Image) (builtImage, error) {

@@ -22,9 +22,10 @@ import (
 //   - Deployments and DaemonSets use the node's network (hostNetwork, with cluster DNS where
 //     there is one), and a Deployment replaces its pods instead of surging, since two pods on
 //     one node cannot bind one port.
-//   - Every program listens on BindAddress: a --*listen=:PORT flag becomes BindAddress:LOCAL,
-//     with LOCAL from Ports (free ports the stack picked), as do the container ports and the
-//     probes (which get BindAddress as their host).
+//   - Every program listens on BindAddress: a --*listen=:PORT or --*listen=127.0.0.1:PORT flag
+//     (--*listen-address too, kube-rbac-proxy's) becomes BindAddress:LOCAL, with LOCAL from
+//     Ports (free ports the stack picked), as do kube-rbac-proxy's --upstream=http://127.0.0.1:PORT/,
+//     the container ports and the probes (HTTP and TCP, which get BindAddress as their host).
 //   - The containers reach the API server at APIServerHost:APIServerPort
 //     (KUBERNETES_SERVICE_HOST/PORT), since the "kubernetes" Service does not route either.
 //   - The API server calls the webhook at WebhookURL instead of through its Service (the
@@ -54,7 +55,10 @@ type Local struct {
 // productionKubeletDir is kubelet's directory on Deckhouse nodes, as the chart renders it.
 const productionKubeletDir = "/var/lib/kubelet"
 
-var listenFlag = regexp.MustCompile(`^(--[a-z-]*listen)=:(\d+)$`)
+var (
+	listenFlag   = regexp.MustCompile(`^(--[a-z-]*listen(?:-address)?)=(?:127\.0\.0\.1)?:(\d+)$`)
+	upstreamFlag = regexp.MustCompile(`^(--upstream=http://)127\.0\.0\.1:(\d+)(/.*)?$`)
+)
 
 // apply patches objs in place.
 func (l *Local) apply(objs []*unstructured.Unstructured) error {
@@ -122,6 +126,12 @@ func (l *Local) patchContainer(c map[string]any, main bool) error {
 				return err
 			}
 			s = fmt.Sprintf("%s=%s:%d", m[1], l.BindAddress, port)
+		} else if m := upstreamFlag.FindStringSubmatch(s); m != nil {
+			port, err := l.port(m[2])
+			if err != nil {
+				return err
+			}
+			s = fmt.Sprintf("%s%s:%d%s", m[1], l.BindAddress, port, m[3])
 		}
 		if flag, value, ok := strings.Cut(s, "="); ok {
 			s = flag + "=" + l.image(value)
@@ -135,10 +145,12 @@ func (l *Local) patchContainer(c map[string]any, main bool) error {
 		}
 	}
 	for _, probe := range []string{"livenessProbe", "readinessProbe", "startupProbe"} {
-		if get, ok := dig(c, probe, "httpGet").(map[string]any); ok {
-			get["host"] = l.BindAddress
-			if port, ok := get["port"].(int64); ok {
-				get["port"] = l.mapPort(port)
+		for _, kind := range []string{"httpGet", "tcpSocket"} {
+			if action, ok := dig(c, probe, kind).(map[string]any); ok {
+				action["host"] = l.BindAddress
+				if port, ok := action["port"].(int64); ok {
+					action["port"] = l.mapPort(port)
+				}
 			}
 		}
 	}

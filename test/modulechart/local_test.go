@@ -15,13 +15,15 @@ import (
 func testLocal() *Local {
 	return &Local{
 		BindAddress:   "127.0.0.1",
-		Ports:         map[int64]int64{9443: 30001, 9090: 30002},
+		Ports:         map[int64]int64{9443: 30001, 9090: 30002, 9190: 30003},
 		APIServerHost: "127.0.0.1",
 		APIServerPort: 16443,
 		WebhookURL:    "https://127.0.0.1:30001/mutate",
 		KubeletDir:    "/tmp/stack/kubelet/",
-		Digests:       map[string]string{"webhook": "sha256:aaaa", "injector": "sha256:bbbb"},
-		Images:        map[string]string{"webhook": "localhost/x/webhook:dev", "injector": "localhost/x/injector:dev"},
+		Digests:       map[string]string{"webhook": "sha256:aaaa", "injector": "sha256:bbbb", "kubeRbacProxy": "sha256:cccc"},
+		Images: map[string]string{
+			"webhook": "localhost/x/webhook:dev", "injector": "localhost/x/injector:dev", "kubeRbacProxy": "localhost/x/kube-rbac-proxy:dev",
+		},
 	}
 }
 
@@ -72,11 +74,16 @@ spec:
       - name: webhook
         image: registry.example/m@sha256:aaaa
         imagePullPolicy: IfNotPresent
-        args: [--listen=:9443, --metrics-listen=:9090, --injector-image=registry.example/m@sha256:bbbb, --log-level=info]
+        args: [--listen=:9443, --metrics-listen=127.0.0.1:9090, --injector-image=registry.example/m@sha256:bbbb, --log-level=info]
         env: [{name: A, value: b}]
         ports: [{name: https, containerPort: 9443}, {name: http-metrics, containerPort: 9090}]
         readinessProbe: {httpGet: {path: /readyz, port: https, scheme: HTTPS}}
         livenessProbe: {httpGet: {path: /healthz, port: 9090}}
+      - name: kube-rbac-proxy
+        image: registry.example/common@sha256:cccc
+        args: [--secure-listen-address=:9190, --upstream=http://127.0.0.1:9090/, --config-file=/etc/c.yaml]
+        ports: [{name: https-metrics, containerPort: 9190}]
+        livenessProbe: {tcpSocket: {port: https-metrics}}
 `
 
 func TestLocalWorkload(t *testing.T) {
@@ -110,6 +117,15 @@ spec:
         ports: [{name: https, containerPort: 30001}, {name: http-metrics, containerPort: 30002}]
         readinessProbe: {httpGet: {path: /readyz, port: https, scheme: HTTPS, host: 127.0.0.1}}
         livenessProbe: {httpGet: {path: /healthz, port: 30002, host: 127.0.0.1}}
+      - name: kube-rbac-proxy
+        image: localhost/x/kube-rbac-proxy:dev
+        imagePullPolicy: Never
+        args: [--secure-listen-address=127.0.0.1:30003, --upstream=http://127.0.0.1:30002/, --config-file=/etc/c.yaml]
+        env:
+        - {name: KUBERNETES_SERVICE_HOST, value: 127.0.0.1}
+        - {name: KUBERNETES_SERVICE_PORT, value: "16443"}
+        ports: [{name: https-metrics, containerPort: 30003}]
+        livenessProbe: {tcpSocket: {port: https-metrics, host: 127.0.0.1}}
 `)
 	if !reflect.DeepEqual(o.Object, want.Object) {
 		got, _ := yaml.Marshal(o.Object)

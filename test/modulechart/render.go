@@ -36,8 +36,9 @@ const KubeVersion = stack.KubernetesVersion
 //  4. the running stack: internal.connection as the connection hook computes it for Manual
 //     mode with the stack's store, the webhook certificate the stack issued for 127.0.0.1, the
 //     rotation interval, the token audiences (tokenAudience from o, ExtraTokenAudience as the
-//     one additional audience), synchronization.enabled from o, and no monitoring modules (the
-//     stack serves no PodMonitor API).
+//     one additional audience), synchronization.enabled from o, no monitoring modules (the
+//     stack serves no PodMonitor API), and the stack CA as the kube-rbac-proxy CA
+//     (global.internal.modules.kubeRBACProxyCA, which Deckhouse sets).
 //
 // Under LocalKey it puts the *Local that Render applies to the rendered objects: free ports
 // for the listeners, the apiserver port, the kubelet directory, the local images.
@@ -78,7 +79,7 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := freePorts(len(chartPorts))
 	if err != nil {
 		return nil, err
 	}
@@ -89,7 +90,10 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 		}
 	}
 	stackValues := map[string]any{
-		"global": map[string]any{"enabledModules": enabled},
+		"global": map[string]any{
+			"enabledModules": enabled,
+			"internal":       map[string]any{"modules": map[string]any{"kubeRBACProxyCA": map[string]any{"cert": ca}}},
+		},
 		"secretsStoreIntegration": map[string]any{
 			"rotationInterval":         o.RotationInterval.String(),
 			"tokenAudience":            o.TokenAudience,
@@ -103,15 +107,17 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 	}
 	v = Merge(v, stackValues)
 	local := &Local{
-		BindAddress: "127.0.0.1",
-		// The programs' default ports, as the chart renders them.
-		Ports:         map[int64]int64{9443: int64(ports[0]), 9090: int64(ports[1]), 9808: int64(ports[2]), 9091: int64(ports[3])},
+		BindAddress:   "127.0.0.1",
+		Ports:         map[int64]int64{},
 		APIServerHost: "127.0.0.1",
 		APIServerPort: s.Env.Ports["apiserver"],
-		WebhookURL:    fmt.Sprintf("https://127.0.0.1:%d/mutate", ports[0]),
+		WebhookURL:    fmt.Sprintf("https://127.0.0.1:%d/mutate", ports[0]), // chartPorts[0], the webhook's
 		KubeletDir:    s.Env.KubeletDir,
 		Digests:       map[string]string{},
 		Images:        map[string]string{},
+	}
+	for i, p := range chartPorts {
+		local.Ports[p] = int64(ports[i])
 	}
 	for _, spec := range imageSpecs {
 		digest, _ := dig(v, "global", "modulesImages", "digests", "secretsStoreIntegration", spec.key).(string)
@@ -121,8 +127,23 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 		local.Digests[spec.key] = digest
 		local.Images[spec.key] = LocalImagePrefix + spec.name + ":dev"
 	}
+	// The platform's kube-rbac-proxy, a common image: the stack's build of it (kubeRBACProxyImage).
+	digest, _ := dig(v, "global", "modulesImages", "digests", "common", kubeRBACProxyKey).(string)
+	if digest == "" {
+		return nil, fmt.Errorf("values have no global.modulesImages.digests.common.%s", kubeRBACProxyKey)
+	}
+	local.Digests[kubeRBACProxyKey] = digest
+	local.Images[kubeRBACProxyKey] = LocalImagePrefix + "kube-rbac-proxy:dev"
 	v[LocalKey] = local
 	return v, nil
+}
+
+// chartPorts are the ports the chart's listeners use (templates/_helpers.tpl, ssi.port), each
+// given a free local one; the webhook's first.
+var chartPorts = []int64{
+	9443, 9080, 9090, 9190, // webhook: https, health, metrics (127.0.0.1), kube-rbac-proxy
+	9808, 9809, 9810, // CSI driver: health, metrics (127.0.0.1), kube-rbac-proxy
+	9081, 9091, 9191, // sync controller: health, metrics (127.0.0.1), kube-rbac-proxy
 }
 
 // LocalImagePrefix starts the names of the images built for the local cluster.

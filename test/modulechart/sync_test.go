@@ -91,8 +91,8 @@ func TestRenderSynchronization(t *testing.T) {
 			}
 		}
 		slices.Sort(listen)
-		if len(slices.Compact(listen)) != 3 {
-			t.Errorf("listeners %q, want three distinct addresses (webhook, its metrics, the sync controller's metrics)", listen)
+		if n := len(listen); n != 5 || len(slices.Compact(listen)) != n {
+			t.Errorf("listeners %q, want five distinct addresses (webhook, its metrics and health, the sync controller's metrics and health)", listen)
 		}
 		for _, want := range []string{"--refresh-interval=5s", "--store-addr=https://127.0.0.1:18200", "--store-auth-path=kubernetes_local"} {
 			if !slices.Contains(args, want) {

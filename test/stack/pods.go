@@ -37,8 +37,17 @@ func WaitPodDone(ctx context.Context, cs kubernetes.Interface, ns, name string, 
 
 // PodLogs returns the log of the pod's first container (through the kubelet).
 func PodLogs(ctx context.Context, cs kubernetes.Interface, ns, name string) (string, error) {
-	rc, err := cs.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{}).Stream(ctx)
+	return ContainerLogs(ctx, cs, ns, name, "")
+}
+
+// ContainerLogs is the log of one container of a pod ("" for the pod's only or default
+// container), up to 1 MiB.
+func ContainerLogs(ctx context.Context, cs kubernetes.Interface, ns, name, container string) (string, error) {
+	rc, err := cs.CoreV1().Pods(ns).GetLogs(name, &corev1.PodLogOptions{Container: container}).Stream(ctx)
 	if err != nil {
+		if container != "" {
+			return "", fmt.Errorf("logs of container %s of pod %s/%s: %w", container, ns, name, err)
+		}
 		return "", fmt.Errorf("logs of pod %s/%s: %w", ns, name, err)
 	}
 	defer rc.Close()

@@ -94,6 +94,7 @@ func Build(ctx context.Context, repoRoot string, log io.Writer) error {
 		"ETCD_VERSION="+EtcdVersion,
 		"OPENBAO_VERSION="+OpenBaoVersion,
 		"OPENBAO_PSEUDO="+openBaoPseudo,
+		"KRP_VERSION="+KubeRBACProxyVersion,
 	)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build cluster binaries: %w", err)

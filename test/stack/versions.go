@@ -17,6 +17,9 @@ const (
 	// OpenBao's root module has no /v2 suffix, so its tags are not module versions; this is
 	// the pseudo-version of the commit tagged v2.4.0.
 	openBaoPseudo = "v0.0.0-20250828202315-f9407a27fbee"
+	// KubeRBACProxyVersion is github.com/brancz/kube-rbac-proxy, the sidecar in front of the
+	// module's metrics in the local cluster (Deckhouse runs its own build of it).
+	KubeRBACProxyVersion = "v0.19.1"
 )
 
 var kubernetesCommands = []string{"kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl"}
@@ -33,6 +36,7 @@ func CacheDir() string {
 // Binaries are the absolute paths of every program the stack runs.
 type Binaries struct {
 	APIServer, ControllerManager, Scheduler, Kubelet, Kubectl, Etcd, Bao string
+	KubeRBACProxy                                                        string
 }
 
 // CachedBinaries returns the paths in the cache for the pinned versions.
@@ -46,12 +50,13 @@ func CachedBinaries() Binaries {
 		Kubectl:           filepath.Join(k, "kubectl"),
 		Etcd:              filepath.Join(CacheDir(), "etcd-"+EtcdVersion, "etcd"),
 		Bao:               filepath.Join(CacheDir(), "openbao-"+OpenBaoVersion, "bao"),
+		KubeRBACProxy:     filepath.Join(CacheDir(), "kube-rbac-proxy-"+KubeRBACProxyVersion, "kube-rbac-proxy"),
 	}
 }
 
 func (b Binaries) missing() []string {
 	var out []string
-	for _, p := range []string{b.APIServer, b.ControllerManager, b.Scheduler, b.Kubelet, b.Kubectl, b.Etcd, b.Bao} {
+	for _, p := range []string{b.APIServer, b.ControllerManager, b.Scheduler, b.Kubelet, b.Kubectl, b.Etcd, b.Bao, b.KubeRBACProxy} {
 		if st, err := os.Stat(p); err != nil || st.Mode()&0o111 == 0 {
 			out = append(out, p)
 		}
