@@ -29,10 +29,13 @@ const (
 	maxHeaderBytes    = 64 << 10
 )
 
-// Server is the webhook's HTTPS server (/mutate, /healthz, /metrics) and,
-// when Config.MetricsListen is set, a plain-HTTP server for /metrics and
-// /healthz, and when Config.HealthListen is set, a plain-HTTP server for
-// /healthz alone.
+// Server is the webhook's HTTPS server (/mutate, /healthz, and /metrics
+// unless Config.MetricsListen is set) and, when Config.MetricsListen is set,
+// a plain-HTTP server for /metrics and /healthz, and when Config.HealthListen
+// is set, a plain-HTTP server for /healthz alone. With a metrics listener the
+// metrics are served there only: the chart puts it on 127.0.0.1 behind
+// kube-rbac-proxy, and the HTTPS port, which the API servers reach, must not
+// hand them out without authentication.
 type Server struct {
 	cfg      Config
 	log      *slog.Logger
@@ -63,7 +66,9 @@ func NewServer(ctx context.Context, cfg Config, mutate http.Handler, m *Metrics,
 	mux := http.NewServeMux()
 	mux.Handle("/mutate", mutate)
 	mux.HandleFunc("/healthz", s.healthz)
-	mux.Handle("/metrics", m.Handler())
+	if cfg.MetricsListen == "" {
+		mux.Handle("/metrics", m.Handler())
+	}
 	s.https = s.newHTTPServer(mux)
 	s.https.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.GetCertificate}
 	s.https.ConnState = func(_ net.Conn, st http.ConnState) {

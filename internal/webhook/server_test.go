@@ -102,7 +102,7 @@ func TestServerEndpoints(t *testing.T) {
 			"metrics over http", http.DefaultClient, http.MethodGet, plain + "/metrics", "", http.StatusOK,
 			`secrets_store_webhook_reviews_total{result="mutated"}`,
 		},
-		{"metrics over https", client, http.MethodGet, https + "/metrics", "", http.StatusOK, "secrets_store_webhook_review_duration_seconds_bucket"},
+		{"no metrics over https beside a metrics listener", client, http.MethodGet, https + "/metrics", "", http.StatusNotFound, ""},
 		{"mutate", client, http.MethodPost, https + "/mutate", reviewBody, http.StatusOK, `"patchType":"JSONPatch"`},
 		{"mutate needs post", client, http.MethodGet, https + "/mutate", "", http.StatusMethodNotAllowed, "POST"},
 		{"no mutate on the metrics port", http.DefaultClient, http.MethodPost, plain + "/mutate", reviewBody, http.StatusNotFound, ""},
@@ -306,3 +306,13 @@ const reviewBody = `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"
 	`"uid":"7f1c","kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},` +
 	`"namespace":"team","operation":"CREATE","object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},` +
 	`"spec":{"containers":[{"name":"app","image":"alpine","command":["true"]}]}}}}`
+
+// Without a metrics listener the HTTPS port serves the metrics, so that they stay
+// reachable; with one it does not (TestServerEndpoints).
+func TestServerMetricsOverHTTPSWithoutMetricsListener(t *testing.T) {
+	ts := startServer(t, http.NotFoundHandler(), func(c *Config) { c.MetricsListen = "" })
+	body := scrape(t, httpsClient(ts.ca.pool), "https://"+ts.Addr().String()+"/metrics")
+	if !strings.Contains(body, "secrets_store_webhook_review_duration_seconds") {
+		t.Errorf("https /metrics without a metrics listener: got\n%.300s\nwant the webhook's metrics", body)
+	}
+}
