@@ -219,23 +219,6 @@ tolerations:
 {{- end }}
 {{- end }}
 
-{{- /*
-Security context of an unprivileged container: the restricted Pod Security profile, as the user
-nobody (65534), the platform's convention for a non-root workload.
-*/ -}}
-{{- define "ssi.restrictedContainerSecurityContext" -}}
-securityContext:
-  allowPrivilegeEscalation: false
-  readOnlyRootFilesystem: true
-  runAsNonRoot: true
-  runAsUser: 65534
-  runAsGroup: 65534
-  capabilities:
-    drop: ["ALL"]
-  seccompProfile:
-    type: RuntimeDefault
-{{- end }}
-
 {{- define "ssi.webhookResources" -}}
 resources:
   requests:
@@ -391,7 +374,7 @@ Usage: {{ include "ssi.kubeRbacProxyContainer" (list . "webhook" 9190 9090) }}
     initialDelaySeconds: 5
     periodSeconds: 10
     failureThreshold: 6
-  {{- include "ssi.restrictedContainerSecurityContext" $ctx | trim | nindent 2 }}
+  {{- include "helm_lib_module_container_security_context_pss_restricted_flexible" (dict "uid" 65534) | trim | nindent 2 }}
   resources:
     requests:
       {{- include "helm_lib_container_kube_rbac_proxy_resources" $ctx | trim | nindent 6 }}
