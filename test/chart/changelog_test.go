@@ -1,7 +1,7 @@
 // Copyright 2026 The secrets-store-integration Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package chart
+package chart_test
 
 import (
 	"bytes"
