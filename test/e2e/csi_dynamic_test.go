@@ -75,8 +75,13 @@ func TestCSIDatabaseCredentialsLease(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
+	// Each file is replaced atomically, but the two are read one after the other: a pair is
+	// printed only if the user read again after the password is the same, so that a
+	// replacement between the two reads never prints a new user with the old password. One
+	// line per pair, so that the log never ends between the user and its password.
 	pod := csiPod("csi-db", "csi-db-ssi", "sh", "-c",
-		`while true; do echo "DB_USER=$(cat /mnt/secrets/username)"; echo "DB_PASS=$(cat /mnt/secrets/password)"; sleep 1; done`)
+		`while true; do u=$(cat /mnt/secrets/username); p=$(cat /mnt/secrets/password); `+
+			`if [ "$u" = "$(cat /mnt/secrets/username)" ]; then echo "DB=$u $p"; fi; sleep 1; done`)
 	startPod(t, pod)
 
 	current := func() (user, pass string) {
@@ -86,12 +91,10 @@ func TestCSIDatabaseCredentialsLease(t *testing.T) {
 			return "", "" // not started yet
 		}
 		lines := strings.Split(strings.TrimSpace(logs), "\n")
-		for i := len(lines) - 1; i >= 0 && (user == "" || pass == ""); i-- {
-			if v, ok := strings.CutPrefix(lines[i], "DB_USER="); ok && user == "" {
-				user = v
-			}
-			if v, ok := strings.CutPrefix(lines[i], "DB_PASS="); ok && pass == "" {
-				pass = v
+		for i := len(lines) - 1; i >= 0; i-- {
+			if v, ok := strings.CutPrefix(lines[i], "DB="); ok {
+				user, pass, _ = strings.Cut(v, " ")
+				break
 			}
 		}
 		secretValue(pass)
