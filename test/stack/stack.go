@@ -35,6 +35,7 @@ type Env struct {
 	NodeName         string         `json:"nodeName"`
 	KubeletDir       string         `json:"kubeletDir"`
 	ContainerdSocket string         `json:"containerdSocket"`
+	NRISocket        string         `json:"nriSocket"` // containerd's socket for external NRI plugins
 	StoreAddr        string         `json:"storeAddr"` // OpenBao, https
 	StoreRootToken   string         `json:"storeRootToken"`
 	StoreUnsealKey   string         `json:"storeUnsealKey"`
@@ -94,6 +95,8 @@ func Build(ctx context.Context, repoRoot string, log io.Writer) error {
 		"ETCD_VERSION="+EtcdVersion,
 		"OPENBAO_VERSION="+OpenBaoVersion,
 		"OPENBAO_PSEUDO="+openBaoPseudo,
+		"CONTAINERD_VERSION="+ContainerdVersion,
+		"CONTAINERD_CMDS="+strings.Join(containerdCommands, " "),
 	)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build cluster binaries: %w", err)
@@ -166,6 +169,7 @@ func (s *Stack) allocate(ctx context.Context) error {
 		NodeName:         NodeName,
 		KubeletDir:       filepath.Join(s.Dir, "data", "kubelet"),
 		ContainerdSocket: filepath.Join(s.Dir, "run", "containerd.sock"),
+		NRISocket:        filepath.Join(s.Dir, "run", "nri.sock"),
 		Kubectl:          s.Bins.Kubectl,
 		Ports:            map[string]int{"openbao": bao, "openbao-cluster": bao + 1},
 	}
@@ -191,7 +195,8 @@ func (s *Stack) save() error {
 	fmt.Fprintf(&sh, "export VAULT_ADDR=%q BAO_ADDR=%q\n", s.Env.StoreAddr, s.Env.StoreAddr)
 	fmt.Fprintf(&sh, "export VAULT_CACERT=%q BAO_CACERT=%q\n", s.Env.CAFile, s.Env.CAFile)
 	fmt.Fprintf(&sh, "export VAULT_TOKEN=%q BAO_TOKEN=%q\n", s.Env.StoreRootToken, s.Env.StoreRootToken)
-	fmt.Fprintf(&sh, "export STACK_DIR=%q KUBECTL=%q CONTAINERD_ADDRESS=%q\n", s.Dir, s.Env.Kubectl, s.Env.ContainerdSocket)
+	fmt.Fprintf(&sh, "export STACK_DIR=%q KUBECTL=%q CONTAINERD_ADDRESS=%q NRI_SOCKET=%q CTR=%q\n",
+		s.Dir, s.Env.Kubectl, s.Env.ContainerdSocket, s.Env.NRISocket, s.ctrPath())
 	return os.WriteFile(filepath.Join(s.Dir, "stack.env"), []byte(sh.String()), 0o600)
 }
 
