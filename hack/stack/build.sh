@@ -130,7 +130,7 @@ build_containerd() {
   local dir="$CONTAINERD_DIR" mod=github.com/containerd/containerd/v2 cmds=() c t0 tags ldf
   for c in $CONTAINERD_CMDS; do [ -x "$dir/$c" ] || cmds+=("$c"); done
   if [ ${#cmds[@]} -eq 0 ]; then log "containerd $CONTAINERD_VERSION: cached in $dir"; return; fi
-  log "building containerd $CONTAINERD_VERSION (${cmds[*]}) into $dir (once; about 5-10 minutes on 2 cores)"
+  log "building containerd $CONTAINERD_VERSION (${cmds[*]}) into $dir (once; about 5 minutes on 2 cores, longer on a busy machine)"
   mkdir -p "$dir"
   ldf="-s -w -X $mod/version.Version=$CONTAINERD_VERSION -X $mod/version.Revision=module-proxy -X $mod/version.Package=$mod"
   for c in "${cmds[@]}"; do

@@ -2,10 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package stack runs the project's local real cluster: etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, containerd + runc and a kubelet (one node), and an
-// OpenBao server, all on 127.0.0.1 with ports chosen free at start, so several stacks can run
-// on one machine. Every process is started in its own session, recorded in run/<name>.pid and
-// stopped by that PID; nothing is stopped by name.
+// kube-controller-manager, kube-scheduler, containerd 2.x (NRI on) + runc and a kubelet (one
+// node), and an OpenBao server, all on 127.0.0.1 with ports chosen free at start, so several
+// stacks can run on one machine. Every process is started in its own session, recorded in
+// run/<name>.pid and stopped by that PID; nothing is stopped by name.
 //
 // A stack lives in one directory: pki/ (a throwaway CA and certificates), logs/, run/, data/,
 // and stack.json (Env: addresses, files and credentials of the running stack, mode 0600),
