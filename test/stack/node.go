@@ -55,12 +55,12 @@ func (s *Stack) startContainerd(ctx context.Context) error {
 	if err := s.start("containerd", env, s.Bins.Containerd, "--config", path); err != nil {
 		return err
 	}
-	if err := s.waitFor(ctx, "containerd", 60*time.Second, func(ctx context.Context) error {
+	if err := s.waitFor(ctx, "containerd", 30*time.Second, func(ctx context.Context) error {
 		if err := s.ctr(ctx, "version"); err != nil {
 			return err
 		}
-		// NRI is enabled: containerd creates the socket for external NRI plugins once its CRI
-		// service runs. A containerd without NRI never gets here.
+		// NRI is on: containerd creates the socket for external NRI plugins once its CRI
+		// service runs, so a containerd with NRI off never passes this check.
 		if _, err := os.Stat(s.Env.NRISocket); err != nil {
 			return fmt.Errorf("NRI socket: %w", err)
 		}
