@@ -105,7 +105,7 @@ func TestContainerdConfigDump(t *testing.T) {
 	if err := os.WriteFile(path, []byte(s.containerdConfig()), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, s.Bins.Containerd, "--config", path, "config", "dump")
 	var stderr strings.Builder
