@@ -139,7 +139,10 @@ build_containerd() {
     [ "$c" = containerd-shim-runc-v2 ] && tags="$tags no_grpc"
     # GOBIN is a fresh directory so that a failed or interrupted build leaves no binary in $dir
     rm -rf "$dir/.tmp-$c"
-    GOBIN="$dir/.tmp-$c" go install -trimpath -tags "$tags" -ldflags "$ldf" "$mod/cmd/$c@$CONTAINERD_VERSION"
+    # GOTOOLCHAIN=auto: containerd's go.mod asks for a newer Go (1.26.6 for v2.4.2) than the
+    # repository's; an older go (CI installs the version of go.mod, and may say local) then
+    # fetches that toolchain from the module proxy instead of refusing to build
+    GOTOOLCHAIN=auto GOBIN="$dir/.tmp-$c" go install -trimpath -tags "$tags" -ldflags "$ldf" "$mod/cmd/$c@$CONTAINERD_VERSION"
     mv "$dir/.tmp-$c/$c" "$dir/$c"
     rmdir "$dir/.tmp-$c"
     log "built $dir/$c in $(( $(date +%s) - t0 ))s"
