@@ -17,8 +17,10 @@ STACK := $(OUT)/bin/stack
 # postgresql-15 (Debian 12's server, with psql through postgresql-client-15): the stack runs its
 # own PostgreSQL for the store's database secrets engine (see test/stack/postgres.go).
 PG_PACKAGES := postgresql-15 postgresql-client-15
-# gcc and libc6-dev: the race detector of `make unit` needs cgo.
-APT_PACKAGES := containerd runc containernetworking-plugins busybox-static ca-certificates gcc libc6-dev $(PG_PACKAGES)
+# gcc and libc6-dev: the race detector of `make unit` needs cgo. containerd (and ctr) is not among
+# them: the stack builds containerd 2.x from the Go module proxy (hack/stack/build.sh); runc is
+# Debian's (1.1.5; containerd 2.x needs 1.1 or later).
+APT_PACKAGES := runc containernetworking-plugins busybox-static ca-certificates gcc libc6-dev $(PG_PACKAGES)
 # The stack never uses Debian's own "main" cluster (it would listen on the fixed port 5432), so
 # `deps` turns off its creation before the server is installed; see pg-no-main-cluster.
 # (PGCOMMON_ETC is a variable only so that the check can be tried on a copy.)
@@ -32,7 +34,7 @@ help: ## list the targets
 	@awk 'BEGIN{FS=":.*## "} /^[a-z0-9-]+:.*## /{printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: deps
-deps: ## install the Debian packages the tests and the local cluster need (gcc for -race, containerd, runc, CNI, busybox, PostgreSQL)
+deps: ## install the Debian packages the tests and the local cluster need (gcc for -race, runc, CNI, busybox, PostgreSQL)
 	@missing=""; \
 	for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

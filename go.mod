@@ -3,6 +3,7 @@ module github.com/deckhouse/secrets-store-integration
 go 1.25.8
 
 require (
+	github.com/BurntSushi/toml v1.5.0
 	github.com/container-storage-interface/spec v1.13.0
 	github.com/deckhouse/module-sdk v0.12.2
 	github.com/google/cel-go v0.26.0
@@ -39,7 +40,6 @@ require (
 require (
 	cel.dev/expr v0.25.2 // indirect
 	dario.cat/mergo v1.0.1 // indirect
-	github.com/BurntSushi/toml v1.5.0 // indirect
 	github.com/DataDog/gostackparse v0.7.0 // indirect
 	github.com/Masterminds/goutils v1.1.1 // indirect
 	github.com/Masterminds/semver/v3 v3.4.0 // indirect

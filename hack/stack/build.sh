@@ -19,17 +19,24 @@
 #               github.com/brancz/kube-rbac-proxy, the sidecar in front of the module's metrics
 #               (Deckhouse ships its own build as a common image; the local cluster gets this one
 #               under the same value, global.modulesImages.digests.common.kubeRbacProxy)
+#   containerd  containerd, containerd-shim-runc-v2 and ctr from github.com/containerd/containerd/v2
+#               (`go install <cmd>@<version>`: the module has no replace directives), static
+#               with CGO off and the tags of containerd's own static release (the btrfs
+#               snapshotter needs cgo and is left out, as no_btrfs says); the shim with
+#               no_grpc, as containerd's Makefile builds it. runc is Debian's.
 #
-# Usage: build.sh [kubernetes] [etcd] [openbao] [kube-rbac-proxy]   (default: all, in parallel)
+# Usage: build.sh [kubernetes] [etcd] [openbao] [kube-rbac-proxy] [containerd]   (default: all, in parallel)
 # Normally run by `stack build` (test/stack), which sets the environment.
 set -euo pipefail
 # Versions and paths come from the caller (test/stack/versions.go is their one source):
 : "${STACK_CACHE:?}" "${K8S_VERSION:?}" "${K8S_CMDS:?}" "${ETCD_VERSION:?}" "${OPENBAO_VERSION:?}" "${OPENBAO_PSEUDO:?}" "${KRP_VERSION:?}"
+: "${CONTAINERD_VERSION:?}" "${CONTAINERD_CMDS:?}"
 K8S_DIR="$STACK_CACHE/kubernetes-$K8S_VERSION"
 ETCD_DIR="$STACK_CACHE/etcd-$ETCD_VERSION"
 OPENBAO_DIR="$STACK_CACHE/openbao-$OPENBAO_VERSION"
 KRP_DIR="$STACK_CACHE/kube-rbac-proxy-$KRP_VERSION"
-WANT=("$@"); [ ${#WANT[@]} -eq 0 ] && WANT=(kubernetes etcd openbao kube-rbac-proxy)
+CONTAINERD_DIR="$STACK_CACHE/containerd-$CONTAINERD_VERSION"
+WANT=("$@"); [ ${#WANT[@]} -eq 0 ] && WANT=(kubernetes etcd openbao kube-rbac-proxy containerd)
 export GOFLAGS="-buildvcs=false" CGO_ENABLED=0
 export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/openbao/go-kms-wrapping"
 
@@ -144,12 +151,36 @@ build_kube_rbac_proxy() {
   log "built $dir/kube-rbac-proxy"
 }
 
+
+build_containerd() {
+  local dir="$CONTAINERD_DIR" mod=github.com/containerd/containerd/v2 cmds=() c t0 tags ldf
+  for c in $CONTAINERD_CMDS; do [ -x "$dir/$c" ] || cmds+=("$c"); done
+  if [ ${#cmds[@]} -eq 0 ]; then log "containerd $CONTAINERD_VERSION: cached in $dir"; return; fi
+  log "building containerd $CONTAINERD_VERSION (${cmds[*]}) into $dir (once; about 5 minutes on 2 cores, longer on a busy machine)"
+  mkdir -p "$dir"
+  ldf="-s -w -X $mod/version.Version=$CONTAINERD_VERSION -X $mod/version.Revision=module-proxy -X $mod/version.Package=$mod"
+  for c in "${cmds[@]}"; do
+    t0=$(date +%s)
+    tags="urfave_cli_no_docs osusergo netgo static_build no_btrfs"
+    [ "$c" = containerd-shim-runc-v2 ] && tags="$tags no_grpc"
+    # GOBIN is a fresh directory so that a failed or interrupted build leaves no binary in $dir
+    rm -rf "$dir/.tmp-$c"
+    # GOTOOLCHAIN=auto: containerd's go.mod asks for a newer Go (1.26.6 for v2.4.2) than the
+    # repository's; an older go (CI installs the version of go.mod, and may say local) then
+    # fetches that toolchain from the module proxy instead of refusing to build
+    GOTOOLCHAIN=auto GOBIN="$dir/.tmp-$c" go install -trimpath -tags "$tags" -ldflags "$ldf" "$mod/cmd/$c@$CONTAINERD_VERSION"
+    mv "$dir/.tmp-$c/$c" "$dir/$c"
+    rmdir "$dir/.tmp-$c"
+    log "built $dir/$c in $(( $(date +%s) - t0 ))s"
+  done
+}
+
 pids=()
 for w in "${WANT[@]}"; do
   case "$w" in
-    kubernetes|etcd|openbao) ( "build_$w" ) & pids+=($!) ;;
+    kubernetes|etcd|openbao|containerd) ( "build_$w" ) & pids+=($!) ;;
     kube-rbac-proxy) ( build_kube_rbac_proxy ) & pids+=($!) ;;
-    *) echo "build.sh: unknown component $w (want kubernetes, etcd, openbao or kube-rbac-proxy)" >&2; exit 2 ;;
+    *) echo "build.sh: unknown component $w (want kubernetes, etcd, openbao, kube-rbac-proxy or containerd)" >&2; exit 2 ;;
   esac
 done
 rc=0

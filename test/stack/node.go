@@ -27,6 +27,12 @@ const (
 	BusyboxImage = "stack.local/busybox:1"
 )
 
+// startContainerd writes the configuration of the stack's containerd (2.x, built from the Go
+// module proxy into the cache) and starts it. Every path it writes or listens on is in the
+// stack's directory, so that several stacks run side by side: its root and state, its sockets,
+// the NRI socket and plugin directories, the CNI configuration, the registry hosts directory.
+// The runc shim is the cached one, named by its absolute path (runtime_path) and first in the
+// PATH of containerd, so that no shim installed on the host is ever used; runc is the host's.
 func (s *Stack) startContainerd(ctx context.Context) error {
 	data := filepath.Join(s.Dir, "data")
 	cniDir := filepath.Join(data, "cni")
@@ -39,60 +45,128 @@ func (s *Stack) startContainerd(ctx context.Context) error {
 		[]byte(`{"cniVersion": "0.4.0", "name": "stack-lo", "plugins": [{"type": "loopback"}]}`), 0o600); err != nil {
 		return err
 	}
-	cfg := fmt.Sprintf(`version = 2
-root = %q
-state = %q
-[grpc]
-  address = %q
-[ttrpc]
-  address = ""
-[metrics]
-  address = ""
-[plugins."io.containerd.grpc.v1.cri"]
-  sandbox_image = %q
-  stream_server_address = "127.0.0.1"
-  stream_server_port = "0"
-  enable_selinux = false
-  # root here may lack CAP_SYS_RESOURCE, so runc can't set the sandbox's oom_score_adj=-998
-  restrict_oom_score_adj = true
-  [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
-    default_runtime_name = "runc"
-    [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-      runtime_type = "io.containerd.runc.v2"
-      [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
-        SystemdCgroup = false
-  [plugins."io.containerd.grpc.v1.cri".cni]
-    bin_dir = "/usr/lib/cni"
-    conf_dir = %q
-  # Registries of tests (TrustRegistry): read at every pull.
-  [plugins."io.containerd.grpc.v1.cri".registry]
-    config_path = %q
-`, filepath.Join(data, "containerd"), filepath.Join(s.Dir, "run", "containerd-state"), s.Env.ContainerdSocket, PauseImage, cniDir,
-		s.registryHostsDir())
 	path := filepath.Join(data, "containerd.toml")
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(s.containerdConfig()), 0o600); err != nil {
 		return err
 	}
-	if err := s.start("containerd", nil, "containerd", "--config", path); err != nil {
+	// The shim's directory first in PATH: containerd's own fallback when no runtime_path is
+	// set, and what the shim itself finds (runc stays on the host's PATH after it).
+	env := []string{"PATH=" + filepath.Dir(s.Bins.ContainerdShim) + string(os.PathListSeparator) + os.Getenv("PATH")}
+	if err := s.start("containerd", env, s.Bins.Containerd, "--config", path); err != nil {
 		return err
 	}
 	if err := s.waitFor(ctx, "containerd", 30*time.Second, func(ctx context.Context) error {
-		return s.ctr(ctx, "version")
+		if err := s.ctr(ctx, "version"); err != nil {
+			return err
+		}
+		// NRI is on: containerd creates the socket for external NRI plugins once its CRI
+		// service runs, so a containerd with NRI off never passes this check.
+		if _, err := os.Stat(s.Env.NRISocket); err != nil {
+			return fmt.Errorf("NRI socket: %w", err)
+		}
+		return nil
 	}); err != nil {
 		return err
 	}
 	return s.importBaseImages(ctx)
 }
 
-// ctr runs containerd's client against this stack's containerd, in the CRI namespace.
+// containerdConfig is the configuration of the stack's containerd, in the format of
+// containerd 2.3 and later (version 4: the CRI plugin is split into
+// io.containerd.cri.v1.images and io.containerd.cri.v1.runtime, the server sockets are
+// plugins), so that containerd does not migrate it at every start.
+func (s *Stack) containerdConfig() string {
+	data := filepath.Join(s.Dir, "data")
+	return fmt.Sprintf(`version = 4
+root = %[1]q
+state = %[2]q
+temp = %[3]q
+
+[plugins.'io.containerd.server.v1.grpc']
+  address = %[4]q
+[plugins.'io.containerd.server.v1.ttrpc']
+  address = %[5]q
+# no metrics and no debug socket: their plugins listen only when given an address
+
+[plugins.'io.containerd.internal.v1.opt']
+  path = %[6]q
+[plugins.'io.containerd.image-verifier.v1.bindir']
+  bin_dir = %[7]q
+
+# NRI (Node Resource Interface): on, with its socket for external plugins in this stack's
+# directory (not /var/run/nri/nri.sock, which two stacks would share) and no plugins of the
+# host started or configured.
+[plugins.'io.containerd.nri.v1.nri']
+  disable = false
+  disable_connections = false
+  socket_path = %[8]q
+  plugin_path = %[9]q
+  plugin_config_path = %[10]q
+
+[plugins.'io.containerd.cri.v1.images']
+  snapshotter = 'overlayfs'
+  [plugins.'io.containerd.cri.v1.images'.pinned_images]
+    sandbox = %[11]q
+  # Registries of tests (TrustRegistry): read at every pull.
+  [plugins.'io.containerd.cri.v1.images'.registry]
+    config_path = %[12]q
+
+[plugins.'io.containerd.cri.v1.runtime']
+  enable_selinux = false
+  # root here may lack CAP_SYS_RESOURCE, so runc can't set the sandbox's oom_score_adj=-998
+  restrict_oom_score_adj = true
+  cdi_spec_dirs = [%[13]q]
+  [plugins.'io.containerd.cri.v1.runtime'.containerd]
+    default_runtime_name = 'runc'
+    [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc]
+      runtime_type = 'io.containerd.runc.v2'
+      runtime_path = %[14]q
+      [plugins.'io.containerd.cri.v1.runtime'.containerd.runtimes.runc.options]
+        SystemdCgroup = false
+  [plugins.'io.containerd.cri.v1.runtime'.cni]
+    bin_dirs = ['/usr/lib/cni']
+    conf_dir = %[15]q
+
+[plugins.'io.containerd.grpc.v1.cri']
+  stream_server_address = '127.0.0.1'
+  stream_server_port = '0'
+`,
+		filepath.Join(data, "containerd"), filepath.Join(s.Dir, "run", "containerd-state"), filepath.Join(data, "containerd-tmp"),
+		s.Env.ContainerdSocket, s.Env.ContainerdSocket+".ttrpc",
+		filepath.Join(data, "containerd-opt"), filepath.Join(data, "containerd-image-verifiers"),
+		s.Env.NRISocket, filepath.Join(data, "nri", "plugins"), filepath.Join(data, "nri", "conf.d"),
+		PauseImage, s.registryHostsDir(),
+		filepath.Join(data, "cdi"),
+		s.Bins.ContainerdShim,
+		filepath.Join(data, "cni"))
+}
+
+// ctr runs the stack's ctr against this stack's containerd, in the CRI namespace.
 func (s *Stack) ctr(ctx context.Context, args ...string) error {
+	_, err := s.ctrOutput(ctx, args...)
+	return err
+}
+
+// ctrOutput is ctr returning its standard output.
+func (s *Stack) ctrOutput(ctx context.Context, args ...string) ([]byte, error) {
 	full := append([]string{"--address", s.Env.ContainerdSocket, "--namespace", "k8s.io"}, args...)
-	out, err := exec.CommandContext(ctx, "ctr", full...).CombinedOutput()
+	cmd := exec.CommandContext(ctx, s.ctrPath(), full...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		return fmt.Errorf("ctr %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return nil, fmt.Errorf("ctr %s: %w: %s", strings.Join(args, " "), err,
+			strings.TrimSpace(stderr.String()+" "+string(out)))
 	}
-	return nil
+	return out, nil
+}
+
+// ctrPath is the stack's ctr; a stack loaded from its directory (Load) has the cached one.
+func (s *Stack) ctrPath() string {
+	if s.Bins.Ctr != "" {
+		return s.Bins.Ctr
+	}
+	return CachedBinaries().Ctr
 }
 
 func (s *Stack) startKubelet(ctx context.Context) error {
@@ -206,8 +280,7 @@ func (s *Stack) killContainers() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for _, verb := range [][]string{{"tasks", "kill", "--signal", "SIGKILL"}, {"tasks", "delete", "--force"}, {"containers", "delete"}} {
-		out, err := exec.CommandContext(ctx, "ctr", "--address", s.Env.ContainerdSocket, "--namespace", "k8s.io",
-			verb[0], "list", "--quiet").Output()
+		out, err := s.ctrOutput(ctx, verb[0], "list", "--quiet")
 		if err != nil {
 			return
 		}

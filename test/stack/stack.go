@@ -2,10 +2,10 @@
 // SPDX-License-Identifier: Apache-2.0
 
 // Package stack runs the project's local real cluster: etcd, kube-apiserver,
-// kube-controller-manager, kube-scheduler, containerd + runc and a kubelet (one node), and an
-// OpenBao server, all on 127.0.0.1 with ports chosen free at start, so several stacks can run
-// on one machine. Every process is started in its own session, recorded in run/<name>.pid and
-// stopped by that PID; nothing is stopped by name.
+// kube-controller-manager, kube-scheduler, containerd 2.x (NRI on) + runc and a kubelet (one
+// node), and an OpenBao server, all on 127.0.0.1 with ports chosen free at start, so several
+// stacks can run on one machine. Every process is started in its own session, recorded in
+// run/<name>.pid and stopped by that PID; nothing is stopped by name.
 //
 // A stack lives in one directory: pki/ (a throwaway CA and certificates), logs/, run/, data/,
 // and stack.json (Env: addresses, files and credentials of the running stack, mode 0600),
@@ -35,6 +35,7 @@ type Env struct {
 	NodeName         string         `json:"nodeName"`
 	KubeletDir       string         `json:"kubeletDir"`
 	ContainerdSocket string         `json:"containerdSocket"`
+	NRISocket        string         `json:"nriSocket"` // containerd's socket for external NRI plugins
 	StoreAddr        string         `json:"storeAddr"` // OpenBao, https
 	StoreRootToken   string         `json:"storeRootToken"`
 	StoreUnsealKey   string         `json:"storeUnsealKey"`
@@ -95,6 +96,8 @@ func Build(ctx context.Context, repoRoot string, log io.Writer) error {
 		"OPENBAO_VERSION="+OpenBaoVersion,
 		"OPENBAO_PSEUDO="+openBaoPseudo,
 		"KRP_VERSION="+KubeRBACProxyVersion,
+		"CONTAINERD_VERSION="+ContainerdVersion,
+		"CONTAINERD_CMDS="+strings.Join(containerdCommands, " "),
 	)
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("build cluster binaries: %w", err)
@@ -167,6 +170,7 @@ func (s *Stack) allocate(ctx context.Context) error {
 		NodeName:         NodeName,
 		KubeletDir:       filepath.Join(s.Dir, "data", "kubelet"),
 		ContainerdSocket: filepath.Join(s.Dir, "run", "containerd.sock"),
+		NRISocket:        filepath.Join(s.Dir, "run", "nri.sock"),
 		Kubectl:          s.Bins.Kubectl,
 		Ports:            map[string]int{"openbao": bao, "openbao-cluster": bao + 1},
 	}
@@ -192,7 +196,8 @@ func (s *Stack) save() error {
 	fmt.Fprintf(&sh, "export VAULT_ADDR=%q BAO_ADDR=%q\n", s.Env.StoreAddr, s.Env.StoreAddr)
 	fmt.Fprintf(&sh, "export VAULT_CACERT=%q BAO_CACERT=%q\n", s.Env.CAFile, s.Env.CAFile)
 	fmt.Fprintf(&sh, "export VAULT_TOKEN=%q BAO_TOKEN=%q\n", s.Env.StoreRootToken, s.Env.StoreRootToken)
-	fmt.Fprintf(&sh, "export STACK_DIR=%q KUBECTL=%q CONTAINERD_ADDRESS=%q\n", s.Dir, s.Env.Kubectl, s.Env.ContainerdSocket)
+	fmt.Fprintf(&sh, "export STACK_DIR=%q KUBECTL=%q CONTAINERD_ADDRESS=%q NRI_SOCKET=%q CTR=%q\n",
+		s.Dir, s.Env.Kubectl, s.Env.ContainerdSocket, s.Env.NRISocket, s.ctrPath())
 	return os.WriteFile(filepath.Join(s.Dir, "stack.env"), []byte(sh.String()), 0o600)
 }
 
