@@ -1,0 +1,257 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package nriplugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/containerd/nri/pkg/api"
+	"github.com/containerd/nri/pkg/stub"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/internal/injector"
+	"github.com/deckhouse/secrets-store-integration/internal/store"
+)
+
+// Name and Index register the plugin with the runtime as "50-secrets-store".
+const (
+	Name  = "secrets-store"
+	Index = "50"
+)
+
+// Resolution budget: the plugin answers this much before the runtime's
+// request timeout, and never takes less than minBudget.
+const (
+	timeoutMargin = 300 * time.Millisecond
+	minBudget     = 500 * time.Millisecond
+)
+
+// ErrNotConnected: the plugin is not registered with the runtime.
+var ErrNotConnected = errors.New("the NRI plugin is not connected to the container runtime")
+
+// ReaderFactory returns the store client of a connection.
+type ReaderFactory func(store.Config) (injector.Reader, error)
+
+// Plugin is the NRI plugin. Its zero value is not usable: call New.
+type Plugin struct {
+	pods      *Pods
+	readers   ReaderFactory
+	log       *slog.Logger
+	connected atomic.Bool
+	// requestTimeout is the runtime's NRI request timeout, in nanoseconds.
+	requestTimeout atomic.Int64
+	lastErr        atomic.Pointer[string]
+	// current is the stub of the connection being served.
+	current atomic.Pointer[stub.Stub]
+
+	mu      sync.Mutex
+	clients map[string]injector.Reader
+}
+
+// New returns a plugin that resolves with the tokens of pods and the store
+// clients of readers (nil: store.New).
+func New(pods *Pods, readers ReaderFactory, log *slog.Logger) *Plugin {
+	if readers == nil {
+		readers = func(c store.Config) (injector.Reader, error) { return store.New(c) }
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Plugin{pods: pods, readers: readers, log: log, clients: make(map[string]injector.Reader)}
+	p.requestTimeout.Store(int64(api.DefaultPluginRequestTimeout))
+	return p
+}
+
+// Connected returns nil while the plugin is registered with the runtime,
+// else an error wrapping ErrNotConnected that says why.
+func (p *Plugin) Connected() error {
+	if p.connected.Load() {
+		return nil
+	}
+	if why := p.lastErr.Load(); why != nil {
+		return fmt.Errorf("%w: %s", ErrNotConnected, *why)
+	}
+	return ErrNotConnected
+}
+
+// Synchronize is the runtime's first call after registration: from then on
+// the plugin receives CreateContainer.
+func (p *Plugin) Synchronize(context.Context, []*api.PodSandbox, []*api.Container) ([]*api.ContainerUpdate, error) {
+	if s := p.current.Load(); s != nil {
+		if t := (*s).RequestTimeout(); t > 0 {
+			p.requestTimeout.Store(int64(t))
+		}
+	}
+	p.connected.Store(true)
+	p.log.Info("NRI plugin connected to the container runtime")
+	return nil, nil
+}
+
+// CreateContainer resolves the environment of a container of an opted-in
+// pod; see the package comment.
+func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, []*api.ContainerUpdate, error) {
+	adj, err := p.adjust(ctx, pod, ctr)
+	if err != nil {
+		// The message reaches the pod's status: names and references only.
+		return nil, nil, fmt.Errorf("secrets-store: environment of container %s of pod %s/%s not resolved: %w",
+			ctr.GetName(), pod.GetNamespace(), pod.GetName(), err)
+	}
+	return adj, nil, nil
+}
+
+func (p *Plugin) adjust(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, error) {
+	e, ok := p.pods.get(pod.GetUid())
+	if !ok || !hasControl(ctr.GetEnv()) {
+		return nil, nil // not opted in, or a container the webhook skipped
+	}
+	log := p.log.With("pod", e.pod, "container", ctr.GetName())
+	start := time.Now()
+	environ := ctr.GetEnv()
+	cfg, err := injector.ParseConfig(environ)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	// Who logs in comes from kubelet, never from the container's variables.
+	cfg.ServiceAccount = e.serviceAccount
+	cfg.TokenFile = ""
+	cfg.JWT = p.pods.jwt(pod.GetUid())
+	cfg.Timeout = min(cfg.Timeout, p.budget())
+	cfg.Store.Timeout = cfg.Timeout
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r, err := p.reader(cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	env, err := injector.Resolve(ctx, cfg, r, environ, log)
+	if err != nil {
+		log.Warn("container refused: environment not resolved", "error", err)
+		return nil, err
+	}
+	adj := Adjustment(environ, env)
+	log.Info("container environment set", "variables", len(adj.GetEnv()), "duration", time.Since(start).Round(time.Millisecond))
+	return adj, nil
+}
+
+// checkConfig refuses what this delivery cannot do (yet).
+func checkConfig(cfg injector.Config) error {
+	var errs []error
+	if cfg.Store.CAFile != "" {
+		errs = append(errs, errors.New(envcontract.CAFile+
+			": a CA file inside the container cannot be read by the node plugin; use the module's CA setting"))
+	}
+	if cfg.RestartOn != envcontract.RestartNone {
+		errs = append(errs, errors.New(envcontract.RestartOn+" "+strconv.Quote(cfg.RestartOn)+
+			": watch modes need the entrypoint injection; this delivery resolves again only when a container is created"))
+	}
+	return errors.Join(errs...)
+}
+
+// budget is the time a resolution may take.
+func (p *Plugin) budget() time.Duration {
+	return max(time.Duration(p.requestTimeout.Load())-timeoutMargin, minBudget)
+}
+
+// reader returns the store client of cfg, one per distinct connection so
+// that the token cache and connections are shared.
+func (p *Plugin) reader(cfg store.Config) (injector.Reader, error) {
+	key := strings.Join([]string{cfg.Address, cfg.Namespace, string(cfg.CACert),
+		strconv.FormatBool(cfg.SkipTLSVerify), cfg.Timeout.String()}, "\x00")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r, ok := p.clients[key]; ok {
+		return r, nil
+	}
+	r, err := p.readers(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p.clients[key] = r
+	return r, nil
+}
+
+// hasControl reports whether environ holds a control variable of the
+// webhook.
+func hasControl(environ []string) bool {
+	for _, kv := range environ {
+		if strings.HasPrefix(kv, envcontract.Prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// Adjustment turns the container's environment before and after
+// resolution into NRI environment adjustments: a variable whose value
+// changed or that is new is set, one that is gone is removed. Entries
+// without "=" are ignored, as the runtime ignores them. A name given twice
+// is decided by its first entry, the one getenv(3) returns.
+func Adjustment(before, after []string) *api.ContainerAdjustment {
+	adj := &api.ContainerAdjustment{}
+	old := firstValues(before)
+	now := firstValues(after)
+	for _, kv := range before {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			continue
+		}
+		if _, seen := old.done[name]; seen {
+			continue
+		}
+		old.done[name] = struct{}{}
+		v, keep := now.vals[name]
+		switch {
+		case !keep:
+			adj.RemoveEnv(name)
+		case v != old.vals[name]:
+			adj.AddEnv(name, v)
+		}
+	}
+	for _, kv := range after {
+		name, _, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			continue
+		}
+		if _, was := old.vals[name]; was {
+			continue
+		}
+		if _, seen := now.done[name]; seen {
+			continue
+		}
+		now.done[name] = struct{}{}
+		adj.AddEnv(name, now.vals[name])
+	}
+	return adj
+}
+
+type envIndex struct {
+	vals map[string]string
+	done map[string]struct{}
+}
+
+func firstValues(environ []string) envIndex {
+	ix := envIndex{vals: make(map[string]string, len(environ)), done: make(map[string]struct{})}
+	for _, kv := range environ {
+		name, v, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			continue
+		}
+		if _, dup := ix.vals[name]; !dup {
+			ix.vals[name] = v
+		}
+	}
+	return ix
+}
