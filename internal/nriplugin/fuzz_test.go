@@ -1,0 +1,46 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package nriplugin
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzAdjustment checks that applying Adjustment(before, after) to before
+// gives, for every name, the value getenv would return from after.
+func FuzzAdjustment(f *testing.F) {
+	f.Add("A=1\x00B=secrets-store:p#k\x00SECRETS_STORE_ROLE=r", "A=1\x00B=v")
+	f.Add("A=1\x00A=2\x00junk\x00=x", "A=3\x00N=")
+	f.Add("", "X=y")
+	f.Fuzz(func(t *testing.T, b, a string) {
+		before, after := strings.Split(b, "\x00"), strings.Split(a, "\x00")
+		got := envMap(before, Adjustment(before, after))
+		want := map[string]string{}
+		for _, kv := range after {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				continue
+			}
+			if _, dup := want[k]; !dup {
+				want[k] = v
+			}
+		}
+		for k := range got {
+			if k == "" {
+				continue
+			}
+			if _, ok := want[k]; !ok {
+				if _, wasValid := firstValues(before).vals[k]; wasValid {
+					t.Errorf("%q kept, want it removed", k)
+				}
+			}
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%q = %q, want %q", k, got[k], v)
+			}
+		}
+	})
+}
