@@ -116,7 +116,10 @@ func controlEnv() []string {
 func envMap(environ []string, adj *api.ContainerAdjustment) map[string]string {
 	m := map[string]string{}
 	for _, kv := range environ {
-		k, v, _ := strings.Cut(kv, "=")
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			continue // the runtime drops such entries
+		}
 		if _, dup := m[k]; !dup {
 			m[k] = v
 		}

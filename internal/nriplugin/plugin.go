@@ -141,7 +141,10 @@ func (p *Plugin) adjust(ctx context.Context, pod *api.PodSandbox, ctr *api.Conta
 		log.Warn("container refused: environment not resolved", "error", err)
 		return nil, err
 	}
-	adj := Adjustment(environ, env)
+	adj, err := Adjustment(environ, env)
+	if err != nil {
+		return nil, err
+	}
 	log.Info("container environment set", "variables", len(adj.GetEnv()), "duration", time.Since(start).Round(time.Millisecond))
 	return adj, nil
 }
@@ -198,8 +201,11 @@ func hasControl(environ []string) bool {
 // resolution into NRI environment adjustments: a variable whose value
 // changed or that is new is set, one that is gone is removed. Entries
 // without "=" are ignored, as the runtime ignores them. A name given twice
-// is decided by its first entry, the one getenv(3) returns.
-func Adjustment(before, after []string) *api.ContainerAdjustment {
+// is decided by its first entry, the one getenv(3) returns. NRI reads a
+// leading "-" as removal, so a name starting with "-" cannot be set: that is
+// an error.
+func Adjustment(before, after []string) (*api.ContainerAdjustment, error) {
+	var bad []string
 	adj := &api.ContainerAdjustment{}
 	old := firstValues(before)
 	now := firstValues(after)
@@ -217,7 +223,7 @@ func Adjustment(before, after []string) *api.ContainerAdjustment {
 		case !keep:
 			adj.RemoveEnv(name)
 		case v != old.vals[name]:
-			adj.AddEnv(name, v)
+			bad = addEnv(adj, bad, name, v)
 		}
 	}
 	for _, kv := range after {
@@ -232,9 +238,20 @@ func Adjustment(before, after []string) *api.ContainerAdjustment {
 			continue
 		}
 		now.done[name] = struct{}{}
-		adj.AddEnv(name, now.vals[name])
+		bad = addEnv(adj, bad, name, now.vals[name])
 	}
-	return adj
+	if len(bad) > 0 {
+		return nil, fmt.Errorf("variables %s: a name starting with \"-\" cannot be set by the container runtime's NRI; rename them", strings.Join(bad, ", "))
+	}
+	return adj, nil
+}
+
+func addEnv(adj *api.ContainerAdjustment, bad []string, name, value string) []string {
+	if strings.HasPrefix(name, "-") {
+		return append(bad, strconv.Quote(name))
+	}
+	adj.AddEnv(name, value)
+	return bad
 }
 
 type envIndex struct {

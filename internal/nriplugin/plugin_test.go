@@ -174,7 +174,10 @@ func TestCreateContainerAnswersBeforeRequestTimeout(t *testing.T) {
 func TestAdjustment(t *testing.T) {
 	before := []string{"A=1", "SECRETS_STORE_ROLE=r", "B=secrets-store:p#k", "B=second", "junk", "=x", "C=3"}
 	after := []string{"A=1", "B=v", "B=second", "C=3", "NEW=n", "NEW=ignored"}
-	adj := Adjustment(before, after)
+	adj, err := Adjustment(before, after)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var got []string
 	for _, e := range adj.GetEnv() {
 		got = append(got, e.GetKey()+"="+e.GetValue())
@@ -206,4 +209,12 @@ func TestPodsForgetTarget(t *testing.T) {
 	if _, err := pods.jwt("u1")(context.Background()); !errors.Is(err, errNoPodToken) {
 		t.Errorf("forgotten pod still has a token source: %v", err)
 	}
+}
+
+func TestAdjustmentRefusesDashNames(t *testing.T) {
+	_, err := Adjustment([]string{"-X=secrets-store:p#k"}, []string{"-X=" + secretPass})
+	if err == nil || !strings.Contains(err.Error(), `"-X"`) {
+		t.Errorf("error = %v, want one naming -X", err)
+	}
+	assertNoSecrets(t, err.Error())
 }
