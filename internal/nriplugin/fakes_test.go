@@ -6,6 +6,7 @@ package nriplugin
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/containerd/nri/pkg/api"
 
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/internal/injector"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
 )
@@ -98,11 +100,18 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 	return s.b.Write(p)
 }
 
-func testPod() *api.PodSandbox {
-	return &api.PodSandbox{Id: "sandbox-1", Name: "myapp1", Namespace: "demo", Uid: podUID}
+// testPod is the opted-in pod; its settings annotation holds controlEnv()
+// and extra, and names the container "app".
+func testPod(extra ...string) *api.PodSandbox {
+	b, err := json.Marshal(Settings{Env: append(controlEnv(), extra...), Containers: []string{"app"}})
+	if err != nil {
+		panic(err)
+	}
+	return &api.PodSandbox{Id: "sandbox-1", Name: "myapp1", Namespace: "demo", Uid: podUID,
+		Annotations: map[string]string{envcontract.NRISettingsAnnotation: string(b)}}
 }
 
-// controlEnv is what the webhook sets on a container of an opted-in pod.
+// controlEnv is what the webhook puts in the settings of an opted-in pod.
 func controlEnv() []string {
 	return []string{
 		"SECRETS_STORE_ADDR=https://store.example:8200",

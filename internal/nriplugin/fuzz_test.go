@@ -51,3 +51,28 @@ func FuzzAdjustment(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSettings: no panic; accepted settings hold only control
+// variables and valid container names.
+func FuzzParseSettings(f *testing.F) {
+	f.Add(`{"env":["SECRETS_STORE_ADDR=https://s:8200","SECRETS_STORE_ROLE=r"],"containers":["app"]}`)
+	f.Add(`{"env":["PATH=/x"],"containers":["App"]}`)
+	f.Add(`{"env":null,"containers":[]} {}`)
+	f.Add(`{"extra":1}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		st, err := ParseSettings(s)
+		if err != nil {
+			return
+		}
+		for _, kv := range st.Env {
+			if !strings.HasPrefix(kv, "SECRETS_STORE_") || !strings.Contains(kv, "=") {
+				t.Errorf("accepted env entry %q", kv)
+			}
+		}
+		for _, c := range st.Containers {
+			if c == "" || len(c) > 63 {
+				t.Errorf("accepted container name %q", c)
+			}
+		}
+	})
+}

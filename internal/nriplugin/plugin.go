@@ -110,13 +110,26 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 
 func (p *Plugin) adjust(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, error) {
 	e, ok := p.pods.get(pod.GetUid())
-	if !ok || !hasControl(ctr.GetEnv()) {
-		return nil, nil // not opted in, or a container the webhook skipped
+	if !ok {
+		return nil, nil // not opted in
+	}
+	raw, ok := pod.GetAnnotations()[envcontract.NRISettingsAnnotation]
+	if !ok {
+		return nil, fmt.Errorf("the pod has a volume with %s but no annotation %s: "+
+			"let the module's webhook add both (annotation secrets-store.deckhouse.io/env-delivery: NRI)",
+			envcontract.EnvVolumeAttribute, envcontract.NRISettingsAnnotation)
+	}
+	settings, err := ParseSettings(raw)
+	if err != nil {
+		return nil, fmt.Errorf("annotation %s: %w", envcontract.NRISettingsAnnotation, err)
+	}
+	if !settings.Resolves(ctr.GetName()) {
+		return nil, nil // a container the webhook skipped (skip-mutate-containers)
 	}
 	log := p.log.With("pod", e.pod, "container", ctr.GetName())
 	start := time.Now()
 	environ := ctr.GetEnv()
-	cfg, err := injector.ParseConfig(environ)
+	cfg, err := injector.ParseConfig(settings.Env)
 	if err != nil {
 		return nil, err
 	}
@@ -184,17 +197,6 @@ func (p *Plugin) reader(cfg store.Config) (injector.Reader, error) {
 	}
 	p.clients[key] = r
 	return r, nil
-}
-
-// hasControl reports whether environ holds a control variable of the
-// webhook.
-func hasControl(environ []string) bool {
-	for _, kv := range environ {
-		if strings.HasPrefix(kv, envcontract.Prefix) {
-			return true
-		}
-	}
-	return false
 }
 
 // Adjustment turns the container's environment before and after
@@ -272,3 +274,14 @@ func firstValues(environ []string) envIndex {
 	}
 	return ix
 }
+
+// The pod annotation of NRI's default validator that makes the runtime
+// refuse to create a container of the pod unless this plugin took part:
+// the webhook sets it, so that a container never starts with references
+// unresolved when the plugin is not connected. It takes effect where the
+// runtime enables the validator (containerd:
+// [plugins.'io.containerd.nri.v1.nri'.default_validator] enable = true).
+const (
+	RequiredPluginsAnnotation = "required-plugins.noderesource.dev/pod"
+	RequiredPluginsValue      = `["` + Name + `"]`
+)

@@ -12,20 +12,23 @@ import (
 	"time"
 
 	"github.com/containerd/nri/pkg/api"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 )
 
 func TestCreateContainerSetsResolvedEnv(t *testing.T) {
 	f := newFakeStore()
 	p, _, logs := newTestPlugin(t, f)
-	env := append(controlEnv(),
-		"SECRETS_STORE_SERVICE_ACCOUNT=other/forged", // later duplicate: ignored as getenv would
+	env := []string{
 		"DB_PASS=secrets-store:demo-kv/data/myapp#DB_PASS",
 		"PLAIN=unchanged",
-	)
-	// The first SERVICE_ACCOUNT entry is forged too: only kubelet's is used.
-	env[3] = "SECRETS_STORE_SERVICE_ACCOUNT=other/forged"
+	}
+	pod := testPod()
+	// A forged service account in the settings: only kubelet's is used.
+	pod.Annotations[envcontract.NRISettingsAnnotation] = strings.Replace(pod.Annotations[envcontract.NRISettingsAnnotation],
+		"demo/myapp-sa", "other/forged", 1)
 	ctr := &api.Container{Name: "app", Env: env}
-	adj, upd, err := p.CreateContainer(context.Background(), testPod(), ctr)
+	adj, upd, err := p.CreateContainer(context.Background(), pod, ctr)
 	if err != nil {
 		t.Fatalf("CreateContainer: %v", err)
 	}
@@ -41,7 +44,7 @@ func TestCreateContainerSetsResolvedEnv(t *testing.T) {
 	}
 	for k := range got {
 		if strings.HasPrefix(k, "SECRETS_STORE_") {
-			t.Errorf("control variable %s left in the container", k)
+			t.Errorf("control variable %s in the container", k)
 		}
 	}
 	// Only what changed is adjusted: PLAIN is not touched.
@@ -64,20 +67,15 @@ func TestCreateContainerEnvFromPathAndTemplate(t *testing.T) {
 	f := newFakeStore()
 	p, _, logs := newTestPlugin(t, f)
 	// myapp2 form: all keys of a path, plus a template.
-	env := append(controlEnv(),
-		"SECRETS_STORE_ENV_FROM_PATH=demo-kv/data/myapp",
-		"DSN=postgres://{{ secret \"demo-kv/data/myapp\" \"DB_USER\" }}@db",
-	)
-	adj, _, err := p.CreateContainer(context.Background(), testPod(), &api.Container{Name: "app", Env: env})
+	env := []string{"DSN=postgres://{{ secret \"demo-kv/data/myapp\" \"DB_USER\" }}@db"}
+	adj, _, err := p.CreateContainer(context.Background(), testPod("SECRETS_STORE_ENV_FROM_PATH=demo-kv/data/myapp"),
+		&api.Container{Name: "app", Env: env})
 	if err != nil {
 		t.Fatalf("CreateContainer: %v", err)
 	}
 	got := envMap(env, adj)
 	if got["DB_PASS"] != secretPass || got["DB_USER"] != secretUser {
 		t.Errorf("env-from-path keys not set: DB_PASS ok=%v DB_USER ok=%v", got["DB_PASS"] == secretPass, got["DB_USER"] == secretUser)
-	}
-	if _, ok := got["SECRETS_STORE_ENV_FROM_PATH"]; ok {
-		t.Error("control variable left")
 	}
 	assertNoSecrets(t, logs.String())
 }
@@ -86,17 +84,19 @@ func TestCreateContainerLeavesOthersAlone(t *testing.T) {
 	f := newFakeStore()
 	p, _, _ := newTestPlugin(t, f)
 	ref := []string{"DB_PASS=secrets-store:demo-kv/data/myapp#DB_PASS"}
+	other := testPod()
+	other.Uid = "other-uid"
 	for name, tc := range map[string]struct {
 		pod *api.PodSandbox
-		env []string
+		ctr string
 	}{
-		// A pod without the volume: even its control variables are not ours to act on.
-		"pod not opted in": {&api.PodSandbox{Name: "x", Namespace: "demo", Uid: "other-uid"}, append(controlEnv(), ref...)},
+		// A pod without the volume: even its settings are not ours to act on.
+		"pod not opted in": {other, "app"},
 		// A container the webhook skipped (skip-mutate-containers).
-		"container without control variables": {testPod(), ref},
+		"container not in the settings": {testPod(), "sidecar"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			adj, _, err := p.CreateContainer(context.Background(), tc.pod, &api.Container{Name: "c", Env: tc.env})
+			adj, _, err := p.CreateContainer(context.Background(), tc.pod, &api.Container{Name: tc.ctr, Env: ref})
 			if err != nil || len(adj.GetEnv()) != 0 {
 				t.Errorf("got %v, %v; want no adjustment and no error", adj, err)
 			}
@@ -108,22 +108,30 @@ func TestCreateContainerLeavesOthersAlone(t *testing.T) {
 }
 
 func TestCreateContainerRefusesUnresolved(t *testing.T) {
+	noSettings := testPod()
+	delete(noSettings.Annotations, envcontract.NRISettingsAnnotation)
+	badSettings := testPod()
+	badSettings.Annotations[envcontract.NRISettingsAnnotation] = `{"env":["PATH=/x"],"containers":["app"]}`
+	ref := []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}
 	for name, tc := range map[string]struct {
+		pod  *api.PodSandbox
 		env  []string
 		want []string // in the error
 	}{
-		"missing key":      {[]string{"X=secrets-store:demo-kv/data/myapp#NOPE"}, []string{"X", "demo-kv/data/myapp#NOPE"}},
-		"missing path":     {[]string{"X=secrets-store:demo-kv/data/gone#K"}, []string{"X", "demo-kv/data/gone"}},
-		"malformed ref":    {[]string{"X=secrets-store:#"}, []string{"X"}},
-		"CA file":          {[]string{"SECRETS_STORE_CA_FILE=/ca.crt"}, []string{"SECRETS_STORE_CA_FILE"}},
-		"watch mode":       {[]string{"SECRETS_STORE_RESTART_ON=watch-for-data"}, []string{"entrypoint injection"}},
-		"bad control":      {[]string{"SECRETS_STORE_CLIENT_TIMEOUT=soon"}, []string{"SECRETS_STORE_CLIENT_TIMEOUT"}},
-		"mixed good / bad": {[]string{"A=secrets-store:demo-kv/data/myapp#DB_PASS", "B=secrets-store:demo-kv/data/myapp#NOPE"}, []string{"B"}},
+		"missing key":      {testPod(), []string{"X=secrets-store:demo-kv/data/myapp#NOPE"}, []string{"X", "demo-kv/data/myapp#NOPE"}},
+		"missing path":     {testPod(), []string{"X=secrets-store:demo-kv/data/gone#K"}, []string{"X", "demo-kv/data/gone"}},
+		"malformed ref":    {testPod(), []string{"X=secrets-store:#"}, []string{"X"}},
+		"CA file":          {testPod("SECRETS_STORE_CA_FILE=/ca.crt"), ref, []string{"SECRETS_STORE_CA_FILE"}},
+		"watch mode":       {testPod("SECRETS_STORE_RESTART_ON=watch-for-data"), ref, []string{"entrypoint injection"}},
+		"bad control":      {testPod("SECRETS_STORE_CLIENT_TIMEOUT=soon"), ref, []string{"SECRETS_STORE_CLIENT_TIMEOUT"}},
+		"no settings":      {noSettings, ref, []string{envcontract.NRISettingsAnnotation, "env-delivery: NRI"}},
+		"bad settings":     {badSettings, ref, []string{envcontract.NRISettingsAnnotation, `"PATH"`}},
+		"mixed good / bad": {testPod(), []string{"A=secrets-store:demo-kv/data/myapp#DB_PASS", "B=secrets-store:demo-kv/data/myapp#NOPE"}, []string{"B"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeStore()
 			p, _, logs := newTestPlugin(t, f)
-			adj, _, err := p.CreateContainer(context.Background(), testPod(), &api.Container{Name: "app", Env: append(controlEnv(), tc.env...)})
+			adj, _, err := p.CreateContainer(context.Background(), tc.pod, &api.Container{Name: "app", Env: tc.env})
 			if err == nil {
 				t.Fatalf("CreateContainer succeeded with %v, want a refusal", adj)
 			}
@@ -145,7 +153,7 @@ func TestCreateContainerTokenGone(t *testing.T) {
 	p, pods, logs := newTestPlugin(t, f)
 	pods.Set(podUID, "demo/myapp1", "demo/myapp-sa", "/t", "") // kubelet sent none
 	_, _, err := p.CreateContainer(context.Background(), testPod(), &api.Container{Name: "app",
-		Env: append(controlEnv(), "X=secrets-store:demo-kv/data/myapp#DB_PASS")})
+		Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}})
 	if err == nil || !strings.Contains(err.Error(), errNoPodToken.Error()) {
 		t.Errorf("error = %v, want one naming the missing token", err)
 	}
@@ -161,7 +169,7 @@ func TestCreateContainerAnswersBeforeRequestTimeout(t *testing.T) {
 	p.requestTimeout.Store(int64(time.Second))
 	start := time.Now()
 	_, _, err := p.CreateContainer(context.Background(), testPod(), &api.Container{Name: "app",
-		Env: append(controlEnv(), "X=secrets-store:demo-kv/data/myapp#DB_PASS")})
+		Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}})
 	took := time.Since(start)
 	if err == nil {
 		t.Fatal("CreateContainer succeeded against a store that never answers")
