@@ -79,3 +79,12 @@ func (p *Pods) jwt(uid string) func(context.Context) (string, error) {
 		return e.token, nil
 	}
 }
+
+// SetPod is Pods.Set; with ForgetTarget and Connected it makes the plugin
+// what the CSI node plugin hands environment volumes to.
+func (p *Plugin) SetPod(uid, pod, serviceAccount, target, token string) {
+	p.pods.Set(uid, pod, serviceAccount, target, token)
+}
+
+// ForgetTarget is Pods.ForgetTarget.
+func (p *Plugin) ForgetTarget(target string) bool { return p.pods.ForgetTarget(target) }
