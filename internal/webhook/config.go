@@ -40,6 +40,8 @@ type Config struct {
 	InjectorImage  string // image holding the injector binary
 	// InjectorDelivery is how the injector reaches a pod by default.
 	InjectorDelivery podmutate.Delivery
+	// EnvDelivery is who sets a pod's environment by default.
+	EnvDelivery podmutate.EnvDelivery
 	CSIDriver        string // name of the module's CSI driver
 	TokenAudience    string // audience of the projected token for the store; "" = the API server's default
 
@@ -123,6 +125,7 @@ func (c Config) defaults(storeCA []byte) podmutate.Defaults {
 		Namespace:          c.StoreNamespace,
 		CACert:             string(storeCA),
 		Delivery:           c.InjectorDelivery,
+		EnvDelivery:        c.EnvDelivery,
 		CSIDriver:          c.CSIDriver,
 		InjectorImage:      c.InjectorImage,
 		InjectorPullPolicy: corev1.PullIfNotPresent,
