@@ -1,0 +1,86 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package e2e
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/stack"
+)
+
+// With env-delivery NRI the container runtime sets the variables: the webhook leaves the
+// command alone (so a container without a command needs no registry), adds no init
+// container, and the value reaches the application through containerd's NRI plugin in the
+// CSI driver, with the pod's token from kubelet. Nothing of the value is in the pod object
+// or its events.
+func TestNRIEnvDelivery(t *testing.T) {
+	setupForms(t)
+	script := `echo "PASS=$PASS"; echo "PLAIN=$PLAIN"; echo "CONTROL=$(env | grep -c '^SECRETS_STORE_')"`
+	env := []corev1.EnvVar{{Name: "PASS", Value: formsRef("db", "password")}, {Name: "PLAIN", Value: "plain"}}
+	for _, tc := range []struct {
+		name      string
+		noCommand bool
+	}{
+		{name: "nri-command"},
+		// Only args: the image's entrypoint, which nobody looked up, runs them.
+		{name: "nri-no-command", noCommand: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pod := formsPod(tc.name, script, map[string]string{"env-delivery": "NRI"}, env...)
+			if tc.noCommand {
+				c := &pod.Spec.Containers[0]
+				c.Args = append(slices.Clone(c.Command), c.Args...)
+				c.Command = nil
+			}
+			want := pod.Spec.Containers[0].DeepCopy()
+			phase, logs := formsRun(t, pod)
+			if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
+				t.Fatalf("phase %s, want Succeeded with the secret; log:\n%s", phase, formsRedact(logs, "PASS"))
+			}
+			if !strings.Contains(logs, "PLAIN=plain") || !strings.Contains(logs, "CONTROL=0") {
+				t.Errorf("plain variable lost or control variables in the container; log:\n%s", formsRedact(logs, "PASS"))
+			}
+			stored := formsStored(t, formsNS, pod.Name)
+			app := formsContainer(t, stored, "app")
+			if !slices.Equal(app.Command, want.Command) || !slices.Equal(app.Args, want.Args) {
+				t.Errorf("command %q args %q, want %q %q", app.Command, app.Args, want.Command, want.Args)
+			}
+			if len(stored.Spec.InitContainers) != 0 {
+				t.Errorf("%d init containers, want none", len(stored.Spec.InitContainers))
+			}
+			hasVolume := slices.ContainsFunc(stored.Spec.Volumes, func(v corev1.Volume) bool {
+				return v.Name == envcontract.EnvVolumeName && v.CSI != nil && v.CSI.Driver == stack.CSIDriverName
+			})
+			if !hasVolume {
+				t.Error("no environment volume of the CSI driver")
+			}
+			b, err := json.Marshal(stored)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.Contains(string(b), formsPassTwo) {
+				t.Error("the secret value is in the pod object")
+			}
+			evs, err := kube.CoreV1().Events(formsNS).List(t.Context(), metav1.ListOptions{
+				FieldSelector: fields.OneTermEqualSelector("involvedObject.name", pod.Name).String(),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range evs.Items {
+				if strings.Contains(e.Message, formsPassTwo) {
+					t.Errorf("the secret value is in event %s", e.Reason)
+				}
+			}
+		})
+	}
+}
