@@ -57,9 +57,9 @@ type volume struct {
 	injector bool
 	// env: the volume opts the pod in to environment delivery by the NRI
 	// plugin (no SecretsStoreImport, no files).
-	env bool
-	gid      *int64 // the pod's fsGroup, from VolumeMountGroup
-	tokens   tokens
+	env    bool
+	gid    *int64 // the pod's fsGroup, from VolumeMountGroup
+	tokens tokens
 }
 
 // tokens maps a token audience ("" for the API server's) to the pod's

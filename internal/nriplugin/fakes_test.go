@@ -23,7 +23,7 @@ import (
 const (
 	secretPass = "VALUE-SECRET-db-pass"
 	secretUser = "VALUE-SECRET-db-user"
-	podToken   = "TOKEN-SECRET-pod-jwt" //nolint:gosec // G101: a test marker, not a credential
+	podToken   = "TOKEN-SECRET-pod-jwt"
 	podUID     = "0f6c8a52-7d4e-4bb3-9d0a-2f1c5e9a1b01"
 )
 
@@ -107,8 +107,10 @@ func testPod(extra ...string) *api.PodSandbox {
 	if err != nil {
 		panic(err)
 	}
-	return &api.PodSandbox{Id: "sandbox-1", Name: "myapp1", Namespace: "demo", Uid: podUID,
-		Annotations: map[string]string{envcontract.NRISettingsAnnotation: string(b)}}
+	return &api.PodSandbox{
+		Id: "sandbox-1", Name: "myapp1", Namespace: "demo", Uid: podUID,
+		Annotations: map[string]string{envcontract.NRISettingsAnnotation: string(b)},
+	}
 }
 
 // controlEnv is what the webhook puts in the settings of an opted-in pod.

@@ -27,7 +27,7 @@ func runtimeSide(t *testing.T) (*adaptation.Adaptation, string) {
 // has at most 107 bytes.
 func shortTempDir(t *testing.T) string {
 	t.Helper()
-	dir, err := os.MkdirTemp("", "nri")
+	dir, err := os.MkdirTemp("", "nri") //nolint:usetesting // t.TempDir makes socket paths longer than 107 bytes
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,10 +79,15 @@ func TestNRICreateContainer(t *testing.T) {
 	r, sock := runtimeSide(t)
 	f := newFakeStore()
 	p, _, logs := newTestPlugin(t, f)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx, sock) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 	waitConnected(t, p)
 
 	env := []string{"DB_PASS=secrets-store:demo-kv/data/myapp#DB_PASS", "PLAIN=x"}
@@ -101,8 +106,10 @@ func TestNRICreateContainer(t *testing.T) {
 
 	_, err = r.CreateContainer(ctx, &adaptation.CreateContainerRequest{
 		Pod: testPod(),
-		Container: &adaptation.Container{Id: "c2", PodSandboxId: "sandbox-1", Name: "app",
-			Env: []string{"X=secrets-store:demo-kv/data/myapp#NOPE"}},
+		Container: &adaptation.Container{
+			Id: "c2", PodSandboxId: "sandbox-1", Name: "app",
+			Env: []string{"X=secrets-store:demo-kv/data/myapp#NOPE"},
+		},
 	})
 	if err == nil || !strings.Contains(err.Error(), "demo-kv/data/myapp#NOPE") {
 		t.Errorf("CreateContainer of an unresolvable container: %v, want a refusal naming the reference", err)
@@ -121,7 +128,7 @@ func TestNRIRequiredPluginAbsent(t *testing.T) {
 	pod := testPod()
 	pod.Annotations = map[string]string{RequiredPluginsAnnotation: RequiredPluginsValue}
 	env := []string{"DB_PASS=secrets-store:demo-kv/data/myapp#DB_PASS"}
-	_, err := r.CreateContainer(context.Background(), &adaptation.CreateContainerRequest{
+	_, err := r.CreateContainer(t.Context(), &adaptation.CreateContainerRequest{
 		Pod:       pod,
 		Container: &adaptation.Container{Id: "c1", PodSandboxId: "sandbox-1", Name: "app", Env: env},
 	})
@@ -135,10 +142,15 @@ func TestNRIRequiredPluginAbsent(t *testing.T) {
 func TestNRIConnectsWhenRuntimeComesUp(t *testing.T) {
 	dir := shortTempDir(t)
 	p, _, _ := newTestPlugin(t, newFakeStore())
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx, filepath.Join(dir, "nri.sock")) }()
-	t.Cleanup(func() { cancel(); <-done })
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
 	deadline := time.Now().Add(5 * time.Second)
 	for p.lastErr.Load() == nil && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)

@@ -35,7 +35,8 @@ const (
 	minBudget     = 500 * time.Millisecond
 )
 
-// ErrNotConnected: the plugin is not registered with the runtime.
+// ErrNotConnected is returned by Connected while the plugin is not registered
+// with the runtime.
 var ErrNotConnected = errors.New("the NRI plugin is not connected to the container runtime")
 
 // ReaderFactory returns the store client of a connection.
@@ -184,8 +185,10 @@ func (p *Plugin) budget() time.Duration {
 // reader returns the store client of cfg, one per distinct connection so
 // that the token cache and connections are shared.
 func (p *Plugin) reader(cfg store.Config) (injector.Reader, error) {
-	key := strings.Join([]string{cfg.Address, cfg.Namespace, string(cfg.CACert),
-		strconv.FormatBool(cfg.SkipTLSVerify), cfg.Timeout.String()}, "\x00")
+	key := strings.Join([]string{
+		cfg.Address, cfg.Namespace, string(cfg.CACert),
+		strconv.FormatBool(cfg.SkipTLSVerify), cfg.Timeout.String(),
+	}, "\x00")
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if r, ok := p.clients[key]; ok {

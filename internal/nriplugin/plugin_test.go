@@ -4,7 +4,6 @@
 package nriplugin
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -28,7 +27,7 @@ func TestCreateContainerSetsResolvedEnv(t *testing.T) {
 	pod.Annotations[envcontract.NRISettingsAnnotation] = strings.Replace(pod.Annotations[envcontract.NRISettingsAnnotation],
 		"demo/myapp-sa", "other/forged", 1)
 	ctr := &api.Container{Name: "app", Env: env}
-	adj, upd, err := p.CreateContainer(context.Background(), pod, ctr)
+	adj, upd, err := p.CreateContainer(t.Context(), pod, ctr)
 	if err != nil {
 		t.Fatalf("CreateContainer: %v", err)
 	}
@@ -68,7 +67,7 @@ func TestCreateContainerEnvFromPathAndTemplate(t *testing.T) {
 	p, _, logs := newTestPlugin(t, f)
 	// myapp2 form: all keys of a path, plus a template.
 	env := []string{"DSN=postgres://{{ secret \"demo-kv/data/myapp\" \"DB_USER\" }}@db"}
-	adj, _, err := p.CreateContainer(context.Background(), testPod("SECRETS_STORE_ENV_FROM_PATH=demo-kv/data/myapp"),
+	adj, _, err := p.CreateContainer(t.Context(), testPod("SECRETS_STORE_ENV_FROM_PATH=demo-kv/data/myapp"),
 		&api.Container{Name: "app", Env: env})
 	if err != nil {
 		t.Fatalf("CreateContainer: %v", err)
@@ -96,7 +95,7 @@ func TestCreateContainerLeavesOthersAlone(t *testing.T) {
 		"container not in the settings": {testPod(), "sidecar"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			adj, _, err := p.CreateContainer(context.Background(), tc.pod, &api.Container{Name: tc.ctr, Env: ref})
+			adj, _, err := p.CreateContainer(t.Context(), tc.pod, &api.Container{Name: tc.ctr, Env: ref})
 			if err != nil || len(adj.GetEnv()) != 0 {
 				t.Errorf("got %v, %v; want no adjustment and no error", adj, err)
 			}
@@ -131,7 +130,7 @@ func TestCreateContainerRefusesUnresolved(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			f := newFakeStore()
 			p, _, logs := newTestPlugin(t, f)
-			adj, _, err := p.CreateContainer(context.Background(), tc.pod, &api.Container{Name: "app", Env: tc.env})
+			adj, _, err := p.CreateContainer(t.Context(), tc.pod, &api.Container{Name: "app", Env: tc.env})
 			if err == nil {
 				t.Fatalf("CreateContainer succeeded with %v, want a refusal", adj)
 			}
@@ -152,8 +151,10 @@ func TestCreateContainerTokenGone(t *testing.T) {
 	f := newFakeStore()
 	p, pods, logs := newTestPlugin(t, f)
 	pods.Set(podUID, "demo/myapp1", "demo/myapp-sa", "/t", "") // kubelet sent none
-	_, _, err := p.CreateContainer(context.Background(), testPod(), &api.Container{Name: "app",
-		Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}})
+	_, _, err := p.CreateContainer(t.Context(), testPod(), &api.Container{
+		Name: "app",
+		Env:  []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"},
+	})
 	if err == nil || !strings.Contains(err.Error(), errNoPodToken.Error()) {
 		t.Errorf("error = %v, want one naming the missing token", err)
 	}
@@ -168,8 +169,10 @@ func TestCreateContainerAnswersBeforeRequestTimeout(t *testing.T) {
 	p, _, _ := newTestPlugin(t, f)
 	p.requestTimeout.Store(int64(time.Second))
 	start := time.Now()
-	_, _, err := p.CreateContainer(context.Background(), testPod(), &api.Container{Name: "app",
-		Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}})
+	_, _, err := p.CreateContainer(t.Context(), testPod(), &api.Container{
+		Name: "app",
+		Env:  []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"},
+	})
 	took := time.Since(start)
 	if err == nil {
 		t.Fatal("CreateContainer succeeded against a store that never answers")
@@ -201,7 +204,7 @@ func TestConnected(t *testing.T) {
 	if err := p.Connected(); !errors.Is(err, ErrNotConnected) {
 		t.Errorf("Connected() = %v before any connection", err)
 	}
-	_, _ = p.Synchronize(context.Background(), nil, nil)
+	_, _ = p.Synchronize(t.Context(), nil, nil)
 	if err := p.Connected(); err != nil {
 		t.Errorf("Connected() = %v after Synchronize", err)
 	}
@@ -214,7 +217,7 @@ func TestPodsForgetTarget(t *testing.T) {
 	if !pods.ForgetTarget("/t1") || pods.ForgetTarget("/t1") || pods.Len() != 1 {
 		t.Errorf("ForgetTarget did not drop exactly one pod: len %d", pods.Len())
 	}
-	if _, err := pods.jwt("u1")(context.Background()); !errors.Is(err, errNoPodToken) {
+	if _, err := pods.jwt("u1")(t.Context()); !errors.Is(err, errNoPodToken) {
 		t.Errorf("forgotten pod still has a token source: %v", err)
 	}
 }

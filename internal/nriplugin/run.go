@@ -61,17 +61,17 @@ func (p *Plugin) runOnce(ctx context.Context, socket string) error {
 type nriLogger struct{ log *slog.Logger }
 
 func (l nriLogger) Debugf(ctx context.Context, format string, args ...any) {
-	l.log.DebugContext(ctx, "nri: "+fmt.Sprintf(format, args...))
+	l.log.DebugContext(ctx, "nri", "message", fmt.Sprintf(format, args...))
 }
 
 func (l nriLogger) Infof(ctx context.Context, format string, args ...any) {
-	l.log.DebugContext(ctx, "nri: "+fmt.Sprintf(format, args...))
+	l.log.DebugContext(ctx, "nri", "message", fmt.Sprintf(format, args...))
 }
 
 func (l nriLogger) Warnf(ctx context.Context, format string, args ...any) {
-	l.log.WarnContext(ctx, "nri: "+fmt.Sprintf(format, args...))
+	l.log.WarnContext(ctx, "nri", "message", fmt.Sprintf(format, args...))
 }
 
 func (l nriLogger) Errorf(ctx context.Context, format string, args ...any) {
-	l.log.ErrorContext(ctx, "nri: "+fmt.Sprintf(format, args...))
+	l.log.ErrorContext(ctx, "nri", "message", fmt.Sprintf(format, args...))
 }

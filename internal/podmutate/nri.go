@@ -44,17 +44,21 @@ type nriSettings struct {
 	Containers []string `json:"containers"`
 }
 
-// checkNRI reports settings that the NRI delivery cannot honour and
+// checkNRI reports settings that the NRI delivery cannot honor and
 // containers that set control variables or use the mount path.
 func checkNRI(s Settings, targets []target) error {
 	var errs []error
 	if s.TLSSecret != "" {
-		errs = append(errs, &AnnotationError{Annotation: TLSSecretAnnotation, Reason: "cannot be used with env-delivery NRI: the node plugin does not read Secrets",
-			Hint: "use the module's CA setting, or env-delivery Entrypoint"})
+		errs = append(errs, &AnnotationError{
+			Annotation: TLSSecretAnnotation, Reason: "cannot be used with env-delivery NRI: the node plugin does not read Secrets",
+			Hint: "use the module's CA setting, or env-delivery Entrypoint",
+		})
 	}
 	if s.RestartOn != envcontract.RestartNone {
-		errs = append(errs, &AnnotationError{Annotation: RestartOnSecretChangeAnnotation, Reason: "cannot be used with env-delivery NRI: watch modes need the injector as the container's first process",
-			Hint: "use env-delivery Entrypoint, or none"})
+		errs = append(errs, &AnnotationError{
+			Annotation: RestartOnSecretChangeAnnotation, Reason: "cannot be used with env-delivery NRI: watch modes need the injector as the container's first process",
+			Hint: "use env-delivery Entrypoint, or none",
+		})
 	}
 	for _, t := range targets {
 		errs = append(errs, checkContainer(t.c)...)

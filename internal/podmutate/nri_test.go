@@ -4,7 +4,6 @@
 package podmutate
 
 import (
-	"context"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -23,8 +22,10 @@ func nriPod() *corev1.Pod {
 	pod.Spec.Containers[0].Command = nil
 	pod.Spec.Containers[0].Image = "registry.example.com/private/no-such-image:1"
 	pod.Spec.Containers = append(pod.Spec.Containers, corev1.Container{Name: "sidecar", Image: "alpine:3.20", Env: refEnv()})
-	pod.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "registry.example.com/team/migrate:2",
-		EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "refs"}}}}}}
+	pod.Spec.InitContainers = []corev1.Container{{
+		Name: "migrate", Image: "registry.example.com/team/migrate:2",
+		EnvFrom: []corev1.EnvFromSource{{ConfigMapRef: &corev1.ConfigMapEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "refs"}}}},
+	}}
 	return pod
 }
 
@@ -33,7 +34,7 @@ func TestMutateNRI(t *testing.T) {
 	m := &Mutator{Defaults: testDefaults(), Images: images}
 	pod := nriPod()
 	orig := pod.DeepCopy()
-	changed, err := m.Mutate(context.Background(), pod)
+	changed, err := m.Mutate(t.Context(), pod)
 	if err != nil || !changed {
 		t.Fatalf("Mutate: %v, %v", changed, err)
 	}
@@ -78,8 +79,10 @@ func TestMutateNRI(t *testing.T) {
 	if !slices.Equal(st.Containers, []string{"migrate", "app"}) {
 		t.Errorf("containers %q", st.Containers)
 	}
-	for _, want := range []string{"SECRETS_STORE_ROLE=myapp-role", "SECRETS_STORE_ADDR=" + testDefaults().Addr,
-		"SECRETS_STORE_SERVICE_ACCOUNT=myapp-namespace/default"} {
+	for _, want := range []string{
+		"SECRETS_STORE_ROLE=myapp-role", "SECRETS_STORE_ADDR=" + testDefaults().Addr,
+		"SECRETS_STORE_SERVICE_ACCOUNT=myapp-namespace/default",
+	} {
 		if !slices.Contains(st.Env, want) {
 			t.Errorf("settings lack %s: %q", want, st.Env)
 		}
@@ -99,7 +102,7 @@ func TestMutateNRI(t *testing.T) {
 	}
 	// Sent again (reinvocation): unchanged.
 	again := pod.DeepCopy()
-	if changed, err := m.Mutate(context.Background(), again); err != nil || changed {
+	if changed, err := m.Mutate(t.Context(), again); err != nil || changed {
 		t.Errorf("second Mutate: %v, %v", changed, err)
 	}
 }
@@ -119,7 +122,7 @@ func TestMutateNRIRefuses(t *testing.T) {
 				pod.Annotations[k] = v
 			}
 			m := &Mutator{Defaults: testDefaults(), Images: &fakeResolver{}}
-			if _, err := m.Mutate(context.Background(), pod); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, err := m.Mutate(t.Context(), pod); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("Mutate: %v, want an error naming %s", err, tc.want)
 			}
 		})
@@ -128,7 +131,7 @@ func TestMutateNRIRefuses(t *testing.T) {
 	d.CSIDriver = ""
 	d.Delivery = DeliveryInitContainer
 	m := &Mutator{Defaults: d}
-	if _, err := m.Mutate(context.Background(), nriPod()); err == nil || !strings.Contains(err.Error(), "CSI driver") {
+	if _, err := m.Mutate(t.Context(), nriPod()); err == nil || !strings.Contains(err.Error(), "CSI driver") {
 		t.Errorf("NRI without a CSI driver: %v", err)
 	}
 }

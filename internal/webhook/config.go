@@ -41,9 +41,9 @@ type Config struct {
 	// InjectorDelivery is how the injector reaches a pod by default.
 	InjectorDelivery podmutate.Delivery
 	// EnvDelivery is who sets a pod's environment by default.
-	EnvDelivery podmutate.EnvDelivery
-	CSIDriver        string // name of the module's CSI driver
-	TokenAudience    string // audience of the projected token for the store; "" = the API server's default
+	EnvDelivery   podmutate.EnvDelivery
+	CSIDriver     string // name of the module's CSI driver
+	TokenAudience string // audience of the projected token for the store; "" = the API server's default
 
 	// RegistryConfigFile is the registry trust document (registry.Trust as
 	// JSON: CAs, insecure registries, mirrors), rendered from the module
