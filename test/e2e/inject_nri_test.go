@@ -4,10 +4,12 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,5 +84,55 @@ func TestNRIEnvDelivery(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A restarted container is created again, so the NRI plugin resolves it again: it gets the
+// value the store holds then, with no watch mode and no injector in the container.
+func TestNRIRestartGetsCurrentValue(t *testing.T) {
+	setupForms(t)
+	ctx := t.Context()
+	one, two := secretValue("nri-restart-one"), secretValue("nri-restart-two")
+	if _, err := stk.PutKV2(ctx, formsKV, "nri-restart", map[string]any{"K": one}); err != nil {
+		t.Fatal(err)
+	}
+	// The first run prints the value, leaves a mark and fails; the second prints and succeeds.
+	script := `echo "K=$K"; if [ -e /state/ran ]; then exit 0; fi; touch /state/ran; sleep 5; exit 1`
+	pod := formsPod("nri-restart", script, map[string]string{"env-delivery": "NRI"},
+		corev1.EnvVar{Name: "K", Value: formsRef("nri-restart", "K")})
+	pod.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	pod.Spec.Volumes = []corev1.Volume{{Name: "state", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "state", MountPath: "/state"}}
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(ctx), kube, pod.Namespace, pod.Name) })
+	if err := stack.DeletePod(ctx, kube, pod.Namespace, pod.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	err := stack.Poll(ctx, time.Minute, func(ctx context.Context) (bool, error) {
+		logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
+		return err == nil && strings.Contains(logs, "K="+one), nil
+	})
+	if err != nil {
+		t.Fatalf("the first run did not print the first value: %v", err)
+	}
+	if _, err := stk.PutKV2(ctx, formsKV, "nri-restart", map[string]any{"K": two}); err != nil {
+		t.Fatal(err)
+	}
+	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phase != corev1.PodSucceeded || !strings.Contains(logs, "K="+two) {
+		t.Fatalf("phase %s, want Succeeded with the second value after the restart; log:\n%s", phase, formsRedact(logs, "K"))
+	}
+	stored := formsStored(t, formsNS, pod.Name)
+	if n := stored.Status.ContainerStatuses[0].RestartCount; n != 1 {
+		t.Errorf("restart count %d, want 1", n)
 	}
 }
