@@ -6,6 +6,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -135,4 +136,81 @@ func TestNRIRestartGetsCurrentValue(t *testing.T) {
 	if n := stored.Status.ContainerStatuses[0].RestartCount; n != 1 {
 		t.Errorf("restart count %d, want 1", n)
 	}
+}
+
+// The seed's myapp1 (env-from-path with two paths) and myapp2 (references) with
+// env-delivery NRI give the same environment as the entrypoint injection; a reference that
+// cannot be resolved keeps the container from being created, with the reason in its status.
+func TestNRISeedForms(t *testing.T) {
+	setupModule(t)
+	nri := map[string]string{"env-delivery": "NRI"}
+	myapp1 := injectedPod("nri-myapp1", map[string]string{
+		"env-delivery":  "NRI",
+		"env-from-path": seedKV + "/data/common-secret," + seedKV + "/data/myapp-secret",
+	})
+	myapp2 := injectedPod("nri-myapp2", nri,
+		env("DB_USER", "secrets-store:"+seedKV+"/data/myapp-secret#DB_USER"),
+		env("DB_PASS", "secrets-store:"+seedKV+"/data/myapp-secret#DB_PASS"),
+		env("PLAIN", "left-alone"))
+	for _, tc := range []struct {
+		pod          *corev1.Pod
+		want, absent []string
+	}{
+		{myapp1, []string{"COMMON_SETTING=shared", "DB_USER=username", "DB_PASS=secret-password"}, []string{"SECRETS_STORE_", "common-user"}},
+		{myapp2, []string{"DB_USER=username", "DB_PASS=secret-password", "PLAIN=left-alone"}, []string{"secrets-store:", "SECRETS_STORE_"}},
+	} {
+		t.Run(tc.pod.Name, func(t *testing.T) {
+			phase, logs := runInjected(t, tc.pod)
+			if phase != corev1.PodSucceeded {
+				t.Fatalf("phase %s; log:\n%s", phase, logs)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(logs, w) {
+					t.Errorf("log lacks %q", w)
+				}
+			}
+			for _, a := range tc.absent {
+				if strings.Contains(logs, a) {
+					t.Errorf("log contains %q", a)
+				}
+			}
+		})
+	}
+	t.Run("missing key", func(t *testing.T) {
+		pod := injectedPod("nri-missing", nri,
+			env("NOPE", "secrets-store:"+seedKV+"/data/myapp-secret#NOPE"),
+			env("DB_PASS", "secrets-store:"+seedKV+"/data/myapp-secret#DB_PASS"))
+		ctx := t.Context()
+		t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(ctx), kube, pod.Namespace, pod.Name) })
+		if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		var msg string
+		err := stack.Poll(ctx, time.Minute, func(ctx context.Context) (bool, error) {
+			p, err := kube.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+			if err != nil || len(p.Status.ContainerStatuses) == 0 {
+				return false, nil
+			}
+			st := p.Status.ContainerStatuses[0]
+			if st.State.Waiting != nil && st.State.Waiting.Reason == "CreateContainerError" {
+				msg = st.State.Waiting.Message
+				return true, nil
+			}
+			if st.State.Running != nil || st.State.Terminated != nil {
+				return false, fmt.Errorf("the container started with a reference unresolved")
+			}
+			return false, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{"NOPE", "myapp-secret#NOPE", "not resolved"} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("status message %q lacks %q", msg, w)
+			}
+		}
+		if strings.Contains(msg, "secret-password") {
+			t.Error("the status message holds a secret value")
+		}
+	})
 }
