@@ -214,3 +214,55 @@ func TestNRISeedForms(t *testing.T) {
 		}
 	})
 }
+
+// The CSI plugin, and with it the NRI plugin and the tokens it held in memory, is killed
+// while an NRI pod runs: the new plugin connects to containerd again, the pod's restarted
+// container is resolved with the token kubelet hands over at its next publish, and a new pod
+// starts as before.
+func TestNRIPluginRestart(t *testing.T) {
+	setupForms(t)
+	ctx := t.Context()
+	// The first run outlives the plugin's restart, then fails; the second prints and succeeds.
+	script := `if [ -e /state/ran ]; then echo "PASS=$PASS"; exit 0; fi; touch /state/ran; sleep 15; exit 1`
+	pod := formsPod("nri-plugin-restart", script, map[string]string{"env-delivery": "NRI"},
+		corev1.EnvVar{Name: "PASS", Value: formsRef("db", "password")})
+	pod.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	pod.Spec.Volumes = []corev1.Volume{{Name: "state", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "state", MountPath: "/state"}}
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(ctx), kube, pod.Namespace, pod.Name) })
+	if err := stack.DeletePod(ctx, kube, pod.Namespace, pod.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := stack.Poll(ctx, time.Minute, func(ctx context.Context) (bool, error) {
+		p, err := kube.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+		return err == nil && p.Status.Phase == corev1.PodRunning, nil
+	}); err != nil {
+		t.Fatalf("pod not running: %v", err)
+	}
+	if err := mod.KillCSIPlugin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := mod.WaitCSIPlugin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
+		t.Fatalf("restarted container after the plugin's restart: phase %s; log:\n%s", phase, formsRedact(logs, "PASS"))
+	}
+	fresh := formsPod("nri-after-restart", `echo "PASS=$PASS"`, map[string]string{"env-delivery": "NRI"},
+		corev1.EnvVar{Name: "PASS", Value: formsRef("db", "password")})
+	phase, logs = formsRun(t, fresh)
+	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
+		t.Fatalf("new pod after the plugin's restart: phase %s; log:\n%s", phase, formsRedact(logs, "PASS"))
+	}
+}
