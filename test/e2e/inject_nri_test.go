@@ -7,6 +7,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/test/modulechart"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
@@ -264,5 +267,100 @@ func TestNRIPluginRestart(t *testing.T) {
 	phase, logs = formsRun(t, fresh)
 	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
 		t.Fatalf("new pod after the plugin's restart: phase %s; log:\n%s", phase, formsRedact(logs, "PASS"))
+	}
+}
+
+// With the NRI plugin not connected on the node (here: the CSI plugin pointed at a socket no
+// runtime serves, as on a node whose containerd has NRI off), an NRI pod waits: its
+// volume is not published, a FailedMount event says why, and no container starts. Once the
+// plugin connects, kubelet's retry publishes the volume and the pod runs with its value.
+func TestNRIAbsentPodWaits(t *testing.T) {
+	setupForms(t)
+	if os.Getenv("E2E_MODULE") != "" && os.Getenv("E2E_MODULE") != "chart" {
+		t.Skip("needs the module installed from the chart")
+	}
+	ctx := t.Context()
+	setSocket := func(rewrite func(string) string) {
+		t.Helper()
+		dss, err := kube.AppsV1().DaemonSets(modulechart.Namespace).List(ctx, metav1.ListOptions{LabelSelector: "app=csi-driver"})
+		if err != nil || len(dss.Items) != 1 {
+			t.Fatalf("CSI DaemonSet: %v (%d found)", err, len(dss.Items))
+		}
+		ds := &dss.Items[0]
+		c := &ds.Spec.Template.Spec.Containers[0]
+		for i, a := range c.Args {
+			if v, ok := strings.CutPrefix(a, "--nri-socket="); ok {
+				c.Args[i] = "--nri-socket=" + rewrite(v)
+			}
+		}
+		// The DaemonSet controller replaces the pod; WaitCSIPlugin waits for the new one.
+		if _, err := kube.AppsV1().DaemonSets(ds.Namespace).Update(ctx, ds, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := mod.WaitCSIPlugin(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	absent := func(s string) string { return filepath.Join(filepath.Dir(s), "absent-nri.sock") }
+	setSocket(absent)
+	restored := false
+	restore := func() {
+		if !restored {
+			restored = true
+			setSocket(func(string) string { return stk.Env.NRISocket })
+		}
+	}
+	t.Cleanup(restore)
+
+	pod := formsPod("nri-absent", `echo "PASS=$PASS"`, map[string]string{"env-delivery": "NRI"},
+		corev1.EnvVar{Name: "PASS", Value: formsRef("db", "password")})
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(ctx), kube, pod.Namespace, pod.Name) })
+	if err := stack.DeletePod(ctx, kube, pod.Namespace, pod.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var event string
+	if err := stack.Poll(ctx, time.Minute, func(ctx context.Context) (bool, error) {
+		evs, err := kube.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{
+			FieldSelector: fields.OneTermEqualSelector("involvedObject.name", pod.Name).String(),
+		})
+		if err != nil {
+			return false, nil
+		}
+		for _, e := range evs.Items {
+			if e.Reason == "FailedMount" && strings.Contains(e.Message, "NRI plugin is not connected") {
+				event = e.Message
+				return true, nil
+			}
+		}
+		return false, nil
+	}); err != nil {
+		t.Fatalf("no FailedMount event about the NRI plugin: %v", err)
+	}
+	t.Logf("event: %s", event)
+	for _, w := range []string{"the pod waits", "absent-nri.sock"} {
+		if !strings.Contains(event, w) {
+			t.Errorf("event lacks %q", w)
+		}
+	}
+	p := formsStored(t, pod.Namespace, pod.Name)
+	for _, st := range p.Status.ContainerStatuses {
+		if st.State.Running != nil || st.State.Terminated != nil {
+			t.Fatalf("container %s started without the NRI plugin", st.Name)
+		}
+	}
+	restore()
+	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, 3*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
+		t.Fatalf("after the plugin connected: phase %s; log:\n%s", phase, formsRedact(logs, "PASS"))
 	}
 }
