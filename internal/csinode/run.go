@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 	}
 	var nri *nriplugin.Plugin
 	if cfg.NRISocket != "" {
-		nri = nriplugin.New(nriplugin.NewPods(), nil, log.With("component", "nri"))
+		nri = nriplugin.New(nriplugin.NewPods(), nil, log.With("component", "nri")).WithStoreAddress(cfg.Store.Address)
 		deps.Env = nri
 	}
 	svc, err := NewService(cfg, deps)

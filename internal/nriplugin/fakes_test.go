@@ -84,9 +84,12 @@ func newTestPlugin(t *testing.T, f *fakeStore) (*Plugin, *Pods, *bytes.Buffer) {
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	pods := NewPods()
 	pods.Set(podUID, "demo/myapp1", "demo/myapp-sa", "/var/lib/kubelet/pods/"+podUID+"/volumes/x/mount", podToken)
-	p := New(pods, func(store.Config) (injector.Reader, error) { return f, nil }, log)
+	p := New(pods, func(store.Config) (injector.Reader, error) { return f, nil }, log).WithStoreAddress(testStoreAddress)
 	return p, pods, &buf.b
 }
+
+// testStoreAddress is the module's store in these tests.
+const testStoreAddress = "https://store.example:8200"
 
 // syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
 type syncBuffer struct {
@@ -116,7 +119,7 @@ func testPod(extra ...string) *api.PodSandbox {
 // controlEnv is what the webhook puts in the settings of an opted-in pod.
 func controlEnv() []string {
 	return []string{
-		"SECRETS_STORE_ADDR=https://store.example:8200",
+		"SECRETS_STORE_ADDR=" + testStoreAddress,
 		"SECRETS_STORE_AUTH_PATH=kubernetes_local",
 		"SECRETS_STORE_ROLE=myapp",
 		"SECRETS_STORE_SERVICE_ACCOUNT=demo/myapp-sa",

@@ -56,6 +56,35 @@ type Plugin struct {
 
 	mu      sync.Mutex
 	clients map[string]injector.Reader
+
+	// storeAddress is the module's store, the only one this plugin reads from
+	// (see WithStoreAddress).
+	storeAddress string
+}
+
+// WithStoreAddress sets the module's store address, the only store the
+// plugin sends a pod's token to. The plugin runs in the node's network: a
+// store address from a pod's settings would let the pod make the node send
+// requests, with its token, to any address the node reaches. A pod whose
+// settings name another address is refused (the entrypoint injection, which
+// runs in the pod's own network, takes any). Without it every container is
+// refused.
+func (p *Plugin) WithStoreAddress(address string) *Plugin {
+	p.storeAddress = address
+	return p
+}
+
+// checkStore refuses a store other than the module's.
+func (p *Plugin) checkStore(address string) error {
+	norm := func(a string) string { return strings.TrimRight(strings.TrimSpace(a), "/") }
+	switch {
+	case p.storeAddress == "":
+		return errors.New("env-delivery NRI needs the module's store address, and the CSI driver has none (flag --store-addr): set the module's connection")
+	case norm(address) != norm(p.storeAddress):
+		return fmt.Errorf("env-delivery NRI reads only the module's store (%s); this pod names %q: remove the address annotation, "+
+			"or use env-delivery Entrypoint for another store", p.storeAddress, address)
+	}
+	return nil
 }
 
 // New returns a plugin that resolves with the tokens of pods and the store
@@ -134,7 +163,7 @@ func (p *Plugin) adjust(ctx context.Context, pod *api.PodSandbox, ctr *api.Conta
 	if err != nil {
 		return nil, err
 	}
-	if err := checkConfig(cfg); err != nil {
+	if err := errors.Join(checkConfig(cfg), p.checkStore(cfg.Store.Address)); err != nil {
 		return nil, err
 	}
 	// Who logs in comes from kubelet, never from the container's variables.

@@ -4,6 +4,7 @@
 package nriplugin
 
 import (
+	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -228,4 +229,46 @@ func TestAdjustmentRefusesDashNames(t *testing.T) {
 		t.Errorf("error = %v, want one naming -X", err)
 	}
 	assertNoSecrets(t, err.Error())
+}
+
+// The plugin runs in the node's network: it reads only from the module's store, so that a
+// pod cannot make the node send its token to another address.
+func TestCreateContainerRefusesAnotherStore(t *testing.T) {
+	other := testPod()
+	var s Settings
+	if err := json.Unmarshal([]byte(other.Annotations[envcontract.NRISettingsAnnotation]), &s); err != nil {
+		t.Fatal(err)
+	}
+	for i, kv := range s.Env {
+		if strings.HasPrefix(kv, "SECRETS_STORE_ADDR=") {
+			s.Env[i] = "SECRETS_STORE_ADDR=http://169.254.169.254"
+		}
+	}
+	b, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other.Annotations[envcontract.NRISettingsAnnotation] = string(b)
+	f := newFakeStore()
+	p, _, logs := newTestPlugin(t, f)
+	_, _, err = p.CreateContainer(t.Context(), other, &api.Container{Name: "app", Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}})
+	if err == nil || !strings.Contains(err.Error(), "reads only the module's store") || !strings.Contains(err.Error(), "169.254.169.254") {
+		t.Errorf("error = %v, want a refusal naming the pod's address", err)
+	}
+	if n := f.readCount(); n != 0 {
+		t.Errorf("%d store reads, want none", n)
+	}
+	// The same address with a trailing slash is the module's store.
+	_, _, err = p.WithStoreAddress(testStoreAddress+"/").CreateContainer(t.Context(), testPod(),
+		&api.Container{Name: "app", Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}})
+	if err != nil {
+		t.Errorf("module's address with a trailing slash: %v", err)
+	}
+	// Without the module's address nothing is resolved.
+	_, _, err = p.WithStoreAddress("").CreateContainer(t.Context(), testPod(),
+		&api.Container{Name: "app", Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}})
+	if err == nil || !strings.Contains(err.Error(), "--store-addr") {
+		t.Errorf("error = %v, want a refusal naming the missing module store", err)
+	}
+	assertNoSecrets(t, logs.String())
 }
