@@ -70,6 +70,9 @@ type Config struct {
 	// InjectorFile is the injector binary that injector volumes show (see
 	// injector.go); "" serves none.
 	InjectorFile string
+	// NRISocket is the container runtime's NRI socket; set, the plugin runs
+	// the NRI plugin (package nriplugin) that serves environment volumes.
+	NRISocket string
 	// InjectorDir holds the installed injectors, one directory per digest.
 	// It must be on the node (a host directory), not in the plugin's
 	// container: pods' bind mounts keep using it.
@@ -107,6 +110,7 @@ func (c Config) Validate() error {
 	check(c.StateDir == "" || !filepath.IsAbs(c.StateDir), "state directory %q is not an absolute path", c.StateDir)
 	check(c.StagingDir == "" || !filepath.IsAbs(c.StagingDir), "staging directory %q is not an absolute path", c.StagingDir)
 	check(c.KubeletDir != "" && !filepath.IsAbs(c.KubeletDir), "kubelet directory %q is not an absolute path", c.KubeletDir)
+	check(c.NRISocket != "" && !filepath.IsAbs(c.NRISocket), "NRI socket %q is not an absolute path", c.NRISocket)
 	check(c.InjectorFile != "" && (c.InjectorDir == "" || !filepath.IsAbs(c.InjectorDir)), "injector directory %q is not an absolute path", c.InjectorDir)
 	check(c.RotationInterval < time.Second, "rotation interval %s is shorter than 1s", c.RotationInterval)
 	check(c.TmpfsSize < minTmpfsSize, "tmpfs size %d is smaller than %d bytes", c.TmpfsSize, minTmpfsSize)
@@ -142,6 +146,7 @@ func ParseFlags(args []string, out io.Writer) (Config, error) {
 	fs.StringVar(&c.StateDir, "state-dir", "", "directory of the per-volume state files (default <kubelet-dir>/plugins/<driver-name>/state)")
 	fs.StringVar(&c.StagingDir, "staging-dir", "", "private directory where volumes are prepared and updated (default <kubelet-dir>/plugins/<driver-name>/staging)")
 	fs.StringVar(&c.InjectorFile, "injector-file", "", "injector binary to serve in injector volumes (empty: such volumes fail)")
+	fs.StringVar(&c.NRISocket, "nri-socket", "", "the container runtime's NRI socket, such as /var/run/nri/nri.sock (empty: no NRI plugin, environment volumes fail)")
 	fs.StringVar(&c.InjectorDir, "injector-dir", "", "node directory where the injector is installed (default <kubelet-dir>/plugins/<driver-name>/injector)")
 	fs.StringVar(&c.TokenAudience, "token-audience", "", "audience of the ServiceAccount token for SecretsStoreImports without spec.audience (empty: the API server's); the CSIDriver must request it")
 	fs.DurationVar(&c.StatusDelay, "status-delay", DefaultStatusDelay, "how long status changes of a SecretsStoreImport are gathered before one status write")

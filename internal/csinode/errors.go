@@ -41,7 +41,7 @@ func codeOf(err error) codes.Code {
 	rules := []rule{
 		{[]error{errInvalidArgument}, codes.InvalidArgument},
 		{[]error{ssi.ErrNotFound}, codes.NotFound},
-		{[]error{ssi.ErrInvalid, errNoInjector, errConnection, errNoToken, errDecode, store.ErrTLS, store.ErrInvalid, store.ErrVersionUnsupported}, codes.FailedPrecondition},
+		{[]error{ssi.ErrInvalid, errNoInjector, errNoEnv, errConnection, errNoToken, errDecode, store.ErrTLS, store.ErrInvalid, store.ErrVersionUnsupported}, codes.FailedPrecondition},
 		{[]error{errTooLarge}, codes.ResourceExhausted},
 		{[]error{store.ErrUnavailable, errAPI}, codes.Unavailable},
 		{[]error{store.ErrPermissionDenied, store.ErrLogin}, codes.PermissionDenied},

@@ -65,6 +65,8 @@ type harness struct {
 	seq   int
 	// nodes are the nodes that exist besides the harness's own.
 	nodes map[string]bool
+	// env is the NRI plugin of environment volumes; nil: none.
+	env EnvDelivery
 }
 
 func (h *harness) nodeExists(_ context.Context, name string) (bool, error) {
@@ -112,7 +114,7 @@ func (h *harness) start() {
 	svc, err := NewService(h.cfg, Deps{
 		SSI: h.ssis, Status: h.ssis, NodeExists: h.nodeExists, Events: h.events, Mounter: m, Registry: prometheus.NewRegistry(),
 		Logger: slog.New(slog.NewJSONHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Clock:  h.clock.now,
+		Clock:  h.clock.now, Env: h.env,
 	})
 	if err != nil {
 		h.t.Fatal(err)

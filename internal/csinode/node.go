@@ -26,9 +26,12 @@ func (s *Service) NodePublishVolume(ctx context.Context, req *csi.NodePublishVol
 	if err == nil {
 		unlock := s.locks.lock(v.target)
 		defer unlock()
-		if v.injector {
+		switch {
+		case v.injector:
 			err = s.publishInjector(v)
-		} else {
+		case v.env:
+			err = s.publishEnv(v)
+		default:
 			var republish bool
 			republish, err = s.publishOrRefresh(ctx, v)
 			if republish {
@@ -98,6 +101,9 @@ func (s *Service) NodeUnpublishVolume(_ context.Context, req *csi.NodeUnpublishV
 }
 
 func (s *Service) unpublish(target string) error {
+	if s.env != nil && s.env.ForgetTarget(target) {
+		return s.unpublishEnv(target)
+	}
 	// First: an injector volume is a read-only view of the node's one copy,
 	// never to be cleared like a volume's files.
 	if inj, err := s.isInjectorMount(target); err != nil || inj {

@@ -25,6 +25,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/deckhouse/secrets-store-integration/internal/kubeconfig"
+	"github.com/deckhouse/secrets-store-integration/internal/nriplugin"
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
 )
 
@@ -85,16 +86,25 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 		}
 		return err == nil, err
 	}
-	svc, err := NewService(cfg, Deps{
+	deps := Deps{
 		SSI: ssis, Status: ssis, NodeExists: nodeExists, Events: events, Mounter: NewTmpfs(cfg.StagingDir),
 		Registry: registry, Logger: log,
-	})
+	}
+	var nri *nriplugin.Plugin
+	if cfg.NRISocket != "" {
+		nri = nriplugin.New(nriplugin.NewPods(), nil, log.With("component", "nri")).WithStoreAddress(cfg.Store.Address)
+		deps.Env = nri
+	}
+	svc, err := NewService(cfg, deps)
 	if err != nil {
 		return err
 	}
 	srv := NewServer(cfg.Endpoint, svc, log)
 
 	g, ctx := errgroup.WithContext(ctx)
+	if nri != nil {
+		g.Go(func() error { return nri.Run(ctx, cfg.NRISocket) })
+	}
 	g.Go(func() error { return ssis.Run(ctx) })
 	g.Go(func() error { return svc.RunStatus(ctx, ssis.Synced, ssis.Each) })
 	g.Go(func() error { return svc.RunMaintenance(ctx) })

@@ -33,6 +33,9 @@ type Deps struct {
 	// NodeExists tells whether a node still exists, so that status entries
 	// of removed nodes are dropped; nil keeps them.
 	NodeExists NodeChecker
+	// Env is the NRI plugin that environment volumes hand their pod's token
+	// to; nil fails such volumes.
+	Env EnvDelivery
 	// Clock is the time of rotation decisions and the read cache; nil means
 	// time.Now.
 	Clock func() time.Time
@@ -61,6 +64,7 @@ type Service struct {
 	// plugin serves none; injectorErr says why when installing failed.
 	injectorDir string
 	injectorErr error
+	env         EnvDelivery
 }
 
 // NewService loads the state of volumes published before a restart and
@@ -94,6 +98,7 @@ func NewService(cfg Config, d Deps) (*Service, error) {
 		reads:    newReadCache(cfg.RotationInterval, cfg.maintainTick(), d.Clock),
 		versions: newVersioner(),
 		states:   st,
+		env:      d.Env,
 	}
 	s.status = newStatusReporter(cfg.NodeID, d.Status, d.NodeExists, st.podsOf, d.Clock, cfg.StatusDelay, d.Logger,
 		func(result string) { m.statusWrites.WithLabelValues(result).Inc() })

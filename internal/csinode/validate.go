@@ -55,8 +55,11 @@ type volume struct {
 	ssiName        string
 	// injector: the volume shows the injector binary (no SecretsStoreImport).
 	injector bool
-	gid      *int64 // the pod's fsGroup, from VolumeMountGroup
-	tokens   tokens
+	// env: the volume opts the pod in to environment delivery by the NRI
+	// plugin (no SecretsStoreImport, no files).
+	env    bool
+	gid    *int64 // the pod's fsGroup, from VolumeMountGroup
+	tokens tokens
 }
 
 // tokens maps a token audience ("" for the API server's) to the pod's
@@ -134,7 +137,8 @@ func validateCapability(c *csi.VolumeCapability) (*int64, error) {
 // readContext reads what kubelet and the pod put in the volume context.
 func (v *volume) readContext(vc map[string]string, driver string) error {
 	for k := range vc {
-		if k != AttrSecretsStoreImport && k != envcontract.InjectorVolumeAttribute && !strings.HasPrefix(k, kubeletCtxPrefix) {
+		if k != AttrSecretsStoreImport && k != envcontract.InjectorVolumeAttribute && k != envcontract.EnvVolumeAttribute &&
+			!strings.HasPrefix(k, kubeletCtxPrefix) {
 			return invalid("unknown volume attribute %q: set %s to the name of a SecretsStoreImport (%s is set by the module's webhook)",
 				k, AttrSecretsStoreImport, envcontract.InjectorVolumeAttribute)
 		}
@@ -161,11 +165,21 @@ func (v *volume) readContext(vc map[string]string, driver string) error {
 		v.injector = true
 		return nil
 	}
-	if v.ssiName == "" {
+	if e, ok := vc[envcontract.EnvVolumeAttribute]; ok {
+		switch {
+		case e != "true":
+			return invalid("volume attribute %s is %q: the only value is \"true\"", envcontract.EnvVolumeAttribute, e)
+		case v.ssiName != "":
+			return invalid("volume attributes %s and %s exclude each other: a volume shows either the files of a SecretsStoreImport or opts the pod in to environment delivery",
+				AttrSecretsStoreImport, envcontract.EnvVolumeAttribute)
+		}
+		v.env = true
+	}
+	if v.ssiName == "" && !v.env {
 		return invalid("volume attribute %s is missing: set volumeAttributes.%s to the name of a SecretsStoreImport in namespace %s",
 			AttrSecretsStoreImport, AttrSecretsStoreImport, v.pod.Namespace)
 	}
-	if msgs := validation.IsDNS1123Subdomain(v.ssiName); len(msgs) > 0 {
+	if msgs := validation.IsDNS1123Subdomain(v.ssiName); !v.env && len(msgs) > 0 {
 		return invalid("volume attribute %s %q is not a resource name: %s", AttrSecretsStoreImport, v.ssiName, strings.Join(msgs, "; "))
 	}
 	t, err := parseTokens(vc[ctxTokens])

@@ -85,3 +85,24 @@ const (
 	SelfCopyFlag = "--self-copy" // copy this executable to the path that follows, mode 0755
 	ProbeFlag    = "--probe"     // resolve, then exec the probe command that follows
 )
+
+// Environment delivery by the node's NRI plugin (no command rewrite).
+const (
+	// EnvVolumeAttribute, set to "true" in the volumeAttributes of a volume
+	// of the module's CSI driver, opts the pod in: the node plugin keeps the
+	// pod's ServiceAccount token, which kubelet hands it at each publish, in
+	// memory, and its NRI plugin resolves the pod's containers at
+	// CreateContainer. Publishing fails while the NRI plugin is not
+	// connected to the container runtime.
+	EnvVolumeAttribute = "secrets-store.deckhouse.io/environment"
+	// EnvVolumeName is that volume in the pod; it shows an empty directory
+	// and is mounted in no container.
+	EnvVolumeName = "secrets-store-environment"
+	// NRISettingsAnnotation holds, on the pod, what the NRI plugin needs:
+	// the control variables the webhook would set for the entrypoint
+	// injection (JSON {"env": ["SECRETS_STORE_…=…", …], "containers":
+	// [names]}). The webhook writes it; the container's environment keeps
+	// no control variable, since NRI cannot remove a variable of the
+	// container's spec.
+	NRISettingsAnnotation = "secrets-store.deckhouse.io/nri-settings"
+)

@@ -46,6 +46,10 @@ type Config struct {
 	// TokenFile holds the ServiceAccount JWT; empty means defaultTokenFile,
 	// or legacyTokenFile when that does not exist.
 	TokenFile string
+	// JWT, when set, hands out the ServiceAccount JWT instead of TokenFile:
+	// the node's NRI plugin resolves with the token kubelet gave the CSI
+	// driver. It is never set from the environment.
+	JWT func(context.Context) (string, error)
 	// EnvFromPath lists the paths (and versions) whose keys are all
 	// imported; later win.
 	EnvFromPath []secretref.PathVersion
@@ -175,8 +179,15 @@ func (c Config) Login() store.Login {
 		AuthPath:       c.AuthPath,
 		Role:           c.Role,
 		ServiceAccount: c.ServiceAccount,
-		JWT:            c.readToken,
+		JWT:            c.jwtSource(),
 	}
+}
+
+func (c Config) jwtSource() func(context.Context) (string, error) {
+	if c.JWT != nil {
+		return c.JWT
+	}
+	return c.readToken
 }
 
 func (c Config) readToken(context.Context) (string, error) {

@@ -42,6 +42,9 @@ const (
 	// Added by this module: how the injector reaches the pod (one of
 	// Deliveries), overriding the module's choice for one pod.
 	InjectorDeliveryAnnotation = AnnotationPrefix + "injector-delivery"
+	// Added by this module: who sets the environment (one of EnvDeliveries),
+	// overriding the module's choice for one pod.
+	EnvDeliveryAnnotation = AnnotationPrefix + "env-delivery"
 )
 
 // RestartedAtAnnotation is set by the module's synchronization controller in
@@ -57,6 +60,7 @@ var Annotations = []string{
 	ClientTimeoutAnnotation, MutateProbesAnnotation, LogLevelAnnotation, EnableJSONLogAnnotation,
 	SkipMutateContainersAnnotation, ServiceAccountTokenPathAnnotation, RestartOnSecretChangeAnnotation,
 	SecretPollIntervalAnnotation, EnvInjectorPullPolicyAnnotation, InjectorDeliveryAnnotation,
+	EnvDeliveryAnnotation,
 }
 
 // Defaults of the annotations that have one of their own (the others come from
@@ -108,6 +112,8 @@ type Settings struct {
 	PullPolicy corev1.PullPolicy
 	// Delivery is how the injector reaches the pod, one of Deliveries.
 	Delivery Delivery
+	// EnvDelivery is who sets the environment, one of EnvDeliveries.
+	EnvDelivery EnvDelivery
 }
 
 // ParseAnnotations returns the settings of a pod from its annotations.
@@ -132,6 +138,7 @@ func ParseAnnotations(a map[string]string, d Defaults) (Settings, error) {
 		RestartOn:     envcontract.RestartNone,
 		PollInterval:  DefaultPollInterval,
 		Delivery:      d.delivery(),
+		EnvDelivery:   d.envDelivery(),
 	}
 	var errs []error
 	for _, name := range Annotations {
@@ -144,7 +151,12 @@ func ParseAnnotations(a map[string]string, d Defaults) (Settings, error) {
 	if s.TLSSecret != "" {
 		s.CACert = ""
 	}
-	if s.Delivery == DeliveryCSIVolume && d.CSIDriver == "" {
+	if s.EnvDelivery == EnvDeliveryNRI && d.CSIDriver == "" {
+		errs = append(errs, &AnnotationError{
+			Annotation: EnvDeliveryAnnotation, Reason: "is NRI, but the webhook knows no CSI driver",
+			Hint: "use Entrypoint, or set the webhook's --csi-driver",
+		})
+	} else if s.Delivery == DeliveryCSIVolume && d.CSIDriver == "" && s.EnvDelivery != EnvDeliveryNRI {
 		errs = append(errs, &AnnotationError{
 			Annotation: InjectorDeliveryAnnotation, Reason: "is CSIVolume, but the webhook knows no CSI driver",
 			Hint: "use InitContainer, or set the webhook's --csi-driver",
@@ -194,6 +206,8 @@ func (s *Settings) set(name, v string) error {
 		return parsePullPolicy(v, &s.PullPolicy)
 	case InjectorDeliveryAnnotation:
 		return parseDelivery(v, &s.Delivery)
+	case EnvDeliveryAnnotation:
+		return parseEnvDelivery(v, &s.EnvDelivery)
 	}
 	// Unreachable: every entry of Annotations has a case above.
 	return invalid(name, v, "has no parser", "")

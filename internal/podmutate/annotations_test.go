@@ -30,7 +30,7 @@ func TestParseAnnotationsDefaults(t *testing.T) {
 	want := Settings{
 		Addr: d.Addr, CACert: testCA, AuthPath: d.AuthPath, Namespace: "module-ns", Role: "r",
 		ClientTimeout: 10 * time.Second, LogLevel: "info", RestartOn: "none", PollInterval: 120 * time.Second,
-		Delivery: DeliveryInitContainer,
+		Delivery: DeliveryInitContainer, EnvDelivery: EnvDeliveryEntrypoint,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v, want %+v", got, want)
@@ -206,7 +206,7 @@ func TestParseAnnotationsUnknown(t *testing.T) {
 	want := "annotation secrets-store.deckhouse.io/env-from-paht is not known (did you mean secrets-store.deckhouse.io/env-from-path?): " +
 		"the known secrets-store.deckhouse.io/ annotations are addr, tls-secret, tls-skip-verify, auth-path, namespace, role, env-from-path, " +
 		"ignore-missing-secrets, client-timeout, mutate-probes, log-level, enable-json-log, skip-mutate-containers, " +
-		"service-account-token-path, restart-on-secret-change, secret-poll-interval, env-injector-pull-policy, injector-delivery"
+		"service-account-token-path, restart-on-secret-change, secret-poll-interval, env-injector-pull-policy, injector-delivery, env-delivery"
 	if err == nil || err.Error() != want {
 		t.Errorf("got  %v\nwant %s", err, want)
 	}

@@ -42,8 +42,12 @@ type Defaults struct {
 	// DeliveryInitContainer.
 	Delivery Delivery
 	// CSIDriver is the name of the module's CSI driver, which serves the
-	// injector volume of DeliveryCSIVolume.
+	// injector volume of DeliveryCSIVolume and the environment volume of
+	// EnvDeliveryNRI.
 	CSIDriver string
+	// EnvDelivery is who sets the environment unless the pod's env-delivery
+	// annotation says otherwise; "" is EnvDeliveryEntrypoint.
+	EnvDelivery EnvDelivery
 
 	// InjectorImage contains the injector at envcontract.InitBinaryPath.
 	InjectorImage      string
@@ -74,6 +78,30 @@ const (
 
 // Deliveries lists the ways of delivering the injector. Read-only.
 var Deliveries = []Delivery{DeliveryCSIVolume, DeliveryInitContainer}
+
+// EnvDelivery is who sets a mutated container's environment.
+type EnvDelivery string
+
+// The ways of setting the environment.
+const (
+	// EnvDeliveryEntrypoint: the injector, started instead of the
+	// container's command, sets it and then executes the command.
+	EnvDeliveryEntrypoint EnvDelivery = "Entrypoint"
+	// EnvDeliveryNRI: the CSI node plugin's NRI plugin sets it in the
+	// container's runtime spec at CreateContainer; the command is left
+	// alone and no image is looked up.
+	EnvDeliveryNRI EnvDelivery = "NRI"
+)
+
+// EnvDeliveries lists the ways of setting the environment. Read-only.
+var EnvDeliveries = []EnvDelivery{EnvDeliveryEntrypoint, EnvDeliveryNRI}
+
+func (d Defaults) envDelivery() EnvDelivery {
+	if d.EnvDelivery == "" {
+		return EnvDeliveryEntrypoint
+	}
+	return d.EnvDelivery
+}
 
 func (d Defaults) delivery() Delivery {
 	if d.Delivery == "" {
@@ -108,6 +136,12 @@ func (d Defaults) Validate() error {
 	}
 	if d.Delivery != "" && !slices.Contains(Deliveries, d.Delivery) {
 		errs = append(errs, fmt.Errorf("injector delivery %q is not one of %v", d.Delivery, Deliveries))
+	}
+	if d.EnvDelivery != "" && !slices.Contains(EnvDeliveries, d.EnvDelivery) {
+		errs = append(errs, fmt.Errorf("environment delivery %q is not one of %v", d.EnvDelivery, EnvDeliveries))
+	}
+	if d.CSIDriver == "" && d.envDelivery() == EnvDeliveryNRI {
+		errs = append(errs, errors.New("CSI driver name is empty: environment delivery NRI needs it"))
 	}
 	if d.CSIDriver == "" && d.delivery() == DeliveryCSIVolume {
 		errs = append(errs, errors.New("CSI driver name is empty: injector delivery CSIVolume needs it"))

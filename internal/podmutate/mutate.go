@@ -64,6 +64,13 @@ func (m *Mutator) Mutate(ctx context.Context, pod *corev1.Pod) (bool, error) {
 	if len(targets) == 0 {
 		return false, nil
 	}
+	if s.EnvDelivery == EnvDeliveryNRI {
+		if err := checkNRI(s, targets); err != nil {
+			return false, err
+		}
+		applyNRI(pod, s, m.Defaults, targets)
+		return true, nil
+	}
 	if err := m.plan(ctx, pod, targets); err != nil {
 		return false, err
 	}
@@ -77,7 +84,7 @@ func (m *Mutator) Mutate(ctx context.Context, pod *corev1.Pod) (bool, error) {
 // opted in.
 func injected(pod *corev1.Pod) (bool, error) {
 	for i := range pod.Spec.Volumes {
-		if isInjectorCSIVolume(&pod.Spec.Volumes[i]) {
+		if isInjectorCSIVolume(&pod.Spec.Volumes[i]) || isEnvCSIVolume(&pod.Spec.Volumes[i]) {
 			return true, nil
 		}
 	}
@@ -104,7 +111,7 @@ func checkPod(pod *corev1.Pod, s Settings) error {
 	if pod.Spec.OS != nil && pod.Spec.OS.Name == corev1.Windows {
 		errs = append(errs, errors.New("pod runs on Windows: entrypoint injection supports Linux containers only"))
 	}
-	reserved := []string{envcontract.VolumeName, envcontract.TokenVolumeName}
+	reserved := []string{envcontract.VolumeName, envcontract.TokenVolumeName, envcontract.EnvVolumeName}
 	if s.TLSSecret != "" {
 		reserved = append(reserved, envcontract.CAVolumeName)
 	}

@@ -136,6 +136,15 @@ func parsePullPolicy(v string, out *corev1.PullPolicy) error {
 	return invalid(EnvInjectorPullPolicyAnnotation, v, "is not an image pull policy", hintPull)
 }
 
+func parseEnvDelivery(v string, out *EnvDelivery) error {
+	if d := EnvDelivery(v); slices.Contains(EnvDeliveries, d) {
+		*out = d
+		return nil
+	}
+	return invalid(EnvDeliveryAnnotation, v, "is not a way of setting the environment",
+		"use Entrypoint (the injector starts the command) or NRI (the node's container runtime sets the variables)")
+}
+
 func parseDelivery(v string, out *Delivery) error {
 	if d := Delivery(v); slices.Contains(Deliveries, d) {
 		*out = d

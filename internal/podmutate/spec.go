@@ -193,6 +193,16 @@ func copyPtr[T any](p *T) *T {
 // controlEnv returns every control variable, set or empty (see the package
 // comment for why empty ones are listed too).
 func controlEnv(pod *corev1.Pod, s Settings) []corev1.EnvVar {
+	vars := controlVars(pod, s)
+	env := make([]corev1.EnvVar, len(vars))
+	for i, v := range vars {
+		env[i] = corev1.EnvVar{Name: v[0], Value: escape(v[1])}
+	}
+	return env
+}
+
+// controlVars are the control variables' names and values, unescaped.
+func controlVars(pod *corev1.Pod, s Settings) [][2]string {
 	caFile := ""
 	if s.TLSSecret != "" {
 		caFile = envcontract.CAMountPath + "/" + envcontract.CAFileName
@@ -227,11 +237,7 @@ func controlEnv(pod *corev1.Pod, s Settings) []corev1.EnvVar {
 		{envcontract.PollInterval, s.PollInterval.String()},
 		{envcontract.GracePeriod, gracePeriod(pod).String()},
 	}
-	env := make([]corev1.EnvVar, len(vars))
-	for i, v := range vars {
-		env[i] = corev1.EnvVar{Name: v[0], Value: escape(v[1])}
-	}
-	return env
+	return vars[:]
 }
 
 // wrapProbe makes an exec probe run through the injector. An exec probe

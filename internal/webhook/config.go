@@ -41,8 +41,10 @@ type Config struct {
 	InjectorImage  string // image holding the injector binary
 	// InjectorDelivery is how the injector reaches a pod by default.
 	InjectorDelivery podmutate.Delivery
-	CSIDriver        string // name of the module's CSI driver
-	TokenAudience    string // audience of the projected token for the store; "" = the API server's default
+	// EnvDelivery is who sets a pod's environment by default.
+	EnvDelivery   podmutate.EnvDelivery
+	CSIDriver     string // name of the module's CSI driver
+	TokenAudience string // audience of the projected token for the store; "" = the API server's default
 
 	// RegistryConfigFile is the registry trust document (registry.Trust as
 	// JSON: CAs, insecure registries, mirrors), rendered from the module
@@ -131,6 +133,7 @@ func (c Config) defaults(storeCA []byte) podmutate.Defaults {
 		Namespace:          c.StoreNamespace,
 		CACert:             string(storeCA),
 		Delivery:           c.InjectorDelivery,
+		EnvDelivery:        c.EnvDelivery,
 		CSIDriver:          c.CSIDriver,
 		InjectorImage:      c.InjectorImage,
 		InjectorPullPolicy: corev1.PullIfNotPresent,

@@ -24,6 +24,8 @@ func (c *Config) AddFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.StoreNamespace, "store-namespace", "", "store namespace (empty: root)")
 	fs.StringVar(&c.StoreCAFile, "store-ca-file", "", "PEM file of the module-wide store CA, read at start (empty: system pool)")
 	fs.StringVar(&c.InjectorImage, "injector-image", "", "image holding the injector binary")
+	fs.StringVar((*string)(&c.EnvDelivery), "env-delivery", string(podmutate.EnvDeliveryEntrypoint),
+		"who sets a pod's environment unless its env-delivery annotation says otherwise: Entrypoint (the injector starts the command) or NRI (the CSI driver's NRI plugin sets it in the container runtime; needs the plugin on every node)")
 	fs.StringVar((*string)(&c.InjectorDelivery), "injector-delivery", string(podmutate.DeliveryCSIVolume),
 		"how the injector reaches a pod unless its injector-delivery annotation says otherwise: CSIVolume (a read-only volume of the module's CSI driver) or InitContainer (an init container copies it from the injector image)")
 	fs.StringVar(&c.CSIDriver, "csi-driver", "secrets-store.csi.deckhouse.io", "name of the module's CSI driver, which serves the injector volume")

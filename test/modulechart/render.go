@@ -99,6 +99,8 @@ func Values(s *stack.Stack, o Options) (map[string]any, error) {
 			"tokenAudience":            o.TokenAudience,
 			"additionalTokenAudiences": []any{ExtraTokenAudience},
 			"synchronization":          map[string]any{"enabled": o.Synchronization},
+			// containerd 2 of the stack has NRI on: the CSI driver runs its NRI plugin there.
+			"csiDriver": map[string]any{"nriSocket": s.Env.NRISocket},
 			"internal": map[string]any{
 				"connection":  connValue,
 				"webhookCert": map[string]any{"crt": crt, "key": key, "ca": ca},

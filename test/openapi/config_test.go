@@ -220,8 +220,8 @@ func TestDefaults(t *testing.T) {
 		"imageRegistries": {"insecureRegistries": [], "mirrors": []},
 		"additionalTokenAudiences": [],
 		"rotationInterval": "2m",
-		"webhook": {"replicas": 2, "injectorDelivery": "CSIVolume"},
-		"csiDriver": {"volumeSize": "4Mi"},
+		"webhook": {"replicas": 2, "injectorDelivery": "CSIVolume", "envDelivery": "Entrypoint"},
+		"csiDriver": {"volumeSize": "4Mi", "nriSocket": ""},
 		"synchronization": {"enabled": false, "replicas": 2},
 		"logLevel": "Info"
 	}`)

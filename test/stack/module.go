@@ -174,6 +174,8 @@ func (s *Stack) StartCSIPlugin(ctx context.Context, o ModuleOptions) error {
 		"--health-listen", "127.0.0.1:"+strconv.Itoa(health),
 		// The injector volumes show the injector the image of the webhook's init containers holds.
 		"--injector-file", s.moduleBin("injector"),
+		// The NRI plugin of env-delivery NRI, on containerd's socket for external plugins.
+		"--nri-socket", s.Env.NRISocket,
 		"--kubeconfig", s.Env.Kubeconfig,
 		"--log-level", "debug",
 	)
