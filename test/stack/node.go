@@ -102,6 +102,11 @@ temp = %[3]q
   socket_path = %[8]q
   plugin_path = %[9]q
   plugin_config_path = %[10]q
+  # The default validator enforces the required-plugins annotations: a container the module's
+  # webhook marks for the secrets-store plugin is not created while that plugin is absent (for
+  # example, while the CSI driver restarts), as the module's docs require of a node.
+  [plugins.'io.containerd.nri.v1.nri'.default_validator]
+    enable = true
 
 [plugins.'io.containerd.cri.v1.images']
   snapshotter = 'overlayfs'

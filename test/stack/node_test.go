@@ -62,6 +62,9 @@ func TestContainerdConfig(t *testing.T) {
 	if v := lookup(t, doc, append(nri, "socket_path")...); v != s.Env.NRISocket {
 		t.Errorf("NRI socket_path = %v, want %s", v, s.Env.NRISocket)
 	}
+	if v := lookup(t, doc, append(nri, "default_validator", "enable")...); v != true {
+		t.Errorf("NRI default_validator.enable = %v, want true (required-plugins annotations enforced)", v)
+	}
 	runc := []string{"plugins", "io.containerd.cri.v1.runtime", "containerd", "runtimes", "runc"}
 	if v := lookup(t, doc, append(runc, "runtime_path")...); v != s.Bins.ContainerdShim {
 		t.Errorf("runc runtime_path = %v, want %s", v, s.Bins.ContainerdShim)
@@ -129,6 +132,9 @@ func TestContainerdConfigDump(t *testing.T) {
 	}
 	if v := lookup(t, doc, append(nri, "socket_path")...); v != s.Env.NRISocket {
 		t.Errorf("dumped NRI socket_path = %v, want %s", v, s.Env.NRISocket)
+	}
+	if v := lookup(t, doc, append(nri, "default_validator", "enable")...); v != true {
+		t.Errorf("dumped NRI default_validator.enable = %v, want true", v)
 	}
 	if v := lookup(t, doc, "plugins", "io.containerd.server.v1.ttrpc", "address"); v != s.Env.ContainerdSocket+".ttrpc" {
 		t.Errorf("dumped ttrpc address = %v, want %s.ttrpc", v, s.Env.ContainerdSocket)
