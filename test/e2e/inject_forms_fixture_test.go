@@ -149,7 +149,15 @@ func formsRun(t *testing.T, pod *corev1.Pod) (corev1.PodPhase, string) {
 	if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create pod %s: %v", pod.Name, err)
 	}
-	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, 2*time.Minute)
+	return formsDone(t, pod, 2*time.Minute)
+}
+
+// formsDone waits up to timeout for pod to end and returns its phase and the log of its
+// container app.
+func formsDone(t *testing.T, pod *corev1.Pod, timeout time.Duration) (corev1.PodPhase, string) {
+	t.Helper()
+	ctx := t.Context()
+	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, timeout)
 	if err != nil {
 		t.Fatal(err)
 	}

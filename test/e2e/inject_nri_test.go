@@ -124,14 +124,7 @@ func TestNRIRestartGetsCurrentValue(t *testing.T) {
 	if _, err := stk.PutKV2(ctx, formsKV, "nri-restart", map[string]any{"K": two}); err != nil {
 		t.Fatal(err)
 	}
-	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, 2*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	phase, logs := formsDone(t, pod, 2*time.Minute)
 	if phase != corev1.PodSucceeded || !strings.Contains(logs, "K="+two) {
 		t.Fatalf("phase %s, want Succeeded with the second value after the restart; log:\n%s", phase, formsRedact(logs, "K"))
 	}
@@ -251,14 +244,7 @@ func TestNRIPluginRestart(t *testing.T) {
 	if err := mod.WaitCSIPlugin(ctx); err != nil {
 		t.Fatal(err)
 	}
-	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, 3*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	phase, logs := formsDone(t, pod, 3*time.Minute)
 	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
 		t.Fatalf("restarted container after the plugin's restart: phase %s; log:\n%s", phase, formsRedact(logs, "PASS"))
 	}
@@ -352,14 +338,7 @@ func TestNRIAbsentPodWaits(t *testing.T) {
 		}
 	}
 	restore()
-	phase, err := stack.WaitPodDone(ctx, kube, pod.Namespace, pod.Name, 3*time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
-	if err != nil {
-		t.Fatal(err)
-	}
+	phase, logs := formsDone(t, pod, 3*time.Minute)
 	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
 		t.Fatalf("after the plugin connected: phase %s; log:\n%s", phase, formsRedact(logs, "PASS"))
 	}
