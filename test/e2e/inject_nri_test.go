@@ -248,7 +248,7 @@ func TestNRIPluginRestart(t *testing.T) {
 	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
 		t.Fatalf("restarted container after the plugin's restart: phase %s; log:\n%s", phase, formsRedact(logs, "PASS"))
 	}
-	fresh := formsPod("nri-after-restart", `echo "PASS=$PASS"`, map[string]string{"env-delivery": "NRI"},
+	fresh := formsPod("nri-new-pod", `echo "PASS=$PASS"`, map[string]string{"env-delivery": "NRI"},
 		corev1.EnvVar{Name: "PASS", Value: formsRef("db", "password")})
 	phase, logs = formsRun(t, fresh)
 	if phase != corev1.PodSucceeded || !strings.Contains(logs, "PASS="+formsPassTwo) {
