@@ -216,10 +216,10 @@ func TestNRISeedForms(t *testing.T) {
 // container is resolved with the token kubelet hands over at its next publish, and a new pod
 // starts as before.
 func TestNRIPluginRestart(t *testing.T) {
-	// Known defect, open in the environment-delivery issue: in full-suite runs the restarted
-	// container twice ended without the value after the plugin's restart (it passes alone and
-	// passed in one full run), although containerd's default validator enforces the
-	// required-plugins annotation. Until the cause is found this test would fail main at
+	// Known defect, open in the environment-delivery issue: twice (once under load, once in a
+	// full-suite run with containerd's default validator enforcing the required-plugins
+	// annotation) the restarted container ended without the value after the plugin's restart;
+	// it passed in other runs. Until the cause is found this test would fail main at
 	// random, and USAGE warns against this mode in production.
 	t.Skip("known defect: a container restarted around the NRI plugin's restart can end without its value; see USAGE, env-delivery NRI")
 	setupForms(t)
