@@ -205,6 +205,12 @@ func (l *lookup) try(ctx context.Context, rt http.RoundTripper, ref name.Referen
 		if errors.As(err, &le) {
 			return err
 		}
+		if cerr := ctx.Err(); cerr != nil {
+			// The lookup ran out of time or was canceled: that is the
+			// cause, whatever the request in flight then failed with (an
+			// answer cut short can surface as a malformed body).
+			return &lookupError{kind: ErrUnavailable, err: fmt.Errorf("%w: %w", cerr, err)}
+		}
 		kind := classify(err)
 		if !errors.Is(kind, ErrDenied) && !errors.Is(kind, ErrNotFound) {
 			return &lookupError{kind: kind, err: err}
