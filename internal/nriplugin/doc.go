@@ -7,14 +7,18 @@
 // and returns them as environment adjustments. The container's command is
 // never rewritten and no image configuration is looked up.
 //
-// A pod opts in through an inline volume of the module's CSI driver (volume
-// attribute envcontract.EnvVolumeAttribute). kubelet publishes it before any
-// container of the pod is created and hands the driver the pod's
-// ServiceAccount token (the CSIDriver's tokenRequests, refreshed by
-// requiresRepublish); the driver keeps it in Pods, in memory only, keyed by
-// the pod's UID. At CreateContainer the plugin looks the pod up by UID: a
-// pod without such a volume is left alone. A container of an opted-in pod
-// that carries the webhook's control variables (envcontract.Prefix) is
+// A pod opts in with what the module's webhook adds: an inline volume of
+// the module's CSI driver (volume attribute envcontract.EnvVolumeAttribute)
+// and the settings annotation (envcontract.NRISettingsAnnotation). kubelet
+// publishes the volume before any container of the pod is created and hands
+// the driver the pod's ServiceAccount token (the CSIDriver's tokenRequests,
+// refreshed by requiresRepublish); the driver keeps it in Pods, in memory
+// only, keyed by the pod's UID. At CreateContainer a pod with neither the
+// annotation nor a published volume is left alone. A pod with the
+// annotation whose token is not known (this process restarted and kubelet
+// has not republished the volume yet) has its container refused: kubelet
+// retries it, and the republish hands the token over. A container of an
+// opted-in pod that carries the webhook's control variables (envcontract.Prefix) is
 // resolved by the injector's own code (injector.Resolve: references,
 // envFrom values, env-from-path, templates, versions) with the pod's token,
 // and its control variables are removed. A container that cannot be

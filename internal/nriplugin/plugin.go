@@ -139,12 +139,17 @@ func (p *Plugin) CreateContainer(ctx context.Context, pod *api.PodSandbox, ctr *
 }
 
 func (p *Plugin) adjust(ctx context.Context, pod *api.PodSandbox, ctr *api.Container) (*api.ContainerAdjustment, error) {
-	e, ok := p.pods.get(pod.GetUid())
-	if !ok {
-		return nil, nil // not opted in
-	}
-	raw, ok := pod.GetAnnotations()[envcontract.NRISettingsAnnotation]
-	if !ok {
+	// A pod opts in with the settings annotation, which stays on the pod for
+	// its whole life. The token map is not the opt-in: it is in memory and
+	// empty after this process restarts until kubelet republishes the pod's
+	// volume, and a container of an opted-in pod created in between must be
+	// refused, never started with its references unresolved.
+	e, known := p.pods.get(pod.GetUid())
+	raw, annotated := pod.GetAnnotations()[envcontract.NRISettingsAnnotation]
+	if !annotated {
+		if !known {
+			return nil, nil // not opted in
+		}
 		return nil, fmt.Errorf("the pod has a volume with %s but no annotation %s: "+
 			"let the module's webhook add both (annotation secrets-store.deckhouse.io/env-delivery: NRI)",
 			envcontract.EnvVolumeAttribute, envcontract.NRISettingsAnnotation)
@@ -155,6 +160,9 @@ func (p *Plugin) adjust(ctx context.Context, pod *api.PodSandbox, ctr *api.Conta
 	}
 	if !settings.Resolves(ctr.GetName()) {
 		return nil, nil // a container the webhook skipped (skip-mutate-containers)
+	}
+	if !known {
+		return nil, errPodUnknown
 	}
 	log := p.log.With("pod", e.pod, "container", ctr.GetName())
 	start := time.Now()

@@ -86,11 +86,12 @@ func TestCreateContainerLeavesOthersAlone(t *testing.T) {
 	ref := []string{"DB_PASS=secrets-store:demo-kv/data/myapp#DB_PASS"}
 	other := testPod()
 	other.Uid = "other-uid"
+	delete(other.Annotations, envcontract.NRISettingsAnnotation)
 	for name, tc := range map[string]struct {
 		pod *api.PodSandbox
 		ctr string
 	}{
-		// A pod without the volume: even its settings are not ours to act on.
+		// A pod with neither the volume nor the settings.
 		"pod not opted in": {other, "app"},
 		// A container the webhook skipped (skip-mutate-containers).
 		"container not in the settings": {testPod(), "sidecar"},
@@ -158,6 +159,38 @@ func TestCreateContainerTokenGone(t *testing.T) {
 	})
 	if err == nil || !strings.Contains(err.Error(), errNoPodToken.Error()) {
 		t.Errorf("error = %v, want one naming the missing token", err)
+	}
+	assertNoSecrets(t, logs.String())
+}
+
+// After the plugin restarts, its token map is empty until kubelet
+// republishes the pods' volumes. A container of an opted-in pod created in
+// between is refused (kubelet retries it), never started unresolved; once
+// the republish hands the token over, the retry gets the value.
+func TestCreateContainerRefusesUntilRepublish(t *testing.T) {
+	f := newFakeStore()
+	p, pods, logs := newTestPlugin(t, f)
+	pods.ForgetTarget("/var/lib/kubelet/pods/" + podUID + "/volumes/x/mount") // as after a restart
+	if pods.Len() != 0 {
+		t.Fatalf("%d pods known, want none", pods.Len())
+	}
+	ctr := &api.Container{Name: "app", Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}}
+	adj, _, err := p.CreateContainer(t.Context(), testPod(), ctr)
+	if !errors.Is(err, errPodUnknown) || adj != nil {
+		t.Fatalf("got %v, %v; want a refusal naming the missing token", adj, err)
+	}
+	for _, w := range []string{"container app of pod demo/myapp1", "kubelet hands it over", "retries"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
+	}
+	if f.readCount() != 0 {
+		t.Errorf("store read %d times before the token came, want 0", f.readCount())
+	}
+	pods.Set(podUID, "demo/myapp1", "demo/myapp-sa", "/t", podToken)
+	adj, _, err = p.CreateContainer(t.Context(), testPod(), ctr)
+	if err != nil || envMap(ctr.Env, adj)["X"] != secretPass {
+		t.Errorf("after the republish: err %v, value set %v", err, err == nil && envMap(ctr.Env, adj)["X"] == secretPass)
 	}
 	assertNoSecrets(t, logs.String())
 }

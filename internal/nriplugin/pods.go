@@ -28,6 +28,13 @@ type podEntry struct {
 // errNoPodToken: the pod's volume is known but the token is gone.
 var errNoPodToken = errors.New("no ServiceAccount token for the pod")
 
+// errPodUnknown: the pod opted in but its volume's publish has not reached
+// this process (it restarted since, or the pod lacks the volume).
+var errPodUnknown = errors.New("the pod's ServiceAccount token has not reached the node's secrets-store plugin " +
+	"(the plugin restarted, or the pod's environment volume is not published): kubelet hands it over when it " +
+	"publishes the volume again and retries the container; if this lasts, check that the pod kept the " +
+	"environment volume the module's webhook added")
+
 // NewPods returns an empty registry.
 func NewPods() *Pods { return &Pods{m: make(map[string]podEntry)} }
 
