@@ -50,8 +50,25 @@ func (w *discardWriter) WriteHeader(code int)        { w.code = code }
 // command through the real mutation: decode, mutate, diff, encode. It
 // reports the 99th percentile of single reviews as p99-ns.
 func BenchmarkReview(b *testing.B) {
-	h := NewHandler(benchMutator(), slog.New(slog.DiscardHandler))
-	body := reviewFor(b, testPod(), nil)
+	benchReview(b, benchMutator(), testPod())
+}
+
+// BenchmarkReviewNRI is BenchmarkReview for a pod whose environment the
+// container runtime sets (env-delivery: NRI), without a command: the
+// webhook adds the environment volume and the settings annotation and
+// looks no image up (the mutator has no registry).
+func BenchmarkReviewNRI(b *testing.B) {
+	m := benchMutator()
+	m.Defaults.CSIDriver = "secrets-store.csi.deckhouse.io"
+	pod := testPod()
+	pod.Annotations["secrets-store.deckhouse.io/env-delivery"] = "NRI"
+	pod.Spec.Containers[0].Command, pod.Spec.Containers[0].Args = nil, nil
+	benchReview(b, m, pod)
+}
+
+func benchReview(b *testing.B, m *podmutate.Mutator, pod *corev1.Pod) {
+	h := NewHandler(m, slog.New(slog.DiscardHandler))
+	body := reviewFor(b, pod, nil)
 	if rec := post(b, h, http.MethodPost, "application/json", body); decodeResponse(b, rec.Body.Bytes()).Patch == nil {
 		b.Fatalf("got no patch: %s", rec.Body)
 	}

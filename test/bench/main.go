@@ -240,6 +240,11 @@ func judge(bs []bench) []result {
 		rs = append(rs, figureRU("webhook review, opted-in pod with command: p99", i18n.RU("main.02"), p99.String(), "≤ 1ms", p99 > 0 && p99 <= time.Millisecond))
 		rs = append(rs, figureRU("webhook review: mean", i18n.RU("main.03"), time.Duration(b.metrics["ns/op"]).String(), "", true))
 	}
+	if b, ok := find(bs, "BenchmarkReviewNRI"); ok {
+		p99 := time.Duration(b.metrics["p99-ns"])
+		rs = append(rs, figureRU("webhook review, opted-in pod with env-delivery: NRI, no command: p99", i18n.RU("main.13"), p99.String(), "≤ 1ms", p99 > 0 && p99 <= time.Millisecond))
+		rs = append(rs, figureRU("webhook review, env-delivery: NRI: mean", i18n.RU("main.14"), time.Duration(b.metrics["ns/op"]).String(), "", true))
+	}
 	if b, ok := find(bs, "BenchmarkReviewParallel"); ok && b.metrics["ns/op"] > 0 {
 		rps := 1e9 / b.metrics["ns/op"]
 		rs = append(rs, figureRU(fmt.Sprintf("webhook reviews/s on %d cores", runtime.NumCPU()), fmt.Sprintf(i18n.RU("main.04"), runtime.NumCPU()), fmt.Sprintf("%.0f", rps), "≥ 5,000", rps >= 5000))

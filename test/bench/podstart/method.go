@@ -35,7 +35,9 @@ func methodEN(r Result) string {
 		"of each mode per round, created one at a time, the modes in rotation (each round starts with the next mode) so "+
 		"that the noise of the machine falls on every mode alike; each pod is deleted, and gone, before the next is "+
 		"created; warm-up rounds, not counted: %d, then %d rounds. The target is a median at most %s above "+
-		"that of a pod without secrets.",
+		"that of a pod without secrets. One more mode has the same reference set by the container runtime (the annotation "+
+		"`secrets-store.deckhouse.io/env-delivery: NRI`): the webhook adds the environment volume and the settings "+
+		"annotation, and the CSI driver's NRI plugin sets the value at CreateContainer.",
 		secretPath, secretKey, Warmup, r.Pods, ms(Budget))
 }
 
@@ -54,13 +56,14 @@ func methodRU(r Result) string {
 		i18n.RU("podstart.method.12")+
 		i18n.RU("podstart.method.13")+
 		i18n.RU("podstart.method.14")+
-		i18n.RU("podstart.method.15"),
+		i18n.RU("podstart.method.15")+
+		i18n.RU("podstart.method.16"),
 		secretPath, secretKey, Warmup, r.Pods, ms(Budget))
 }
 
 // split is where the extra time of entrypoint injection goes, from the medians.
 type split struct {
-	csiInject, initInject, saved, initC, exec, rest, image, csi string
+	csiInject, initInject, saved, initC, exec, rest, image, csi, nri string
 }
 
 func splitOf(r Result) split {
@@ -69,6 +72,7 @@ func splitOf(r Result) split {
 	return split{
 		csiInject: signed(c), initInject: signed(in), saved: ms(in - c), initC: signed(r.Over(InitReference)),
 		exec: ms(e), rest: signed(c - e), image: signed(r.Median(InjectImage) - r.Median(InjectCommand)), csi: signed(r.Over(CSIVolume)),
+		nri: signed(r.Over(InjectNRI)),
 	}
 }
 
@@ -87,8 +91,11 @@ func whereEN(r Result) string {
 		"reads the image at admission, which the Create row shows, not during start. The CSI volume changes the median by "+
 		"%s: the kubelet has the plugin mount it (login, read, write to a tmpfs) before any container starts, but every "+
 		"pod, the one without secrets too, waits for its volumes (at least the ServiceAccount token's), and the kubelet "+
-		"checks them every 300 ms, so a mount that ends within that step adds little that is visible.",
-		s.csiInject, s.initInject, s.saved, s.initC, s.exec, s.rest, s.image, s.csi)
+		"checks them every 300 ms, so a mount that ends within that step adds little that is visible. The delivery through "+
+		"NRI changes the median by %s: kubelet publishes the environment volume (the plugin keeps the pod's token; no "+
+		"store request) with the pod's other volumes, and the login and read at the store happen at CreateContainer, "+
+		"inside containerd's request to the plugin; there is no injector, execve or token revocation in the container.",
+		s.csiInject, s.initInject, s.saved, s.initC, s.exec, s.rest, s.image, s.csi, s.nri)
 }
 
 func whereRU(r Result) string {
@@ -98,6 +105,7 @@ func whereRU(r Result) string {
 		i18n.RU("podstart.where.03")+
 		i18n.RU("podstart.where.04")+
 		i18n.RU("podstart.where.05")+
-		i18n.RU("podstart.where.06"),
-		s.csiInject, s.initInject, s.saved, s.initC, s.exec, s.rest, s.image, s.csi)
+		i18n.RU("podstart.where.06")+
+		i18n.RU("podstart.where.07"),
+		s.csiInject, s.initInject, s.saved, s.initC, s.exec, s.rest, s.image, s.csi, s.nri)
 }

@@ -39,6 +39,10 @@ func podFor(m Mode, name, image string) *corev1.Pod {
 		pod := injected(stack.HostPod(namespace, name, account, stack.BusyboxImage, stampCommand...))
 		pod.Annotations["secrets-store.deckhouse.io/injector-delivery"] = "InitContainer"
 		return pod
+	case InjectNRI:
+		pod := injected(stack.HostPod(namespace, name, account, stack.BusyboxImage, stampCommand...))
+		pod.Annotations["secrets-store.deckhouse.io/env-delivery"] = "NRI"
+		return pod
 	case CSIVolume:
 		return stack.CSIPod(namespace, name, account, ssiName, stampCommand...)
 	default:

@@ -63,6 +63,9 @@ const (
 	InjectInit
 	// CSIVolume is a pod with a CSI volume of a SecretsStoreImport of one file.
 	CSIVolume
+	// InjectNRI is InjectCommand with the environment set by the container runtime
+	// (env-delivery: NRI): no injector in the container.
+	InjectNRI
 	// Modes is the number of modes.
 	Modes
 )
@@ -128,7 +131,7 @@ func measure(ctx context.Context, e benchstack.Env, image string, res *Result) e
 
 // key is the prefix of the pod names of a mode.
 func (m Mode) key() string {
-	return [Modes]string{"plain", "init-ref", "inject-cmd", "inject-image", "inject-init", "csi"}[m]
+	return [Modes]string{"plain", "init-ref", "inject-cmd", "inject-image", "inject-init", "csi", "nri"}[m]
 }
 
 func (m Mode) String() string {
@@ -138,5 +141,6 @@ func (m Mode) String() string {
 		"entrypoint injection, command from the image (the injector from the CSI driver's volume)",
 		"entrypoint injection, command in the spec, the injector copied by an init container",
 		"CSI volume",
+		"environment set by the container runtime through NRI (env-delivery: NRI), command in the spec",
 	}[m]
 }

@@ -27,6 +27,7 @@ type Row struct {
 var modeRU = [Modes]string{
 	i18n.RU("podstart.report.01"), i18n.RU("podstart.report.02"), i18n.RU("podstart.report.03"),
 	i18n.RU("podstart.report.04"), i18n.RU("podstart.report.09"), i18n.RU("podstart.report.05"),
+	i18n.RU("podstart.report.10"),
 }
 
 // Median is the median pod start of mode m.
