@@ -54,6 +54,14 @@ func checkNRI(s Settings, targets []target) error {
 			Hint: "use the module's CA setting, or env-delivery Entrypoint",
 		})
 	}
+	if s.TokenPath != "" {
+		errs = append(errs, &AnnotationError{
+			Annotation: ServiceAccountTokenPathAnnotation,
+			Reason: "cannot be used with env-delivery NRI: the node plugin logs in with the pod's ServiceAccount token " +
+				"that kubelet hands it (audience: the module's tokenAudience), never with a file inside the container",
+			Hint: "remove the annotation and let the store's role accept the module's token audience, or use env-delivery Entrypoint",
+		})
+	}
 	if s.RestartOn != envcontract.RestartNone {
 		errs = append(errs, &AnnotationError{
 			Annotation: RestartOnSecretChangeAnnotation, Reason: "cannot be used with env-delivery NRI: watch modes need the injector as the container's first process",

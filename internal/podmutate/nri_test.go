@@ -114,6 +114,7 @@ func TestMutateNRIRefuses(t *testing.T) {
 	}{
 		"tls-secret":   {map[string]string{TLSSecretAnnotation: "store-ca"}, TLSSecretAnnotation},
 		"watch mode":   {map[string]string{RestartOnSecretChangeAnnotation: "watch-for-data"}, RestartOnSecretChangeAnnotation},
+		"token path":   {map[string]string{ServiceAccountTokenPathAnnotation: "/var/run/secrets/tokens/store-token"}, ServiceAccountTokenPathAnnotation},
 		"bad delivery": {map[string]string{EnvDeliveryAnnotation: "Kernel"}, EnvDeliveryAnnotation},
 	} {
 		t.Run(name, func(t *testing.T) {
