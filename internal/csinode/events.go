@@ -7,7 +7,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/record"
 
 	"github.com/deckhouse/secrets-store-integration/internal/ssi"
@@ -56,10 +55,11 @@ type KubeEvents struct {
 	recorder    record.EventRecorder
 }
 
-// NewKubeEvents starts an event broadcaster; Shutdown stops it.
-func NewKubeEvents(cs typedcorev1.EventsGetter, component, node string) *KubeEvents {
+// NewKubeEvents starts an event broadcaster that writes to sink; Shutdown
+// stops it.
+func NewKubeEvents(sink record.EventSink, component, node string) *KubeEvents {
 	b := record.NewBroadcaster()
-	b.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.Events("")})
+	b.StartRecordingToSink(sink)
 	r := b.NewRecorder(runtime.NewScheme(), corev1.EventSource{Component: component, Host: node})
 	return &KubeEvents{broadcaster: b, recorder: r}
 }

@@ -20,8 +20,8 @@ import (
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 
 	"github.com/deckhouse/secrets-store-integration/internal/kubeconfig"
@@ -32,6 +32,9 @@ import (
 // SupportedVersions are the CSI versions announced to kubelet's plugin
 // registration.
 var SupportedVersions = []string{"1.0.0"}
+
+// nodesResource addresses Nodes with the dynamic client.
+var nodesResource = schema.GroupVersionResource{Version: "v1", Resource: "nodes"}
 
 // httpStopGrace bounds the shutdown of the health and metrics servers.
 const httpStopGrace = 5 * time.Second
@@ -69,18 +72,20 @@ func Run(ctx context.Context, cfg Config, log *slog.Logger, reg Registrar) error
 	if err != nil {
 		return fmt.Errorf("kubernetes client: %w", err)
 	}
-	// The core group's client alone: the full clientset links every API group.
-	cs, err := typedcorev1.NewForConfig(rc)
+	// No typed client: client-go's, even the core group's alone, registers
+	// every built-in API group at start. Events go through a REST client of
+	// the core group, the node check through the dynamic client.
+	sink, err := newRESTEventSink(rc)
 	if err != nil {
-		return fmt.Errorf("kubernetes client: %w", err)
+		return err
 	}
 	ssis := ssi.NewCache(dyn, 0)
-	events := NewKubeEvents(cs, "secrets-store-csi-driver", cfg.NodeID)
+	events := NewKubeEvents(sink, "secrets-store-csi-driver", cfg.NodeID)
 	defer events.Shutdown()
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	nodeExists := func(ctx context.Context, name string) (bool, error) {
-		_, err := cs.Nodes().Get(ctx, name, metav1.GetOptions{})
+		_, err := dyn.Resource(nodesResource).Get(ctx, name, metav1.GetOptions{})
 		if apierrors.IsNotFound(err) {
 			return false, nil
 		}
