@@ -102,18 +102,7 @@ func TestNRIRestartGetsCurrentValue(t *testing.T) {
 	}
 	// The first run prints the value, leaves a mark and fails; the second prints and succeeds.
 	script := `echo "K=$K"; if [ -e /state/ran ]; then exit 0; fi; touch /state/ran; sleep 5; exit 1`
-	pod := formsPod("nri-restart", script, map[string]string{"env-delivery": "NRI"},
-		corev1.EnvVar{Name: "K", Value: formsRef("nri-restart", "K")})
-	pod.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
-	pod.Spec.Volumes = []corev1.Volume{{Name: "state", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
-	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "state", MountPath: "/state"}}
-	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(ctx), kube, pod.Namespace, pod.Name) })
-	if err := stack.DeletePod(ctx, kube, pod.Namespace, pod.Name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	pod := createRestartingNRIPod(t, "nri-restart", script, corev1.EnvVar{Name: "K", Value: formsRef("nri-restart", "K")})
 	err := stack.Poll(ctx, time.Minute, func(ctx context.Context) (bool, error) {
 		logs, err := formsLogs(ctx, pod.Namespace, pod.Name, "app", false)
 		return err == nil && strings.Contains(logs, "K="+one), nil
@@ -132,6 +121,26 @@ func TestNRIRestartGetsCurrentValue(t *testing.T) {
 	if n := stored.Status.ContainerStatuses[0].RestartCount; n != 1 {
 		t.Errorf("restart count %d, want 1", n)
 	}
+}
+
+// createRestartingNRIPod creates an NRI pod whose container runs script with env, is restarted
+// on failure and keeps a mark across its runs in an emptyDir at /state; the pod is deleted at
+// the end of the test.
+func createRestartingNRIPod(t *testing.T, name, script string, env ...corev1.EnvVar) *corev1.Pod {
+	t.Helper()
+	ctx := t.Context()
+	pod := formsPod(name, script, map[string]string{"env-delivery": "NRI"}, env...)
+	pod.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
+	pod.Spec.Volumes = []corev1.Volume{{Name: "state", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
+	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "state", MountPath: "/state"}}
+	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(ctx), kube, pod.Namespace, pod.Name) })
+	if err := stack.DeletePod(ctx, kube, pod.Namespace, pod.Name); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	return pod
 }
 
 // The seed's myapp1 (env-from-path with two paths) and myapp2 (references) with
@@ -220,18 +229,7 @@ func TestNRIPluginRestart(t *testing.T) {
 	ctx := t.Context()
 	// The first run outlives the plugin's restart, then fails; the second prints and succeeds.
 	script := `if [ -e /state/ran ]; then echo "PASS=$PASS"; exit 0; fi; touch /state/ran; sleep 15; exit 1`
-	pod := formsPod("nri-plugin-restart", script, map[string]string{"env-delivery": "NRI"},
-		corev1.EnvVar{Name: "PASS", Value: formsRef("db", "password")})
-	pod.Spec.RestartPolicy = corev1.RestartPolicyOnFailure
-	pod.Spec.Volumes = []corev1.Volume{{Name: "state", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}}
-	pod.Spec.Containers[0].VolumeMounts = []corev1.VolumeMount{{Name: "state", MountPath: "/state"}}
-	t.Cleanup(func() { _ = stack.DeletePod(context.WithoutCancel(ctx), kube, pod.Namespace, pod.Name) })
-	if err := stack.DeletePod(ctx, kube, pod.Namespace, pod.Name); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kube.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	pod := createRestartingNRIPod(t, "nri-plugin-restart", script, corev1.EnvVar{Name: "PASS", Value: formsRef("db", "password")})
 	if err := stack.Poll(ctx, time.Minute, func(ctx context.Context) (bool, error) {
 		p, err := kube.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
 		return err == nil && p.Status.Phase == corev1.PodRunning, nil
