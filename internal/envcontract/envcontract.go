@@ -89,14 +89,16 @@ const (
 // Environment delivery by the node's NRI plugin (no command rewrite).
 const (
 	// EnvVolumeAttribute, set to "true" in the volumeAttributes of a volume
-	// of the module's CSI driver, opts the pod in: the node plugin keeps the
-	// pod's ServiceAccount token, which kubelet hands it at each publish, in
-	// memory, and its NRI plugin resolves the pod's containers at
-	// CreateContainer. Publishing fails while the NRI plugin is not
-	// connected to the container runtime.
+	// of the module's CSI driver, marks the volume that hands the pod's
+	// ServiceAccount token to the node plugin: kubelet passes it at each
+	// publish, the plugin keeps it in memory, and its NRI plugin resolves
+	// the containers of a pod with NRISettingsAnnotation at CreateContainer.
+	// Publishing fails while the NRI plugin is not connected to the
+	// container runtime.
 	EnvVolumeAttribute = "secrets-store.deckhouse.io/environment"
-	// EnvVolumeName is that volume in the pod; it shows an empty directory
-	// and is mounted in no container.
+	// EnvVolumeName is that volume in the pod; it shows an empty directory,
+	// mounted read-only in every resolved container (kubelet publishes only
+	// volumes that a container mounts).
 	EnvVolumeName = "secrets-store-environment"
 	// NRISettingsAnnotation holds, on the pod, what the NRI plugin needs:
 	// the control variables the webhook would set for the entrypoint
@@ -105,4 +107,18 @@ const (
 	// no control variable, since NRI cannot remove a variable of the
 	// container's spec.
 	NRISettingsAnnotation = "secrets-store.deckhouse.io/nri-settings"
+	// NRIPluginName is the name the NRI plugin registers with, which NRI's
+	// required-plugins annotation names.
+	NRIPluginName = "secrets-store"
 )
+
+// RequiredPluginsAnnotation is NRI's per-container annotation of the
+// runtime's default validator: set to ["secrets-store"] (the webhook does),
+// it makes the runtime refuse to create the container unless the NRI plugin
+// took part, so a container never starts unresolved while the plugin is
+// absent. It takes effect where the runtime enables the validator
+// (containerd: [plugins.'io.containerd.nri.v1.nri'.default_validator]
+// enable = true).
+func RequiredPluginsAnnotation(container string) string {
+	return "required-plugins.noderesource.dev/container." + container
+}

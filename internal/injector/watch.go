@@ -150,10 +150,13 @@ func (w *watch) watchData(ctx context.Context) *ChildExit {
 		// The environment is built again only when a secret's data changed: the same data
 		// always makes the same environment, apart from what a template draws at random or
 		// reads from a file, which is no secret change.
-		var changed []source
+		var (
+			changed []source
+			sums    [][]byte // of the changed sources
+		)
 		for _, s := range sources {
-			if !hmac.Equal(key.sumSecret(got[s].secret), firstBySource[s]) {
-				changed = append(changed, s)
+			if sum := key.sumSecret(got[s].secret); !hmac.Equal(sum, firstBySource[s]) {
+				changed, sums = append(changed, s), append(sums, sum)
 			}
 		}
 		if len(changed) == 0 {
@@ -171,8 +174,8 @@ func (w *watch) watchData(ctx context.Context) *ChildExit {
 		if hmac.Equal(key.sum(env), first) {
 			// Keys the container does not use changed: remember their data, so that the
 			// next polls compare against it.
-			for _, s := range changed {
-				firstBySource[s] = key.sumSecret(got[s].secret)
+			for i, s := range changed {
+				firstBySource[s] = sums[i]
 			}
 			w.log.Debug("poll: no change")
 			continue

@@ -13,6 +13,8 @@ import (
 
 	"github.com/containerd/nri/pkg/adaptation"
 	validator "github.com/containerd/nri/plugins/default-validator"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 )
 
 // runtimeSide starts the runtime's end of NRI (what containerd embeds) on a
@@ -120,13 +122,14 @@ func TestNRICreateContainer(t *testing.T) {
 	}
 }
 
-// With the plugin absent, a pod that names it as required (annotation of
-// the default validator, which the runtime must enable) is refused; without
-// that annotation the runtime would create the container unresolved.
+// With the plugin absent, a container that the webhook's annotation names
+// it as required for (the default validator's, which the runtime must
+// enable) is refused; without that annotation the runtime would create the
+// container unresolved.
 func TestNRIRequiredPluginAbsent(t *testing.T) {
 	r, _ := runtimeSide(t)
 	pod := testPod()
-	pod.Annotations = map[string]string{RequiredPluginsAnnotation: RequiredPluginsValue}
+	pod.Annotations = map[string]string{envcontract.RequiredPluginsAnnotation("app"): `["` + Name + `"]`}
 	env := []string{"DB_PASS=secrets-store:demo-kv/data/myapp#DB_PASS"}
 	_, err := r.CreateContainer(t.Context(), &adaptation.CreateContainerRequest{
 		Pod:       pod,

@@ -24,7 +24,7 @@ import (
 
 // Name and Index register the plugin with the runtime as "50-secrets-store".
 const (
-	Name  = "secrets-store"
+	Name  = envcontract.NRIPluginName
 	Index = "50"
 )
 
@@ -179,7 +179,10 @@ func (p *Plugin) adjust(ctx context.Context, pod *api.PodSandbox, ctr *api.Conta
 	cfg.TokenFile = ""
 	cfg.JWT = p.pods.jwt(pod.GetUid())
 	cfg.Timeout = min(cfg.Timeout, p.budget())
-	cfg.Store.Timeout = cfg.Timeout
+	// The resolution is bounded by cfg.Timeout; the client's own bound is
+	// the budget, so that a pod's client-timeout does not make a store
+	// client of its own (reader keeps one per connection).
+	cfg.Store.Timeout = p.budget()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -314,14 +317,3 @@ func firstValues(environ []string) envIndex {
 	}
 	return ix
 }
-
-// The pod annotation of NRI's default validator that makes the runtime
-// refuse to create a container of the pod unless this plugin took part:
-// the webhook sets it, so that a container never starts with references
-// unresolved when the plugin is not connected. It takes effect where the
-// runtime enables the validator (containerd:
-// [plugins.'io.containerd.nri.v1.nri'.default_validator] enable = true).
-const (
-	RequiredPluginsAnnotation = "required-plugins.noderesource.dev/pod"
-	RequiredPluginsValue      = `["` + Name + `"]`
-)

@@ -14,6 +14,8 @@ import (
 	"github.com/containerd/nri/pkg/api"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
+	"github.com/deckhouse/secrets-store-integration/internal/injector"
+	"github.com/deckhouse/secrets-store-integration/internal/store"
 )
 
 func TestCreateContainerSetsResolvedEnv(t *testing.T) {
@@ -304,4 +306,27 @@ func TestCreateContainerRefusesAnotherStore(t *testing.T) {
 		t.Errorf("error = %v, want a refusal naming the missing module store", err)
 	}
 	assertNoSecrets(t, logs.String())
+}
+
+// Containers of one store connection share one store client, whatever
+// client timeout their pods ask for: a pod cannot make the plugin keep a
+// client of its own.
+func TestStoreClientPerConnection(t *testing.T) {
+	f := newFakeStore()
+	p, _, _ := newTestPlugin(t, f)
+	made := 0
+	p.readers = func(store.Config) (injector.Reader, error) { made++; return f, nil }
+	ctr := &api.Container{Name: "app", Env: []string{"X=secrets-store:demo-kv/data/myapp#DB_PASS"}}
+	for _, timeout := range []string{"", "SECRETS_STORE_CLIENT_TIMEOUT=1s", "SECRETS_STORE_CLIENT_TIMEOUT=1100ms"} {
+		var extra []string
+		if timeout != "" {
+			extra = append(extra, timeout)
+		}
+		if _, _, err := p.CreateContainer(t.Context(), testPod(extra...), ctr); err != nil {
+			t.Fatalf("CreateContainer (%q): %v", timeout, err)
+		}
+	}
+	if made != 1 {
+		t.Errorf("%d store clients made, want 1", made)
+	}
 }

@@ -29,15 +29,6 @@ import (
 // mounted in every selected container.
 const EnvMountPath = "/var/run/secrets-store.deckhouse.io/environment"
 
-// nriPluginName is the name the node's NRI plugin registers with
-// (nriplugin.Name); the runtime's default validator checks for it.
-const nriPluginName = "secrets-store"
-
-// requiredPluginsKey is NRI's per-container required-plugins annotation.
-func requiredPluginsKey(container string) string {
-	return "required-plugins.noderesource.dev/container." + container
-}
-
 // nriSettings is the JSON of envcontract.NRISettingsAnnotation.
 type nriSettings struct {
 	Env        []string `json:"env"`
@@ -106,7 +97,7 @@ func applyNRI(pod *corev1.Pod, s Settings, d Defaults, targets []target) {
 		t.c.VolumeMounts = append(slices.Clip(t.c.VolumeMounts),
 			corev1.VolumeMount{Name: envcontract.EnvVolumeName, MountPath: EnvMountPath, ReadOnly: true})
 		st.Containers = append(st.Containers, t.c.Name)
-		pod.Annotations[requiredPluginsKey(t.c.Name)] = `["` + nriPluginName + `"]`
+		pod.Annotations[envcontract.RequiredPluginsAnnotation(t.c.Name)] = `["` + envcontract.NRIPluginName + `"]`
 	}
 	b, err := json.Marshal(st)
 	if err != nil {
