@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/containerd/nri/pkg/api"
 
@@ -32,6 +33,8 @@ const (
 type fakeStore struct {
 	secrets map[string]map[string]string
 	block   bool
+	// deadline is that of the last read's context (block only).
+	deadline time.Time
 
 	mu     sync.Mutex
 	logins []store.Login
@@ -56,6 +59,9 @@ func (f *fakeStore) Read(ctx context.Context, l store.Login, path string, _ int)
 		return nil, &store.Error{Op: store.OpLogin, Role: l.Role, AuthPath: l.AuthPath, Kind: store.ErrInvalid, Detail: err.Error()}
 	}
 	if f.block {
+		f.mu.Lock()
+		f.deadline, _ = ctx.Deadline()
+		f.mu.Unlock()
 		<-ctx.Done()
 		return nil, &store.Error{Op: store.OpRead, Path: path, Kind: store.ErrUnavailable, Detail: ctx.Err().Error()}
 	}
