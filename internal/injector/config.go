@@ -140,8 +140,24 @@ func ParseConfig(environ []string) (Config, error) {
 		add(envcontract.GracePeriod, err)
 	}
 	c.Store.Timeout = c.Timeout
+	if c.RestartOn == envcontract.RestartWatchData {
+		c.Store.IdleTimeout = pollIdleTimeout(c.PollInterval)
+	}
 	return c, errors.Join(errs...)
 }
+
+// pollIdleTimeout keeps the store connection of watch-for-data open from
+// one poll to the next: the longest jittered interval and a margin, never
+// less than the store client's default. With the default interval (120s)
+// the client's own default (90s) would close it before every poll, and
+// each poll would connect and shake hands again, which costs several
+// times the poll itself.
+func pollIdleTimeout(interval time.Duration) time.Duration {
+	return max(store.DefaultIdleTimeout, time.Duration(float64(interval)*(1+JitterFraction))+pollIdleMargin)
+}
+
+// pollIdleMargin is what pollIdleTimeout adds to the longest interval.
+const pollIdleMargin = 30 * time.Second
 
 // Validate reports settings that cannot work together or are missing. It
 // does no I/O: the CA and token files are read when used.

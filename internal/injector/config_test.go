@@ -84,6 +84,20 @@ func TestParseConfig(t *testing.T) {
 		},
 		want: func(*Config) {},
 	}, {
+		name: "watch-for-data keeps the store connection from one poll to the next",
+		env:  []string{envcontract.RestartOn + "=watch-for-data", envcontract.PollInterval + "=10m"},
+		want: func(c *Config) {
+			c.RestartOn, c.PollInterval = envcontract.RestartWatchData, 10*time.Minute
+			c.Store.IdleTimeout = 13*time.Minute + pollIdleMargin
+		},
+	}, {
+		name: "watch-for-data at a short interval keeps the client's default",
+		env:  []string{envcontract.RestartOn + "=watch-for-data", envcontract.PollInterval + "=5s"},
+		want: func(c *Config) {
+			c.RestartOn, c.PollInterval = envcontract.RestartWatchData, 5*time.Second
+			c.Store.IdleTimeout = store.DefaultIdleTimeout
+		},
+	}, {
 		name: "the first value of a name counts",
 		env:  []string{envcontract.Role + "=first", envcontract.Role + "=second"},
 		want: func(c *Config) { c.Role = "first" },

@@ -41,7 +41,19 @@ type Config struct {
 	// Timeout bounds each request (connect, TLS, response); zero means
 	// DefaultTimeout.
 	Timeout time.Duration
+	// IdleTimeout is how long a connection to the store stays open without
+	// a request; zero means DefaultIdleTimeout. A client that sends a
+	// request at a fixed period longer than that (a watching injector)
+	// sets it above the period, so that it does not connect and shake
+	// hands again every time. The store, or a load balancer in front of
+	// it, may still close the connection first: the TLS session is then
+	// resumed (see httpClient).
+	IdleTimeout time.Duration
 }
+
+// DefaultIdleTimeout is how long an unused connection to the store stays
+// open when Config.IdleTimeout is zero.
+const DefaultIdleTimeout = 90 * time.Second
 
 // Validate reports a configuration that cannot work. It does no I/O: CAFile
 // is read by New.
@@ -67,6 +79,9 @@ func (c Config) Validate() error {
 	if c.Timeout < 0 {
 		return fmt.Errorf("store timeout %s is negative", c.Timeout)
 	}
+	if c.IdleTimeout < 0 {
+		return fmt.Errorf("store idle timeout %s is negative", c.IdleTimeout)
+	}
 	if len(c.CACert) > 0 && c.CAFile != "" {
 		return errors.New("store caCert and caFile are exclusive: set one")
 	}
@@ -82,6 +97,17 @@ func (c Config) timeout() time.Duration {
 	}
 	return c.Timeout
 }
+
+func (c Config) idleTimeout() time.Duration {
+	if c.IdleTimeout == 0 {
+		return DefaultIdleTimeout
+	}
+	return c.IdleTimeout
+}
+
+// sessionCacheSize is how many TLS sessions a client keeps for resumption:
+// one per store host it has reached (a standby's redirect names another).
+const sessionCacheSize = 8
 
 // rootCAs returns the configured CA pool, or nil for the system bundle.
 func (c Config) rootCAs() (*x509.CertPool, error) {
@@ -119,6 +145,10 @@ func (c Config) httpClient() (*http.Client, error) {
 			MinVersion:         tls.VersionTLS12,
 			RootCAs:            pool,
 			InsecureSkipVerify: c.SkipTLSVerify, //nolint:gosec // explicit user setting, off by default
+			// A new connection to a store seen before resumes its TLS
+			// session: no certificate to send and verify again, which is
+			// most of a handshake's CPU.
+			ClientSessionCache: tls.NewLRUClientSessionCache(sessionCacheSize),
 		},
 		TLSHandshakeTimeout: timeout,
 		ForceAttemptHTTP2:   true,
@@ -126,7 +156,7 @@ func (c Config) httpClient() (*http.Client, error) {
 		// HTTP/1.1 connections to the one store host to avoid reconnects.
 		MaxIdleConns:        64,
 		MaxIdleConnsPerHost: 32,
-		IdleConnTimeout:     90 * time.Second,
+		IdleConnTimeout:     c.idleTimeout(),
 	}
 	return &http.Client{
 		Transport: tr,

@@ -68,7 +68,8 @@ type fakeVault struct {
 	ext        fakeExt // engines, writes, renewals (fakeengine_test.go)
 }
 
-func newFakeVault(t *testing.T) *fakeVault {
+// setup, if any, changes the server before it starts.
+func newFakeVault(t *testing.T, setup ...func(*httptest.Server)) *fakeVault {
 	t.Helper()
 	f := &fakeVault{
 		t:        t,
@@ -107,6 +108,9 @@ func newFakeVault(t *testing.T) *fakeVault {
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	// Handshake failures are what some tests are about; keep them quiet.
 	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	for _, fn := range setup {
+		fn(f.srv)
+	}
 	f.srv.StartTLS()
 	t.Cleanup(f.srv.Close)
 	return f
