@@ -37,7 +37,8 @@ type fakeStore struct {
 	revokes int // auth/token/revoke-self requests
 }
 
-func newFakeStore(t *testing.T) *fakeStore {
+// setup, if any, changes the server before it starts.
+func newFakeStore(t *testing.T, setup ...func(*httptest.Server)) *fakeStore {
 	t.Helper()
 	f := &fakeStore{
 		secrets: map[string]map[string]string{
@@ -48,6 +49,9 @@ func newFakeStore(t *testing.T) *fakeStore {
 	}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
 	f.srv.Config.ErrorLog = log.New(io.Discard, "", 0) // handshake failures are expected in TLS tests
+	for _, fn := range setup {
+		fn(f.srv)
+	}
 	f.srv.StartTLS()
 	t.Cleanup(f.srv.Close)
 	return f

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
+	"net/http/httptrace"
 	"slices"
 	"strconv"
 	"strings"
@@ -285,14 +286,27 @@ func fetchAll(ctx context.Context, r Reader, l store.Login, p plan, log *slog.Lo
 
 // readAll reads every source once, holding a slot of sem for each read in
 // flight. The reads share the client's one HTTP/2 connection: sent together,
-// their answers come back in fewer wake-ups than one after the other.
+// their answers come back in fewer wake-ups than one after the other. When
+// that connection is gone (the store closes idle ones, maybe before every
+// poll), reads sent together would each open a connection of their own and
+// shake hands; so the first read goes ahead alone until it has a connection
+// (or an answer), and the others follow on it.
 func readAll(ctx context.Context, r Reader, l store.Login, sources []source, sem chan struct{}, log *slog.Logger) map[source]fetched {
 	var wg sync.WaitGroup
 	reads := make([]fetched, len(sources))
+	connected := make(chan struct{})
+	release := sync.OnceFunc(func() { close(connected) })
+	firstCtx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { release() }})
 	for i, s := range sources {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
+			if i == 0 {
+				defer release()
+				reads[i] = readOne(firstCtx, r, l, s, log)
+				return
+			}
+			<-connected
 			reads[i] = readOne(ctx, r, l, s, log)
 		})
 	}

@@ -87,7 +87,25 @@ func injectorResults(r ib.Result) []result {
 			rs = append(rs, plainResult(r.Plain[i]))
 		}
 	}
+	if r.Reconnect.Polls > 0 {
+		rs = append(rs, reconnectResult(r.Reconnect))
+	}
 	return rs
+}
+
+// reconnectResult is the row of the watch through a store that closes idle connections:
+// what a poll costs when it connects again and resumes its TLS session.
+func reconnectResult(w ib.Watch) result {
+	return result{
+		what: fmt.Sprintf("watching injector (watch-for-data every %s), %d paths, %d variables, the store closing a connection idle for %s "+
+			"(every poll connects again): CPU per poll, utime+stime (schedstat); new TLS connections over %d polls (of them, resumed TLS sessions)",
+			ib.PollInterval, w.Paths, w.Vars, ib.StoreIdle, w.Polls),
+		ru: fmt.Sprintf(i18n.RU("injector.60"), ib.PollInterval,
+			w.Paths, pluralRU(w.Paths, i18n.RU("injector.21"), i18n.RU("injector.22"), i18n.RU("injector.23")),
+			w.Vars, pluralRU(w.Vars, i18n.RU("injector.24"), i18n.RU("injector.25"), i18n.RU("injector.26")),
+			ib.StoreIdle, w.Polls, pluralRU(w.Polls, i18n.RU("injector.28"), i18n.RU("injector.29"), i18n.RU("injector.30"))),
+		value: fmt.Sprintf("%s (%s); %d (%d)", roundMs(w.CPUPerPoll), roundMs(w.RunPerPoll), w.Conns, w.Resumed),
+	}
 }
 
 func startValue(s ib.Start, ru bool) string {
@@ -205,7 +223,8 @@ func injectorMethod(ru bool) string {
 			i18n.RU("injector.54")+
 			i18n.RU("injector.55")+
 			i18n.RU("injector.56")+
-			i18n.RU("injector.59"), ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
+			i18n.RU("injector.59")+
+			i18n.RU("injector.61"), ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls, ib.StoreIdle)
 	}
 	return fmt.Sprintf("**Injector start and watch.** The injector runs as a process on the host next to a local real "+
 		"cluster, as a mutated container runs it: its SECRETS_STORE_* variables, a ServiceAccount token from the "+
@@ -233,8 +252,13 @@ func injectorMethod(ru bool) string {
 		"the four kinds above. Its watch logs in with the same variables, then reads the same paths together every "+
 		"interval with net/http alone (HTTP/2, the same TLS settings, the JSON decoded; one processor and GC target 25 "+
 		"as a watching injector) and is measured as the injector is: nothing of the injector's own work (references, "+
-		"comparison, the supervised command) is in it.",
-		ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls)
+		"comparison, the supervised command) is in it. "+
+		"Reconnecting: the injector watches the first set of paths once more through a second proxy that closes a "+
+		"connection idle for %s, as a store or a load balancer whose idle limit is shorter than the poll period does; "+
+		"every poll then opens a new connection, and the proxy counts those whose TLS session was resumed. (With the "+
+		"default period of 120s, a watching injector keeps its connection: it closes it only after the longest "+
+		"jittered period and 30s more, and OpenBao closes a connection after 5 minutes idle.)",
+		ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls, ib.StoreIdle)
 }
 
 // runInjectorOnly runs the injector measurement alone and prints its rows and method in

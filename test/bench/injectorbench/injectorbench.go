@@ -52,6 +52,10 @@ const (
 	PollInterval = 200 * time.Millisecond
 	// Polls is the number of polls each watch run counts.
 	Polls = 150
+	// StoreIdle is the idle limit of the second proxy, which a reconnecting watch goes
+	// through: shorter than the shortest jittered PollInterval, so that every poll finds
+	// its connection closed.
+	StoreIdle = 100 * time.Millisecond
 
 	authMount  = "kubernetes_local"
 	kvMount    = "kv"
@@ -65,6 +69,9 @@ const (
 // Watches are the watch runs: distinct paths and variables referring to them.
 var Watches = []struct{ Paths, Vars int }{{3, 5}, {10, 10}}
 
+// ReconnectWatch is the watch run through the proxy that closes idle connections.
+var ReconnectWatch = Watches[0]
+
 // Result holds the figures of one run.
 type Result struct {
 	// New is this tree's injector, Old the one of BaselineCommit.
@@ -77,6 +84,9 @@ type Result struct {
 	// Plain is the reference program polling the same paths, one entry per element of
 	// Watches (Vars is that of the injector's run; it reads each path once per poll).
 	Plain []Watch
+	// Reconnect is the injector watching ReconnectWatch through a store that closes a
+	// connection idle for StoreIdle: every poll connects again.
+	Reconnect Watch
 }
 
 // Ratio is the new injector's median start over the old one's.
@@ -115,8 +125,9 @@ type Watch struct {
 	// PeakRSS and PeakAnon are the largest VmRSS and RssAnon read every 20 ms over the
 	// polls; HWM is VmHWM (the peak since the process started) after them (bytes).
 	PeakRSS, PeakAnon, HWM int64
-	// Conns is the number of TLS connections the injector opened over the polls.
-	Conns int
+	// Conns is the number of TLS connections the injector opened over the polls, Resumed
+	// those of them that resumed a TLS session.
+	Conns, Resumed int
 	// CPUPerPoll is utime+stime of the injector over the polls, divided by Polls;
 	// RunPerPoll the same from the exact run time of its threads (schedstat).
 	CPUPerPoll, RunPerPoll time.Duration
@@ -155,12 +166,18 @@ func Run(ctx context.Context, repoRoot string, log io.Writer) (res Result, err e
 		if err := b.prepare(ctx); err != nil {
 			return err
 		}
-		p, err := startProxy(ctx, s)
+		p, err := startProxy(ctx, s, 0)
 		if err != nil {
 			return err
 		}
 		defer func() { err = errors.Join(err, p.close()) }()
 		b.proxy = p
+		closing, err := startProxy(ctx, s, StoreIdle)
+		if err != nil {
+			return err
+		}
+		defer func() { err = errors.Join(err, closing.close()) }()
+		b.closing = closing
 		return b.measure(ctx, &res)
 	})
 	return res, err
@@ -175,7 +192,8 @@ type bench struct {
 	plainBin    string // the reference program, plainclient
 	stk         *stack.Stack
 	tokenFile   string
-	proxy       *proxy
+	proxy       *proxy // keeps connections open
+	closing     *proxy // closes a connection idle for StoreIdle
 	serviceAcct string
 }
 
@@ -191,17 +209,18 @@ func (b *bench) measure(ctx context.Context, res *Result) error {
 	}
 	res.PlainBare, res.PlainBareCPU = plain[0], plain[1]
 	for _, w := range Watches {
-		got, err := b.watch(ctx, w.Paths, w.Vars, false)
+		got, err := b.watch(ctx, b.proxy, w.Paths, w.Vars, false)
 		if err != nil {
 			return err
 		}
 		res.Watch = append(res.Watch, got)
-		if got, err = b.watch(ctx, w.Paths, w.Vars, true); err != nil {
+		if got, err = b.watch(ctx, b.proxy, w.Paths, w.Vars, true); err != nil {
 			return err
 		}
 		res.Plain = append(res.Plain, got)
 	}
-	return nil
+	res.Reconnect, err = b.watch(ctx, b.closing, ReconnectWatch.Paths, ReconnectWatch.Vars, false)
+	return err
 }
 
 // prepare sets up the store (kubernetes auth, a KV v2 mount, StartPaths secrets, a policy
@@ -247,9 +266,14 @@ func secretName(i int) string { return fmt.Sprintf("p%d", i) }
 // set, pointing at the proxy, and vars. Nothing else of this process's environment is
 // passed (no proxy settings, no VAULT_* variables).
 func (b *bench) environ(vars []string, extra ...string) []string {
+	return b.environAt(b.proxy, vars, extra...)
+}
+
+// environAt is environ with the store at p.
+func (b *bench) environAt(p *proxy, vars []string, extra ...string) []string {
 	env := []string{
 		"PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-		"SECRETS_STORE_ADDR=" + b.proxy.url,
+		"SECRETS_STORE_ADDR=" + p.url,
 		"SECRETS_STORE_AUTH_PATH=" + authMount,
 		"SECRETS_STORE_ROLE=" + roleName,
 		"SECRETS_STORE_SERVICE_ACCOUNT=" + b.serviceAcct,

@@ -112,10 +112,11 @@ type Spent struct{ Login, Mount, Read, Revoke time.Duration }
 
 // phaseStats is what the proxy saw while one phase was set.
 type phaseStats struct {
-	n     Requests
-	conns int
-	spent [kinds]time.Duration
-	timed [kinds]int
+	n       Requests
+	conns   int
+	resumed int // connections whose TLS session was resumed
+	spent   [kinds]time.Duration
+	timed   [kinds]int
 }
 
 // proxy is a reverse proxy in front of the store that counts requests and connections by
@@ -127,14 +128,17 @@ type proxy struct {
 	rp  *httputil.ReverseProxy
 	tr  *http.Transport
 
-	mu    sync.Mutex
-	phase string
-	stats map[string]*phaseStats
+	mu     sync.Mutex
+	phase  string
+	stats  map[string]*phaseStats
+	active map[net.Conn]bool // connections that served a request, until closed
 }
 
 // startProxy listens on a free port of 127.0.0.1 with the stack's localhost certificate
-// and forwards to the store over TLS verified with the stack CA.
-func startProxy(ctx context.Context, s *stack.Stack) (*proxy, error) {
+// and forwards to the store over TLS verified with the stack CA. With idle > 0 it closes
+// a client's connection that stays that long without a request, as a store or a load
+// balancer with a short idle limit does.
+func startProxy(ctx context.Context, s *stack.Stack, idle time.Duration) (*proxy, error) {
 	caPEM, err := os.ReadFile(s.Env.CAFile)
 	if err != nil {
 		return nil, err
@@ -156,8 +160,9 @@ func startProxy(ctx context.Context, s *stack.Stack) (*proxy, error) {
 		return nil, err
 	}
 	p := &proxy{
-		url:   "https://" + ln.Addr().String(),
-		stats: map[string]*phaseStats{},
+		url:    "https://" + ln.Addr().String(),
+		stats:  map[string]*phaseStats{},
+		active: map[net.Conn]bool{},
 		tr: &http.Transport{
 			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 			ForceAttemptHTTP2:   true,
@@ -168,14 +173,9 @@ func startProxy(ctx context.Context, s *stack.Stack) (*proxy, error) {
 	p.srv = &http.Server{
 		Handler:           p,
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       idle,
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		ConnState: func(_ net.Conn, st http.ConnState) {
-			if st == http.StateNew {
-				p.mu.Lock()
-				p.current().conns++
-				p.mu.Unlock()
-			}
-		},
+		ConnState:         p.connState,
 	}
 	go func() { _ = p.srv.ServeTLS(ln, "", "") }() // ends with ErrServerClosed on close
 	return p, nil
@@ -194,6 +194,27 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st.spent[k] += d
 	st.timed[k]++
 	p.mu.Unlock()
+}
+
+// connState counts the connections of the phase set now, and those whose TLS session was
+// resumed (known once the handshake is done, at the first request).
+func (p *proxy) connState(c net.Conn, st http.ConnState) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch st {
+	case http.StateNew:
+		p.current().conns++
+	case http.StateActive:
+		// HTTP/2 marks a connection active again after each idle spell.
+		if tc, ok := c.(*tls.Conn); ok && !p.active[c] {
+			p.active[c] = true
+			if tc.ConnectionState().DidResume {
+				p.current().resumed++
+			}
+		}
+	case http.StateClosed, http.StateHijacked:
+		delete(p.active, c)
+	}
 }
 
 // current is the stats of the phase set now; p.mu is held.
@@ -221,6 +242,16 @@ func (p *proxy) count(phase string) (Requests, int) {
 		return st.n, st.conns
 	}
 	return Requests{}, 0
+}
+
+// resumed is how many connections of phase resumed a TLS session so far.
+func (p *proxy) resumed(phase string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if st, ok := p.stats[phase]; ok {
+		return st.resumed
+	}
+	return 0
 }
 
 // spent is the mean answer time by kind of phase's requests.

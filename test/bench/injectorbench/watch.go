@@ -26,18 +26,21 @@ import (
 const childSeconds = 180
 
 // watch runs a watch-for-data injector over vars variables that refer to paths distinct
-// paths, with a command that sleeps; with plain, the reference program polling those paths
-// instead. From the moment it watches, it counts Polls polls (the debug line of each
-// unchanged poll) and reads the store requests, the process's resident memory and its CPU
-// time over them.
-func (b *bench) watch(ctx context.Context, paths, vars int, plain bool) (w Watch, err error) {
+// paths, with a command that sleeps, against the store at p; with plain, the reference
+// program polling those paths instead. From the moment it watches, it counts Polls polls
+// (the debug line of each unchanged poll) and reads the store requests, the process's
+// resident memory and its CPU time over them.
+func (b *bench) watch(ctx context.Context, p *proxy, paths, vars int, plain bool) (w Watch, err error) {
 	w = Watch{Paths: paths, Vars: vars}
 	phase, who := fmt.Sprintf("watch-%d", paths), "injector"
 	if plain {
 		phase, who = "plain-"+phase, "reference program"
 	}
-	b.proxy.setPhase(phase)
-	defer b.proxy.setPhase("")
+	if p == b.closing {
+		phase, who = "reconnect-"+phase, who+" (the store closing idle connections)"
+	}
+	p.setPhase(phase)
+	defer p.setPhase("")
 	b.logf("%s, watch-for-data every %s, %d paths, %d variables: counting %d polls", who, PollInterval, paths, vars, Polls)
 	var cmd *exec.Cmd
 	if plain {
@@ -46,10 +49,10 @@ func (b *bench) watch(ctx context.Context, paths, vars int, plain bool) (w Watch
 			list[i] = kvMount + "/data/" + secretName(i)
 		}
 		cmd = exec.CommandContext(ctx, b.plainBin, "watch") //nolint:gosec // G204: the program built for this measurement
-		cmd.Env = b.environ(nil, "PLAIN_PATHS="+strings.Join(list, ","), "PLAIN_INTERVAL="+PollInterval.String())
+		cmd.Env = b.environAt(p, nil, "PLAIN_PATHS="+strings.Join(list, ","), "PLAIN_INTERVAL="+PollInterval.String())
 	} else {
 		cmd = exec.CommandContext(ctx, b.newBin, "/bin/sleep", strconv.Itoa(childSeconds)) //nolint:gosec // G204: the injector built for this measurement
-		cmd.Env = b.environ(refs(paths, vars),
+		cmd.Env = b.environAt(p, refs(paths, vars),
 			"SECRETS_STORE_RESTART_ON=watch-for-data", "SECRETS_STORE_POLL_INTERVAL="+PollInterval.String(),
 			"SECRETS_STORE_LOG_LEVEL=debug", "SECRETS_STORE_GRACE_PERIOD=5s")
 	}
@@ -67,7 +70,8 @@ func (b *bench) watch(ctx context.Context, paths, vars int, plain bool) (w Watch
 	if err := lw.await(ctx, lw.watching, 30*time.Second, "watch"); err != nil {
 		return w, err
 	}
-	before, conns0 := b.proxy.count(phase)
+	before, conns0 := p.count(phase)
+	resumed0 := p.resumed(phase)
 	cpu0, err := cpuTime(pid)
 	if err != nil {
 		return w, err
@@ -81,17 +85,18 @@ func (b *bench) watch(ctx context.Context, paths, vars int, plain bool) (w Watch
 	cpu1, cpuErr := cpuTime(pid)
 	run1, runErr := runTime(pid)
 	w.Span = time.Since(t0)
-	after, conns1 := b.proxy.count(phase)
+	after, conns1 := p.count(phase)
+	resumed1 := p.resumed(phase)
 	mem, memErr := procmem.Read(pid)
 	peak := smp.Stop()
 	if err := errors.Join(waitErr, cpuErr, runErr, memErr); err != nil {
 		return w, err
 	}
-	w.Polls, w.Requests, w.Conns = Polls, after.sub(before), conns1-conns0
+	w.Polls, w.Requests, w.Conns, w.Resumed = Polls, after.sub(before), conns1-conns0, resumed1-resumed0
 	w.PeakRSS, w.PeakAnon, w.HWM = peak.RSS, peak.Anon, mem.HWM
 	w.CPUPerPoll, w.RunPerPoll = (cpu1-cpu0)/Polls, (run1-run0)/Polls
-	b.logf("%s, %d paths: %d polls in %s, requests %s, %.2f per poll, %d new connections; VmRSS peak %.1f MiB (RssAnon %.1f MiB), VmHWM %.1f MiB; CPU per poll %s (utime+stime), %s (schedstat)",
-		who, paths, Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns,
+	b.logf("%s, %d paths: %d polls in %s, requests %s, %.2f per poll, %d new connections (%d resumed); VmRSS peak %.1f MiB (RssAnon %.1f MiB), VmHWM %.1f MiB; CPU per poll %s (utime+stime), %s (schedstat)",
+		who, paths, Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns, w.Resumed,
 		mib(w.PeakRSS), mib(w.PeakAnon), mib(w.HWM), w.CPUPerPoll, w.RunPerPoll)
 	return w, nil
 }
