@@ -70,4 +70,4 @@ func TestReadsShareOneNewConnection(t *testing.T) {
 }
 
 // storeIdle is the fake store's idle limit.
-const storeIdle = 50 * time.Millisecond
+const storeIdle = 100 * time.Millisecond
