@@ -300,10 +300,12 @@ func readAll(ctx context.Context, r Reader, l store.Login, sources []source, sem
 	reads := make([]fetched, len(sources))
 	connected := make(chan struct{})
 	release := sync.OnceFunc(func() { close(connected) })
-	if !oneDial {
+	firstCtx := ctx
+	if oneDial {
+		firstCtx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { release() }})
+	} else {
 		release()
 	}
-	firstCtx := httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { release() }})
 	for i, s := range sources {
 		sem <- struct{}{}
 		wg.Go(func() {
