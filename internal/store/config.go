@@ -140,7 +140,7 @@ func (c Config) httpClient() (*http.Client, error) {
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:       http.ProxyFromEnvironment,
-		DialContext: dialer.DialContext,
+		DialContext: dialRaw(dialer.DialContext),
 		TLSClientConfig: &tls.Config{
 			MinVersion:         tls.VersionTLS12,
 			RootCAs:            pool,
