@@ -240,8 +240,9 @@ func injectorMethod(ru bool) string {
 		"without any) take turns, the first of each round changing, so that all share the load of a shared machine; the "+
 		"first %d rounds are not counted. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
 		"and SECRETS_STORE_POLL_INTERVAL=%s (the webhook refuses a secret-poll-interval under 5s; the binary takes any "+
-		"positive duration, and a short interval makes many polls quick to count); from its log line saying it watches, "+
-		"%d polls are counted by its debug line of each unchanged poll. "+
+		"positive duration, and a short interval makes many polls quick to count). It logs at its default level (info), "+
+		"as in a pod: nothing per poll. From its log line saying it watches, the proxy counts %d polls as bursts of "+
+		"requests (a new burst after 40 ms without a request; the polls come 140–260 ms apart). "+
 		"Resident memory is read from /proc/PID/status every 20 ms over the polls (VmRSS, RssAnon) and VmHWM (the peak "+
 		"since start, the resolution included) after them; CPU per poll is utime+stime of /proc/PID/stat (10 ms ticks) "+
 		"over the polls divided by their number (in parentheses, the same from the exact time on a CPU in "+
@@ -250,7 +251,8 @@ func injectorMethod(ru bool) string {
 		"Reference: plainclient (test/bench/injectorbench/plainclient), a static stripped Go program built like the "+
 		"injector, is the floor the injector's figures stand on. Its start, the program ending at once, takes turns with "+
 		"the four kinds above. Its watch logs in with the same variables, then reads the same paths together every "+
-		"interval with net/http alone (HTTP/2, the same TLS settings, the JSON decoded; one processor and GC target 25 "+
+		"interval with net/http alone (HTTP/2, the same TLS settings, the JSON decoded, the standard dialer where the "+
+		"injector's store client reads and writes its sockets without the Go runtime's system-call hand-off; one processor and GC target 25 "+
 		"as a watching injector) and is measured as the injector is: nothing of the injector's own work (references, "+
 		"comparison, the supervised command) is in it. "+
 		"Reconnecting: the injector watches the first set of paths once more through a second proxy that closes a "+

@@ -117,7 +117,17 @@ type phaseStats struct {
 	resumed int // connections whose TLS session was resumed
 	spent   [kinds]time.Duration
 	timed   [kinds]int
+	// bursts counts runs of requests with less than burstGap between arrivals: the polls
+	// of a watching client, which come PollInterval±30% apart.
+	bursts   int
+	arrived  time.Time // of the last request
+	answered time.Time // of the last answer
 }
+
+// burstGap is the least quiet between two arrivals that starts a new burst: well above
+// the spread of one poll's requests (milliseconds) and well below the shortest jittered
+// poll period (140 ms).
+const burstGap = 40 * time.Millisecond
 
 // proxy is a reverse proxy in front of the store that counts requests and connections by
 // phase (which binary or run is being measured) and kind. A request counts at arrival,
@@ -186,13 +196,18 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.mu.Lock()
 	st := p.current()
 	st.n.add(k)
-	p.mu.Unlock()
 	t0 := time.Now()
+	if t0.Sub(st.arrived) >= burstGap {
+		st.bursts++
+	}
+	st.arrived = t0
+	p.mu.Unlock()
 	p.rp.ServeHTTP(w, r)
-	d := time.Since(t0)
+	t1 := time.Now()
 	p.mu.Lock()
-	st.spent[k] += d
+	st.spent[k] += t1.Sub(t0)
 	st.timed[k]++
+	st.answered = t1
 	p.mu.Unlock()
 }
 
@@ -242,6 +257,22 @@ func (p *proxy) count(phase string) (Requests, int) {
 		return st.n, st.conns
 	}
 	return Requests{}, 0
+}
+
+// polls is how many bursts of requests phase saw so far (see phaseStats.bursts), and
+// whether the last has ended: every request answered burstGap ago or more.
+func (p *proxy) polls(phase string) (n int, quiet bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st, ok := p.stats[phase]
+	if !ok {
+		return 0, true
+	}
+	answered := 0
+	for _, t := range st.timed {
+		answered += t
+	}
+	return st.bursts, answered == st.n.Total() && time.Since(st.answered) >= burstGap
 }
 
 // resumed is how many connections of phase resumed a TLS session so far.

@@ -27,9 +27,10 @@ const childSeconds = 180
 
 // watch runs a watch-for-data injector over vars variables that refer to paths distinct
 // paths, with a command that sleeps, against the store at p; with plain, the reference
-// program polling those paths instead. From the moment it watches, it counts Polls polls
-// (the debug line of each unchanged poll) and reads the store requests, the process's
-// resident memory and its CPU time over them.
+// program polling those paths instead. Both log at the injector's default level, as in a
+// pod: nothing per poll. From the moment it watches, the proxy counts Polls polls (bursts of
+// requests, see phaseStats.bursts), and the store requests, the process's resident memory
+// and its CPU time over them are read.
 func (b *bench) watch(ctx context.Context, p *proxy, paths, vars int, plain bool) (w Watch, err error) {
 	w = Watch{Paths: paths, Vars: vars}
 	phase, who := fmt.Sprintf("watch-%d", paths), "injector"
@@ -54,7 +55,7 @@ func (b *bench) watch(ctx context.Context, p *proxy, paths, vars int, plain bool
 		cmd = exec.CommandContext(ctx, b.newBin, "/bin/sleep", strconv.Itoa(childSeconds)) //nolint:gosec // G204: the injector built for this measurement
 		cmd.Env = b.environAt(p, refs(paths, vars),
 			"SECRETS_STORE_RESTART_ON=watch-for-data", "SECRETS_STORE_POLL_INTERVAL="+PollInterval.String(),
-			"SECRETS_STORE_LOG_LEVEL=debug", "SECRETS_STORE_GRACE_PERIOD=5s")
+			"SECRETS_STORE_GRACE_PERIOD=5s")
 	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StderrPipe()
@@ -71,6 +72,7 @@ func (b *bench) watch(ctx context.Context, p *proxy, paths, vars int, plain bool
 		return w, err
 	}
 	before, conns0 := p.count(phase)
+	polls0, _ := p.polls(phase)
 	resumed0 := p.resumed(phase)
 	cpu0, err := cpuTime(pid)
 	if err != nil {
@@ -81,22 +83,23 @@ func (b *bench) watch(ctx context.Context, p *proxy, paths, vars int, plain bool
 		return w, err
 	}
 	smp, t0 := procmem.Start(pid), time.Now()
-	waitErr := lw.await(ctx, lw.enough, 3*Polls*PollInterval+30*time.Second, fmt.Sprintf("%d polls", Polls))
+	waitErr := lw.awaitPolls(ctx, p, phase, polls0, 3*Polls*PollInterval+30*time.Second)
 	cpu1, cpuErr := cpuTime(pid)
 	run1, runErr := runTime(pid)
 	w.Span = time.Since(t0)
 	after, conns1 := p.count(phase)
+	polls1, _ := p.polls(phase)
 	resumed1 := p.resumed(phase)
 	mem, memErr := procmem.Read(pid)
 	peak := smp.Stop()
 	if err := errors.Join(waitErr, cpuErr, runErr, memErr); err != nil {
 		return w, err
 	}
-	w.Polls, w.Requests, w.Conns, w.Resumed = Polls, after.sub(before), conns1-conns0, resumed1-resumed0
+	w.Polls, w.Requests, w.Conns, w.Resumed = polls1-polls0, after.sub(before), conns1-conns0, resumed1-resumed0
 	w.PeakRSS, w.PeakAnon, w.HWM = peak.RSS, peak.Anon, mem.HWM
-	w.CPUPerPoll, w.RunPerPoll = (cpu1-cpu0)/Polls, (run1-run0)/Polls
+	w.CPUPerPoll, w.RunPerPoll = (cpu1-cpu0)/time.Duration(w.Polls), (run1-run0)/time.Duration(w.Polls)
 	b.logf("%s, %d paths: %d polls in %s, requests %s, %.2f per poll, %d new connections (%d resumed); VmRSS peak %.1f MiB (RssAnon %.1f MiB), VmHWM %.1f MiB; CPU per poll %s (utime+stime), %s (schedstat)",
-		who, paths, Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns, w.Resumed,
+		who, paths, w.Polls, w.Span.Round(time.Millisecond), w.Requests.Format(false), w.PerPoll(), w.Conns, w.Resumed,
 		mib(w.PeakRSS), mib(w.PeakAnon), mib(w.HWM), w.CPUPerPoll, w.RunPerPoll)
 	return w, nil
 }
@@ -106,7 +109,6 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // logWatch follows a watching injector's log lines.
 type logWatch struct {
 	watching chan struct{} // closed at "watching secrets for changes"
-	enough   chan struct{} // closed at the Polls-th unchanged poll after that
 	ended    chan struct{} // closed at the end of the output
 
 	mu    sync.Mutex
@@ -120,10 +122,10 @@ var pidAttr = regexp.MustCompile(`\bpid=(\d+)`)
 // readLog reads the injector's log lines until the end of r. The injector never logs a
 // secret value or a token.
 func readLog(r io.Reader) *logWatch {
-	lw := &logWatch{watching: make(chan struct{}), enough: make(chan struct{}), ended: make(chan struct{})}
+	lw := &logWatch{watching: make(chan struct{}), ended: make(chan struct{})}
 	go func() {
 		defer close(lw.ended)
-		polls, watching := 0, false
+		watching := false
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
 			line := sc.Text()
@@ -137,10 +139,6 @@ func readLog(r io.Reader) *logWatch {
 			case strings.Contains(line, `msg="watching secrets for changes"`) && !watching:
 				watching = true
 				close(lw.watching)
-			case strings.Contains(line, `msg="poll: no change"`) && watching:
-				if polls++; polls == Polls {
-					close(lw.enough)
-				}
 			case lw.bad == "" && (strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") ||
 				strings.Contains(line, "secret changed") || strings.Contains(line, "watching is off")):
 				lw.bad = line
@@ -150,6 +148,30 @@ func readLog(r io.Reader) *logWatch {
 		_, _ = io.Copy(io.Discard, r)
 	}()
 	return lw
+}
+
+// awaitPolls waits until phase has seen Polls polls more than first and the last has been
+// answered, then burstGap more: the client is done with it, and the next is still at least
+// 100 ms away.
+func (lw *logWatch) awaitPolls(ctx context.Context, p *proxy, phase string, first int, timeout time.Duration) error {
+	done, stop := make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	go func() {
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			if n, quiet := p.polls(phase); n-first >= Polls && quiet {
+				close(done)
+				return
+			}
+		}
+	}()
+	return lw.await(ctx, done, timeout, fmt.Sprintf("%d polls", Polls))
 }
 
 // await waits for ch; the injector's end, a warning in its log, ctx or timeout end the
