@@ -20,7 +20,8 @@ import (
 // rawPair is a client connection from dialRaw and the server end of it.
 func rawPair(t *testing.T) (*rawConn, net.Conn) {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	ln, err := lc.Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
