@@ -56,7 +56,7 @@ func TestReadsShareOneNewConnection(t *testing.T) {
 	// The first poll logs in too.
 	for poll := range 3 {
 		before := count()
-		got := readAll(t.Context(), r, cfg.Login(), sources, make(chan struct{}, MaxConcurrentReads), true, slog.New(slog.DiscardHandler))
+		got := readAll(t.Context(), r, cfg.Login(), sources, make(chan struct{}, MaxConcurrentReads), slog.New(slog.DiscardHandler))
 		for s, g := range got {
 			if g.err != nil {
 				t.Fatalf("poll %d, read %s: %v", poll, s.path, g.err)

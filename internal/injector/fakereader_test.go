@@ -7,7 +7,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"net/http/httptrace"
 	"sync"
 
 	"github.com/deckhouse/secrets-store-integration/internal/store"
@@ -67,11 +66,6 @@ func (f *fakeReader) Read(ctx context.Context, l store.Login, path string, versi
 	f.logins = append(f.logins, l)
 	wait := f.wait
 	f.mu.Unlock()
-	// As the store client, which has a connection before it waits for the
-	// answer.
-	if t := httptrace.ContextClientTrace(ctx); t != nil && t.GotConn != nil {
-		t.GotConn(httptrace.GotConnInfo{})
-	}
 	if wait != nil {
 		if err := wait(ctx, s); err != nil {
 			return nil, &store.Error{Op: store.OpRead, Path: path, Version: version, Kind: store.ErrUnavailable, Err: err}

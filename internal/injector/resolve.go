@@ -9,7 +9,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"net/http/httptrace"
 	"slices"
 	"strconv"
 	"strings"
@@ -272,7 +271,7 @@ func fetchAll(ctx context.Context, r Reader, l store.Login, p plan, log *slog.Lo
 			writes[i] = writeOne(ctx, r, l, k.path, p.bodies[k])
 		})
 	}
-	got = readAll(ctx, r, l, p.reads, sem, false, log)
+	got = readAll(ctx, r, l, p.reads, sem, log)
 	wg.Wait()
 	wrote = make(map[writeKey]fetched, len(p.writes))
 	for i, k := range p.writes {
@@ -286,36 +285,16 @@ func fetchAll(ctx context.Context, r Reader, l store.Login, p plan, log *slog.Lo
 
 // readAll reads every source once, holding a slot of sem for each read in
 // flight. The reads share the client's one HTTP/2 connection: sent together,
-// their answers come back in fewer wake-ups than one after the other.
-//
-// With oneDial, the first read goes ahead alone until it has a connection
-// (or an answer), and the others follow on it: a poll may find the
-// connection closed (the store's idle limit shorter than the period), and
-// reads sent together would then each open a connection of their own and
-// shake hands. A start needs no such care: its first request is the login,
-// which the reads wait for anyway; and there a first read that fails to
-// connect would make the others log in again, one timeout later.
-func readAll(ctx context.Context, r Reader, l store.Login, sources []source, sem chan struct{}, oneDial bool, log *slog.Logger) map[source]fetched {
+// their answers come back in fewer wake-ups than one after the other. When
+// no connection is open (a poll after the store closed the idle one), the
+// store client lets the first read open one and the others share it.
+func readAll(ctx context.Context, r Reader, l store.Login, sources []source, sem chan struct{}, log *slog.Logger) map[source]fetched {
 	var wg sync.WaitGroup
 	reads := make([]fetched, len(sources))
-	connected := make(chan struct{})
-	release := sync.OnceFunc(func() { close(connected) })
-	firstCtx := ctx
-	if oneDial {
-		firstCtx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { release() }})
-	} else {
-		release()
-	}
 	for i, s := range sources {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if i == 0 {
-				defer release()
-				reads[i] = readOne(firstCtx, r, l, s, log)
-				return
-			}
-			<-connected
 			reads[i] = readOne(ctx, r, l, s, log)
 		})
 	}

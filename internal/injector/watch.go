@@ -192,9 +192,8 @@ func (w *watch) poll(ctx context.Context, sources []source) (map[source]fetched,
 	defer cancel()
 	// Together, as at start: on one processor the goroutines cost less than
 	// the wake-ups of reads sent one after the other. Over one connection,
-	// also when the last one was closed: the context bounds the wait of the
-	// others for the first read's.
-	got := readAll(ctx, w.r, w.cfg.Login(), sources, make(chan struct{}, MaxConcurrentReads), true, slog.New(slog.DiscardHandler))
+	// also when the last one was closed (see readAll).
+	got := readAll(ctx, w.r, w.cfg.Login(), sources, make(chan struct{}, MaxConcurrentReads), slog.New(slog.DiscardHandler))
 	ok := true
 	for _, s := range sources {
 		if err := got[s].err; err != nil {

@@ -48,6 +48,7 @@ type Client struct {
 	base      *url.URL
 	namespace string
 	hc        *http.Client
+	gate      *connGate // one request opens a connection, the others wait for it
 	timeout   time.Duration
 	observer  Observer
 	now       func() time.Time // token and mount expiry; replaced in tests
@@ -72,7 +73,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{base: base, namespace: cfg.Namespace, hc: hc, timeout: cfg.timeout(), now: time.Now}
+	c := &Client{base: base, namespace: cfg.Namespace, hc: hc, gate: &connGate{}, timeout: cfg.timeout(), now: time.Now}
 	for _, o := range opts {
 		o(c)
 	}

@@ -19,7 +19,8 @@ import (
 // if it sleeps, so that a call that blocks gives its processor away. A
 // watching injector is idle between polls, so every read of a poll woke that
 // thread, which then checked every 20 µs until the poll ended: about a third
-// of the CPU of a poll, all of it thread switches (docs/BENCHMARKS.md).
+// of the CPU of a poll, all of it thread switches
+// (docs/internal/BENCHMARKS.md).
 type rawConn struct {
 	net.Conn
 	rc syscall.RawConn

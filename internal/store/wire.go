@@ -171,7 +171,7 @@ func (c *Client) send(ctx context.Context, method, p string, q url.Values, body 
 		if err != nil {
 			return 0, nil, err
 		}
-		resp, err := c.hc.Do(req)
+		resp, err := c.do(req)
 		if err != nil {
 			return 0, nil, err // a *url.Error naming the URL, never a header
 		}
@@ -203,6 +203,17 @@ func (c *Client) send(ctx context.Context, method, p string, q url.Values, body 
 		}
 		return resp.StatusCode, data, nil
 	}
+}
+
+// do sends req through the connection gate.
+func (c *Client) do(req *http.Request) (*http.Response, error) {
+	ctx, sent, err := c.gate.enter(req.Context())
+	if err != nil {
+		return nil, &url.Error{Op: req.Method, URL: req.URL.Redacted(), Err: err}
+	}
+	resp, err := c.hc.Do(req.WithContext(ctx))
+	sent(err)
+	return resp, err
 }
 
 func (c *Client) newRequest(ctx context.Context, method string, u *url.URL, body []byte, tok string) (*http.Request, error) {

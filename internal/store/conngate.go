@@ -1,0 +1,112 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptrace"
+	"net/url"
+	"sync"
+)
+
+// connGate keeps a burst of requests from opening a connection each.
+//
+// net/http dials for every request that finds no usable connection, even
+// when the store speaks HTTP/2 and one connection would carry them all: a
+// node plugin restarted with many volumes, or a poll after the store closed
+// the idle connection, would make the store do as many TLS handshakes as
+// there are requests. So the first request of a burst (one sent while no
+// other is in flight) goes alone until it has a connection, a kept one or a
+// new one, and the requests sent meanwhile wait for it; then they go
+// together and share it (HTTP/2), or dial their own (HTTP/1.1, which needs
+// one per request in flight). With a live connection the wait is a few
+// microseconds. When the first request gets no connection (the store
+// refuses it or cannot be reached, its certificate is refused, the TLS
+// handshake times out), the others fail with its error at once instead of
+// each trying for itself; a first request that ended with its own context
+// (its caller gave up, or its deadline passed) passes its turn to one of the
+// others, whose own deadlines bound their wait.
+type connGate struct {
+	mu       sync.Mutex
+	inFlight int      // requests sent and not yet answered
+	first    *pioneer // the first request of a burst until it has a connection; nil when none
+}
+
+// pioneer is the request that gets a connection for the others.
+type pioneer struct {
+	done chan struct{} // closed once it has a connection, or ended without
+	err  error         // why it got none, for the others; set before done closes
+}
+
+// errNoConnection says a request was not sent: the request before it
+// could not connect to the store.
+var errNoConnection = errors.New("not sent: the request before it could not connect to the store")
+
+// enter waits for the request's turn. It returns the context to send the
+// request with and the function to call with the request's error once it
+// has been answered; or an error when the request must not be sent (ctx
+// ended, or the request before it could not connect).
+func (g *connGate) enter(ctx context.Context) (context.Context, func(error), error) {
+	for {
+		g.mu.Lock()
+		if p := g.first; p != nil {
+			g.mu.Unlock()
+			select {
+			case <-p.done:
+			case <-ctx.Done():
+				return nil, nil, ctx.Err()
+			}
+			if p.err != nil {
+				return nil, nil, p.err
+			}
+			continue // it has a connection now, or it gave up on its own
+		}
+		g.inFlight++
+		if g.inFlight > 1 {
+			g.mu.Unlock()
+			return ctx, func(error) { g.leave() }, nil
+		}
+		p := &pioneer{done: make(chan struct{})}
+		g.first = p
+		g.mu.Unlock()
+		var once sync.Once
+		finish := func(err error) {
+			once.Do(func() {
+				g.mu.Lock()
+				g.first = nil
+				g.mu.Unlock()
+				p.err = err
+				close(p.done)
+			})
+		}
+		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { finish(nil) }}
+		return httptrace.WithClientTrace(ctx, trace), func(err error) {
+			finish(connectFailure(ctx, err))
+			g.leave()
+		}, nil
+	}
+}
+
+func (g *connGate) leave() {
+	g.mu.Lock()
+	g.inFlight--
+	g.mu.Unlock()
+}
+
+// connectFailure is what the requests held back get when the one sent first
+// ended with err before it had a connection: nil, so that they go on, when
+// it ended without an error or with its own context; otherwise its error as
+// the reason they were not sent.
+func connectFailure(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() != nil {
+		return nil
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the URL is the first request's; each request names its own
+	}
+	return fmt.Errorf("%w: %w", errNoConnection, err)
+}
