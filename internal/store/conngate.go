@@ -29,8 +29,16 @@ import (
 // each trying for itself; a first request that ended with its own context
 // (its caller gave up, or its deadline passed) passes its turn to one of the
 // others, whose own deadlines bound their wait.
+//
+// Each host has its own turns: a standby's redirects send a burst on to the
+// active node, where it gets one connection too.
 type connGate struct {
-	mu       sync.Mutex
+	mu    sync.Mutex
+	hosts map[string]*hostTurns // without an entry: nothing in flight
+}
+
+// hostTurns is the gate's state for one host.
+type hostTurns struct {
 	inFlight int      // requests sent and not yet answered
 	first    *pioneer // the first request of a burst until it has a connection; nil when none
 }
@@ -45,14 +53,22 @@ type pioneer struct {
 // could not connect to the store.
 var errNoConnection = errors.New("not sent: the request before it could not connect to the store")
 
-// enter waits for the request's turn. It returns the context to send the
-// request with and the function to call with the request's error once it
-// has been answered; or an error when the request must not be sent (ctx
-// ended, or the request before it could not connect).
-func (g *connGate) enter(ctx context.Context) (context.Context, func(error), error) {
+// enter waits for the turn of a request to host. It returns the context to
+// send the request with and the function to call with the request's error
+// once it has been answered; or an error when the request must not be sent
+// (ctx ended, or the request before it could not connect).
+func (g *connGate) enter(ctx context.Context, host string) (context.Context, func(error), error) {
 	for {
 		g.mu.Lock()
-		if p := g.first; p != nil {
+		h := g.hosts[host]
+		if h == nil {
+			h = &hostTurns{}
+			if g.hosts == nil {
+				g.hosts = map[string]*hostTurns{}
+			}
+			g.hosts[host] = h
+		}
+		if p := h.first; p != nil {
 			g.mu.Unlock()
 			select {
 			case <-p.done:
@@ -64,19 +80,19 @@ func (g *connGate) enter(ctx context.Context) (context.Context, func(error), err
 			}
 			continue // it has a connection now, or it gave up on its own
 		}
-		g.inFlight++
-		if g.inFlight > 1 {
+		h.inFlight++
+		if h.inFlight > 1 {
 			g.mu.Unlock()
-			return ctx, func(error) { g.leave() }, nil
+			return ctx, func(error) { g.leave(host, h) }, nil
 		}
 		p := &pioneer{done: make(chan struct{})}
-		g.first = p
+		h.first = p
 		g.mu.Unlock()
 		var once sync.Once
 		finish := func(err error) {
 			once.Do(func() {
 				g.mu.Lock()
-				g.first = nil
+				h.first = nil
 				g.mu.Unlock()
 				p.err = err
 				close(p.done)
@@ -85,15 +101,20 @@ func (g *connGate) enter(ctx context.Context) (context.Context, func(error), err
 		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { finish(nil) }}
 		return httptrace.WithClientTrace(ctx, trace), func(err error) {
 			finish(connectFailure(ctx, err))
-			g.leave()
+			g.leave(host, h)
 		}, nil
 	}
 }
 
-func (g *connGate) leave() {
+// leave ends a request to host, and forgets the host when nothing is in
+// flight there.
+func (g *connGate) leave(host string, h *hostTurns) {
 	g.mu.Lock()
-	g.inFlight--
-	g.mu.Unlock()
+	defer g.mu.Unlock()
+	h.inFlight--
+	if h.inFlight == 0 && h.first == nil && g.hosts[host] == h {
+		delete(g.hosts, host)
+	}
 }
 
 // connectFailure is what the requests held back get when the one sent first

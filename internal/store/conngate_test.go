@@ -71,8 +71,49 @@ func TestBurstSharesOneConnection(t *testing.T) {
 	}
 	c.CloseIdleConnections()
 	readTogether(t, c, paths)
+	c.gate.mu.Lock()
+	left := len(c.gate.hosts)
+	c.gate.mu.Unlock()
+	if left != 0 {
+		t.Errorf("the gate keeps %d hosts with nothing in flight, want 0", left)
+	}
 	if got := conns.Load(); got != 2 {
 		t.Errorf("got %d connections, want 2: one for the login, one for the %d reads together", got, len(paths))
+	}
+}
+
+// TestBurstThroughStandby: a burst sent to a standby that redirects every
+// request to the active node opens one connection there too.
+func TestBurstThroughStandby(t *testing.T) {
+	var activeConns atomic.Int32
+	f := newFakeVault(t, func(s *httptest.Server) {
+		s.EnableHTTP2 = true
+		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				activeConns.Add(1)
+			}
+		}
+	})
+	paths := burstPaths(f, 20)
+	standby := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, f.srv.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	standby.EnableHTTP2 = true
+	standby.StartTLS() // the same test certificate as the fake's
+	t.Cleanup(standby.Close)
+	cfg := f.config()
+	cfg.Address = standby.URL
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Read(t.Context(), appLogin(), "kv1/app", 0); err != nil { // logs in
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
+	readTogether(t, c, paths)
+	if got := activeConns.Load(); got != 2 {
+		t.Errorf("the active node got %d connections, want 2: one for the login, one for the %d reads together", got, len(paths))
 	}
 }
 
@@ -232,7 +273,7 @@ func TestGatePassesTurn(t *testing.T) {
 			var g connGate
 			ctx, cancel := context.WithCancel(t.Context())
 			defer cancel()
-			firstCtx, sent, err := g.enter(ctx)
+			firstCtx, sent, err := g.enter(ctx, "store")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -242,9 +283,9 @@ func TestGatePassesTurn(t *testing.T) {
 			}
 			held := make(chan result, 1)
 			go func() {
-				_, _, err := g.enter(t.Context())
+				_, _, err := g.enter(t.Context(), "store")
 				g.mu.Lock()
-				first := g.first != nil
+				first := g.hosts["store"] != nil && g.hosts["store"].first != nil
 				g.mu.Unlock()
 				held <- result{err, first}
 			}()

@@ -207,7 +207,7 @@ func (c *Client) send(ctx context.Context, method, p string, q url.Values, body 
 
 // do sends req through the connection gate.
 func (c *Client) do(req *http.Request) (*http.Response, error) {
-	ctx, sent, err := c.gate.enter(req.Context())
+	ctx, sent, err := c.gate.enter(req.Context(), req.URL.Host)
 	if err != nil {
 		return nil, &url.Error{Op: req.Method, URL: req.URL.Redacted(), Err: err}
 	}
