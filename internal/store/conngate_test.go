@@ -49,10 +49,11 @@ func readTogether(t *testing.T, c *Client, paths []string) {
 	}
 }
 
-// TestBurstSharesOneConnection: reads sent together while no connection is
-// open make one connection over HTTP/2, not one each.
-func TestBurstSharesOneConnection(t *testing.T) {
-	var conns atomic.Int32 // accepted, whether or not they serve a request
+// http2FakeVault is a fake store over HTTP/2 and the count of the
+// connections it accepted, whether or not they served a request.
+func http2FakeVault(t *testing.T) (*fakeVault, *atomic.Int32) {
+	t.Helper()
+	var conns atomic.Int32
 	f := newFakeVault(t, func(s *httptest.Server) {
 		s.EnableHTTP2 = true
 		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
@@ -61,16 +62,30 @@ func TestBurstSharesOneConnection(t *testing.T) {
 			}
 		}
 	})
+	return f, &conns
+}
+
+// loginThenBurst logs in with one read, closes the client's idle
+// connections and reads paths together.
+func loginThenBurst(t *testing.T, c *Client, paths []string) {
+	t.Helper()
+	if _, err := c.Read(t.Context(), appLogin(), "kv1/app", 0); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
+	readTogether(t, c, paths)
+}
+
+// TestBurstSharesOneConnection: reads sent together while no connection is
+// open make one connection over HTTP/2, not one each.
+func TestBurstSharesOneConnection(t *testing.T) {
+	f, conns := http2FakeVault(t)
 	paths := burstPaths(f, 20)
 	c, err := New(f.config())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Read(t.Context(), appLogin(), "kv1/app", 0); err != nil { // logs in
-		t.Fatal(err)
-	}
-	c.CloseIdleConnections()
-	readTogether(t, c, paths)
+	loginThenBurst(t, c, paths)
 	c.gate.mu.Lock()
 	left := len(c.gate.hosts)
 	c.gate.mu.Unlock()
@@ -85,15 +100,7 @@ func TestBurstSharesOneConnection(t *testing.T) {
 // TestBurstThroughStandby: a burst sent to a standby that redirects every
 // request to the active node opens one connection there too.
 func TestBurstThroughStandby(t *testing.T) {
-	var activeConns atomic.Int32
-	f := newFakeVault(t, func(s *httptest.Server) {
-		s.EnableHTTP2 = true
-		s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-			if st == http.StateNew {
-				activeConns.Add(1)
-			}
-		}
-	})
+	f, activeConns := http2FakeVault(t)
 	paths := burstPaths(f, 20)
 	standby := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, f.srv.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
@@ -107,11 +114,7 @@ func TestBurstThroughStandby(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Read(t.Context(), appLogin(), "kv1/app", 0); err != nil { // logs in
-		t.Fatal(err)
-	}
-	c.CloseIdleConnections()
-	readTogether(t, c, paths)
+	loginThenBurst(t, c, paths)
 	if got := activeConns.Load(); got != 2 {
 		t.Errorf("the active node got %d connections, want 2: one for the login, one for the %d reads together", got, len(paths))
 	}
