@@ -128,8 +128,9 @@ type Watch struct {
 	// Conns is the number of TLS connections the injector opened over the polls, Resumed
 	// those of them that resumed a TLS session.
 	Conns, Resumed int
-	// CPUPerPoll is utime+stime of the injector over the polls, divided by Polls;
-	// RunPerPoll the same from the exact run time of its threads (schedstat).
+	// CPUPerPoll is utime+stime of the injector over the polls, divided by the polls the
+	// proxy counted (the field Polls); RunPerPoll the same from the exact run time of its
+	// threads (schedstat).
 	CPUPerPoll, RunPerPoll time.Duration
 	// Span is the wall time of the counted polls.
 	Span time.Duration
