@@ -98,8 +98,8 @@ unit: deps ## unit tests (race detector on) and go vet
 	go vet ./...
 	go test -race -count=1 $(UNIT_PKGS)
 	@# The store client's socket calls without the runtime's bookkeeping are built only
-	@# without the race detector (internal/store/rawio.go): test them that way too.
-	go test -count=1 -run 'RawConn|ClientConnectsRaw' ./internal/store/
+	@# without the race detector (internal/rawconn/rawio.go): test them that way too.
+	go test -count=1 ./internal/rawconn/ && go test -count=1 -run 'ClientConnectsRaw' ./internal/store/
 
 .PHONY: e2e
 e2e: cluster-build ## e2e suite: starts its own cluster + store once, runs, stops it

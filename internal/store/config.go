@@ -13,6 +13,8 @@ import (
 	"net/url"
 	"os"
 	"time"
+
+	"github.com/deckhouse/secrets-store-integration/internal/rawconn"
 )
 
 // DefaultTimeout bounds each request to the store when Config.Timeout is zero
@@ -140,7 +142,7 @@ func (c Config) httpClient() (*http.Client, error) {
 	dialer := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
 		Proxy:       http.ProxyFromEnvironment,
-		DialContext: dialRaw(dialer.DialContext),
+		DialContext: rawconn.Dial(dialer.DialContext),
 		TLSClientConfig: &tls.Config{
 			MinVersion:         tls.VersionTLS12,
 			RootCAs:            pool,

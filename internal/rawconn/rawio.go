@@ -3,7 +3,7 @@
 
 //go:build !race
 
-package store
+package rawconn
 
 import (
 	"syscall"

@@ -1,7 +1,12 @@
 // Copyright 2026 The secrets-store-integration Authors
 // SPDX-License-Identifier: Apache-2.0
 
-package store
+// Package rawconn wraps TCP connections so that their reads and writes skip
+// the Go runtime's system-call bookkeeping: a process that is idle between
+// short bursts of requests (a watching injector) otherwise pays for waking
+// the runtime's monitor thread on every call. The store client and the
+// injector's watcher dial through it.
+package rawconn
 
 import (
 	"context"
@@ -26,9 +31,9 @@ type rawConn struct {
 	rc syscall.RawConn
 }
 
-// dialRaw dials like dial and wraps what it returns, when it is a TCP
+// Dial dials like dial and wraps what it returns, when it is a TCP
 // connection.
-func dialRaw(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+func Dial(dial func(ctx context.Context, network, addr string) (net.Conn, error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	return func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)
 		if err != nil {
@@ -44,6 +49,12 @@ func dialRaw(dial func(ctx context.Context, network, addr string) (net.Conn, err
 		}
 		return &rawConn{Conn: c, rc: rc}, nil
 	}
+}
+
+// Is reports whether c is a connection Dial wrapped.
+func Is(c net.Conn) bool {
+	_, ok := c.(*rawConn)
+	return ok
 }
 
 func (c *rawConn) Read(b []byte) (int, error) {
