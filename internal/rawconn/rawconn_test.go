@@ -117,4 +117,3 @@ func TestRawConnErrors(t *testing.T) {
 		t.Errorf("Write after Close: %v; want net.ErrClosed", err)
 	}
 }
-
