@@ -36,6 +36,13 @@ type Secret struct {
 	LeaseDuration time.Duration
 	// Renewable reports that the lease may be extended with RenewLease.
 	Renewable bool
+	// StorePath is the API path the answer came from: kv/data/app for
+	// kv/app on a KV v2 mount, the path as written elsewhere.
+	StorePath string
+	// Body is the store's answer as received. A process that polls the path
+	// later (the injector's watcher) decodes it with its own decoder, so
+	// that its comparisons never depend on two decoders agreeing.
+	Body []byte
 }
 
 // Value returns the value of key, or an ErrKeyNotFound error naming the path,
@@ -73,6 +80,7 @@ func (s *Secret) TemplateData() map[string]any {
 func (s *Secret) clone() *Secret {
 	c := *s
 	c.Data = maps.Clone(s.Data)
+	c.Body = slices.Clone(s.Body)
 	if s.Raw != nil {
 		c.Raw, _ = deepCopy(s.Raw).(map[string]any)
 	}
@@ -104,6 +112,7 @@ func newSecret(e Error, sec *apiSecret, values map[string]any, version int) (*Se
 	s := &Secret{
 		Path: e.Path, Version: version, Data: make(map[string]string, len(values)), Raw: values,
 		LeaseID: sec.LeaseID, LeaseDuration: time.Duration(sec.LeaseDuration) * time.Second, Renewable: sec.Renewable,
+		StorePath: e.StorePath, Body: sec.body,
 	}
 	if s.Raw == nil {
 		s.Raw = map[string]any{}

@@ -40,6 +40,11 @@ type Login struct {
 	JWT func(context.Context) (string, error)
 }
 
+// Normalized returns l with AuthPath as the store's API names the mount
+// ("kubernetes_local" for "auth/kubernetes_local/"), or an error saying
+// what is missing.
+func (l Login) Normalized() (Login, error) { return l.normalize() }
+
 func (l Login) normalize() (Login, error) {
 	a := strings.Trim(l.AuthPath, "/")
 	l.AuthPath = strings.Trim(strings.TrimPrefix(a+"/", "auth/"), "/")

@@ -50,6 +50,8 @@ type apiSecret struct {
 	Auth          *apiAuth        `json:"auth"`
 	WrapInfo      json.RawMessage `json:"wrap_info"`
 	MountType     string          `json:"mount_type"`
+
+	body []byte // the answer as received
 }
 
 // apiAuth is the auth part of a login or token renewal answer.
@@ -98,6 +100,7 @@ func parseSecret(body []byte) (*apiSecret, error) {
 	if err := decodeJSON(body, &s); err != nil {
 		return nil, err
 	}
+	s.body = body
 	if !s.empty() {
 		return &s, nil
 	}
