@@ -22,7 +22,9 @@ import (
 // The injector volume. A pod mutated for entrypoint injection can get the
 // injector binary from a read-only volume of this driver (volume attribute
 // envcontract.InjectorVolumeAttribute) instead of an init container that
-// copies it. The plugin installs the binary once per node, in a directory
+// copies it. The plugin installs the binary, and the watcher a watching
+// injector executes (envcontract.WatcherBinaryName) when one lies next to
+// it, once per node, in a directory
 // named after its digest under Config.InjectorDir, and publishes every such
 // volume as a read-only bind mount of that directory: no store access, no
 // memory per pod, and the pod starts without an extra container.
@@ -37,19 +39,29 @@ var errNoInjector = errors.New("no injector")
 // injectorDigestLen is the length of the hex digest that names a directory.
 const injectorDigestLen = 32
 
-// installInjector makes sure dir/<digest of src>/injector is a copy of src,
-// mode 0555, and returns its directory. The copy is written to a temporary
-// directory and renamed into place, so a directory with the digest's name is
-// always complete.
+// installInjector makes sure dir/<digest>/injector is a copy of src, mode
+// 0555, with the watcher next to src (envcontract.WatcherBinaryName) copied
+// beside it when there is one, and returns its directory. The digest covers
+// both files. The copies are written to a temporary directory and renamed
+// into place, so a directory with the digest's name is always complete.
 func installInjector(src, dir string) (string, error) {
-	f, err := os.Open(src) //nolint:gosec // G304: the plugin's own --injector-file
+	files, err := openInjector(src)
 	if err != nil {
-		return "", fmt.Errorf("open the injector: %w", err)
+		return "", err
 	}
-	defer func() { _ = f.Close() }()
+	defer func() {
+		for _, f := range files {
+			_ = f.Close()
+		}
+	}()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read the injector: %w", err)
+	names := []string{envcontract.BinaryName, envcontract.WatcherBinaryName}
+	for i, f := range files {
+		// The name too: the injector alone and the injector with a watcher differ.
+		_, _ = io.WriteString(h, names[i]+"\x00")
+		if _, err := io.Copy(h, f); err != nil {
+			return "", fmt.Errorf("read %s: %w", f.Name(), err)
+		}
 	}
 	final := filepath.Join(dir, hex.EncodeToString(h.Sum(nil))[:injectorDigestLen])
 	if st, err := os.Stat(filepath.Join(final, envcontract.BinaryName)); err == nil && st.Mode().IsRegular() {
@@ -64,12 +76,14 @@ func installInjector(src, dir string) (string, error) {
 		return "", fmt.Errorf("create a directory in %s: %w", dir, err)
 	}
 	defer func() { _ = os.RemoveAll(tmp) }()
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", fmt.Errorf("read the injector: %w", err)
-	}
-	// Executable by any user of any pod; writable by no one.
-	if err := execfile.Copy(f, filepath.Join(tmp, envcontract.BinaryName), 0o555); err != nil {
-		return "", fmt.Errorf("install the injector: %w", err)
+	for i, f := range files {
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return "", fmt.Errorf("read %s: %w", f.Name(), err)
+		}
+		// Executable by any user of any pod; writable by no one.
+		if err := execfile.Copy(f, filepath.Join(tmp, names[i]), 0o555); err != nil {
+			return "", fmt.Errorf("install the injector: %w", err)
+		}
 	}
 	// The root of every pod's bind mount: its users, whoever they are, must reach the binary.
 	if err := os.Chmod(tmp, 0o755); err != nil { //nolint:gosec // G302: public, read-only content
@@ -80,6 +94,23 @@ func installInjector(src, dir string) (string, error) {
 		return "", fmt.Errorf("rename %s to %s: %w", tmp, final, err)
 	}
 	return final, execfile.SyncDir(dir)
+}
+
+// openInjector opens src and the watcher next to it, if there is one.
+func openInjector(src string) ([]*os.File, error) {
+	f, err := os.Open(src) //nolint:gosec // G304: the plugin's own --injector-file
+	if err != nil {
+		return nil, fmt.Errorf("open the injector: %w", err)
+	}
+	w, err := os.Open(filepath.Join(filepath.Dir(src), envcontract.WatcherBinaryName))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return []*os.File{f}, nil // the injector then watches in its own process
+	case err != nil:
+		_ = f.Close()
+		return nil, fmt.Errorf("open the injector's watcher: %w", err)
+	}
+	return []*os.File{f, w}, nil
 }
 
 // pruneInjectors removes the directories of dir other than keep that no mount

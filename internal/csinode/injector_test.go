@@ -72,6 +72,49 @@ func TestInstallInjector(t *testing.T) {
 	}
 }
 
+// TestInstallInjectorWithWatcher: the watcher next to the injector is
+// installed beside it, in a directory of its own digest.
+func TestInstallInjectorWithWatcher(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "injector")
+	src := writeInjector(t, root, "#!injector v1")
+	alone, err := installInjector(src, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(alone, envcontract.WatcherBinaryName)); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a watcher was installed without one next to the injector: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(root, envcontract.WatcherBinaryName), []byte("#!watcher v1"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	both, err := installInjector(src, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if both == alone {
+		t.Fatalf("the injector with a watcher went to the directory of the injector alone, %s", both)
+	}
+	for name, want := range map[string]string{envcontract.BinaryName: "#!injector v1", envcontract.WatcherBinaryName: "#!watcher v1"} {
+		p := filepath.Join(both, name)
+		b, err := os.ReadFile(p)
+		if err != nil || string(b) != want {
+			t.Errorf("%s: %q, %v; want %q", p, b, err, want)
+		}
+		if st, err := os.Stat(p); err != nil {
+			t.Error(err)
+		} else if st.Mode().Perm() != 0o555 {
+			t.Errorf("%s: mode %v, want 0555", p, st.Mode().Perm())
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, envcontract.WatcherBinaryName), []byte("#!watcher v2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if other, err := installInjector(src, dir); err != nil || other == both {
+		t.Errorf("a new watcher: %s, %v; want a directory of its own", other, err)
+	}
+}
+
 func TestPruneInjectors(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "injector")

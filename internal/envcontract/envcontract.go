@@ -61,6 +61,11 @@ const (
 	InjectorVolumeAttribute = "secrets-store.deckhouse.io/injector"
 	// BinaryName is the injector's file name in VolumeName.
 	BinaryName = "injector"
+	// WatcherBinaryName is the file name of the watcher, next to the
+	// injector wherever the injector is (VolumeName, the injector's image):
+	// a watch-for-data injector executes it once the environment is
+	// resolved (package watcher).
+	WatcherBinaryName = "injector-watcher"
 	// MountPath is where VolumeName is mounted in every mutated container.
 	MountPath = "/secrets-store"
 	// BinaryPath is the injector inside mutated containers.

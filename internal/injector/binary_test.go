@@ -58,6 +58,15 @@ func injectorBinary(t *testing.T) string {
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			built.err = errors.New("go build: " + err.Error() + "\n" + string(out))
+			return
+		}
+		// The watcher a watch-for-data injector executes, next to it as in the module's volume.
+		cmd = exec.CommandContext(t.Context(), gotool, "build", "-trimpath", "-buildvcs=false", "-ldflags=-s -w",
+			"-o", filepath.Join(built.dir, envcontract.WatcherBinaryName),
+			"github.com/deckhouse/secrets-store-integration/images/"+envcontract.WatcherBinaryName)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = errors.New("go build the watcher: " + err.Error() + "\n" + string(out))
 		}
 	})
 	if built.skip != "" {

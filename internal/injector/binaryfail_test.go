@@ -214,30 +214,34 @@ func TestBinarySelfCopy(t *testing.T) {
 	if r.code != 0 || r.stderr != "" {
 		t.Fatalf("got exit code %d, stderr %q, want 0 and none", r.code, r.stderr)
 	}
-	want, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := os.ReadFile(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("got a copy of %d bytes that differs from the %d-byte executable", len(got), len(want))
-	}
-	fi, err := os.Stat(dst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode() != 0o755 {
-		t.Errorf("got mode %v, want -rwxr-xr-x", fi.Mode())
+	// The injector, and the watcher next to it.
+	watcher := envcontract.WatcherBinaryName
+	for src, copied := range map[string]string{bin: dst, filepath.Join(filepath.Dir(bin), watcher): filepath.Join(dir, watcher)} {
+		want, err := os.ReadFile(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(copied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("got a copy of %d bytes that differs from the %d-byte %s", len(got), len(want), src)
+		}
+		fi, err := os.Stat(copied)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Mode() != 0o755 {
+			t.Errorf("%s: got mode %v, want -rwxr-xr-x", copied, fi.Mode())
+		}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 {
-		t.Errorf("got %d entries in the destination directory, want only the copy", len(entries))
+	if len(entries) != 2 {
+		t.Errorf("got %d entries in the destination directory, want the two copies", len(entries))
 	}
 	// The copy runs: without a command it reports its usage.
 	cmd := exec.CommandContext(t.Context(), dst)

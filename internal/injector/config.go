@@ -206,7 +206,8 @@ func (c Config) jwtSource() func(context.Context) (string, error) {
 	return c.readToken
 }
 
-func (c Config) readToken(context.Context) (string, error) {
+// tokenFile is the file holding the ServiceAccount JWT.
+func (c Config) tokenFile() string {
 	name := c.TokenFile
 	if name == "" {
 		name = defaultTokenFile
@@ -214,7 +215,11 @@ func (c Config) readToken(context.Context) (string, error) {
 			name = legacyTokenFile
 		}
 	}
-	b, err := os.ReadFile(name) //nolint:gosec // the token path is trusted configuration
+	return name
+}
+
+func (c Config) readToken(context.Context) (string, error) {
+	b, err := os.ReadFile(c.tokenFile())
 	if err != nil {
 		return "", err // *fs.PathError names the file, not its content
 	}

@@ -128,6 +128,15 @@
 //     store refuses to renew, or renews for less than asked (its max TTL),
 //     stops the command at that stop time.
 //
+// For watch-for-data the injector hands the watch over once the environment
+// is resolved: it executes the watcher next to its own executable
+// (envcontract.WatcherBinaryName, package watcher) in its place, with the
+// store connection, the token, the paths with the keys the command uses and
+// the answers it started with in a sealed memory file. The watcher starts
+// the command and polls with a fraction of the injector's memory. Where it
+// cannot take over (no watcher next to the injector, a proxy in the
+// environment, a failed execve), the injector watches as described above.
+//
 // After stopping the command the injector exits [ExitRestart], so that
 // kubelet restarts the container under restartPolicy Always and OnFailure;
 // when the command ends on its own, the injector exits with its status. An

@@ -68,6 +68,13 @@ func (f *fakeStore) readCount(path string) int {
 	return f.reads[path]
 }
 
+// setSecret replaces the data at an API path.
+func (f *fakeStore) setSecret(path string, data map[string]string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.secrets[path] = data
+}
+
 func (f *fakeStore) revokeCount() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -116,7 +123,9 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusForbidden, map[string]any{"errors": []string{"1 error occurred:\n\t* permission denied\n\n"}})
 		return
 	}
+	f.mu.Lock()
 	data, ok := f.secrets[p]
+	f.mu.Unlock()
 	if !ok {
 		reply(w, http.StatusNotFound, map[string]any{"errors": []string{}})
 		return

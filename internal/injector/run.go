@@ -33,6 +33,7 @@ func Run(ctx context.Context, args, environ []string, stderr io.Writer) error {
 		exec:      Command.Exec,
 		start:     startChild,
 		settle:    settle,
+		handOff:   handOff,
 		selfCopy:  SelfCopy,
 		now:       time.Now,
 		after:     time.After,
@@ -60,9 +61,12 @@ type system struct {
 	exec      func(Command) error // returns only on failure
 	start     func(Command, *slog.Logger) (child, error)
 	settle    func() // shrinks a watching injector; nil in tests
-	selfCopy  func(dst string) error
-	now       func() time.Time
-	after     func(time.Duration) <-chan time.Time
+	// handOff executes the watcher in the injector's place (watch-for-data);
+	// it returns only when it cannot. nil in tests.
+	handOff  func(context.Context, Config, Reader, *resolution, Command, *slog.Logger) error
+	selfCopy func(dst string) error
+	now      func() time.Time
+	after    func(time.Duration) <-chan time.Time
 }
 
 func run(ctx context.Context, args, environ []string, stderr io.Writer, sys system) error {
@@ -102,6 +106,11 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 	cmd := Command{Args: inv.argv, Env: res.env}
 	if !watching {
 		return sys.exec(cmd)
+	}
+	if cfg.RestartOn == envcontract.RestartWatchData && sys.handOff != nil {
+		// Returns only when the watcher cannot take over.
+		err := sys.handOff(ctx, cfg, r, res, cmd, log)
+		log.Debug("watching in the injector", "reason", err.Error())
 	}
 	c, err := sys.start(cmd, log)
 	if err != nil {

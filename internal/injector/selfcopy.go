@@ -4,9 +4,13 @@
 package injector
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/internal/execfile"
 )
 
@@ -18,14 +22,31 @@ const selfExe = "/proc/self/exe"
 // container's job: its image has no shell), so that dst is either absent, the
 // old file or the complete new one, never a partial executable. Other users
 // (the application containers may run as any UID) can read and execute it.
+// The watcher next to the running executable, when there is one, is copied
+// first next to dst, so that an injector is never there without it.
 func SelfCopy(dst string) error {
-	in, err := os.Open(selfExe)
+	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("self-copy: %w", err)
 	}
-	defer in.Close() // read-only: a close error loses nothing
-	if err := execfile.Copy(in, dst, 0o755); err != nil {
+	watcher := filepath.Join(filepath.Dir(exe), envcontract.WatcherBinaryName)
+	switch err := copyExecutable(watcher, filepath.Join(filepath.Dir(dst), envcontract.WatcherBinaryName)); {
+	case errors.Is(err, fs.ErrNotExist):
+		// An image without the watcher: the injector watches itself.
+	case err != nil:
+		return fmt.Errorf("self-copy the watcher: %w", err)
+	}
+	if err := copyExecutable(selfExe, dst); err != nil {
 		return fmt.Errorf("self-copy: %w", err)
 	}
 	return nil
+}
+
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src) //nolint:gosec // G304: the running executable or the watcher next to it
+	if err != nil {
+		return err
+	}
+	defer in.Close() // read-only: a close error loses nothing
+	return execfile.Copy(in, dst, 0o755)
 }

@@ -24,13 +24,19 @@ type imageSpec struct {
 	pkg    string
 	binary string // absolute path in the image
 	user   string
+	// more are further programs of the image: absolute path in the image -> package.
+	more map[string]string
 }
 
-// The images as images/*/werf.inc.yaml build them: one static binary on an empty base, the
-// webhook, the injector and the sync controller as the unprivileged user the chart runs them as.
+// The images as images/*/werf.inc.yaml build them: static binaries on an empty base (the
+// injector's with its watcher), the webhook, the injector and the sync controller as the
+// unprivileged user the chart runs them as.
 var imageSpecs = []imageSpec{
 	{key: "webhook", name: "webhook", pkg: "./images/webhook", binary: "/webhook", user: "65534"},
-	{key: "injector", name: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65534"},
+	{
+		key: "injector", name: "injector", pkg: "./images/injector", binary: envcontract.InitBinaryPath, user: "65534",
+		more: map[string]string{"/" + envcontract.WatcherBinaryName: "./images/" + envcontract.WatcherBinaryName},
+	},
 	{key: "csiDriver", name: "csi-driver", pkg: "./images/csi-driver", binary: "/csi-driver"},
 	{key: syncImage, name: "sync-controller", pkg: "./images/sync-controller", binary: "/sync-controller", user: "65534"},
 }
@@ -93,6 +99,13 @@ func buildImages(ctx context.Context, s *stack.Stack, values map[string]any, key
 			Files:      map[string]string{spec.binary: bin},
 			Entrypoint: []string{spec.binary},
 			User:       spec.user,
+		}
+		for at, pkg := range spec.more {
+			f := filepath.Join(dir, filepath.Base(at))
+			if err := stack.BuildStatic(ctx, s.RepoRoot, pkg, f); err != nil {
+				return nil, err
+			}
+			im.Files[at] = f
 		}
 		if spec.key == "webhook" {
 			im.Files[systemCABundle] = s.Env.CAFile

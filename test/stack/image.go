@@ -291,8 +291,9 @@ func BusyboxImageSpec(ctx context.Context) Image {
 }
 
 // BuildGoImage builds the Go program pkg (a path relative to the repository) as a static
-// binary and imports an image name whose entrypoint is that binary at /<bin>.
-func (s *Stack) BuildGoImage(ctx context.Context, name, pkg, bin string) error {
+// binary and imports an image name whose entrypoint is that binary at /<bin>. The programs
+// more, if any, are built too and put at /<last element of the package path>.
+func (s *Stack) BuildGoImage(ctx context.Context, name, pkg, bin string, more ...string) error {
 	dir := filepath.Join(s.Dir, "images")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return err
@@ -302,6 +303,13 @@ func (s *Stack) BuildGoImage(ctx context.Context, name, pkg, bin string) error {
 		return err
 	}
 	im := Image{Name: name, Files: map[string]string{"/" + bin: local}, Entrypoint: []string{"/" + bin}}
+	for _, p := range more {
+		f := filepath.Join(dir, path.Base(p))
+		if err := BuildStatic(ctx, s.RepoRoot, p, f); err != nil {
+			return err
+		}
+		im.Files["/"+path.Base(p)] = f
+	}
 	archive := filepath.Join(dir, bin+".tar")
 	if err := im.WriteOCI(archive); err != nil {
 		return fmt.Errorf("build image %s: %w", name, err)

@@ -24,6 +24,8 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
+
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 )
 
 // The module's components run as host processes next to the stack: the webhook on
@@ -46,10 +48,11 @@ type ModuleOptions struct {
 // InstallModule builds the programs, applies the CRD and CSIDriver, and starts the
 // webhook and the CSI plugin.
 func (s *Stack) InstallModule(ctx context.Context, o ModuleOptions) error {
-	if err := s.BuildGoImage(ctx, InjectorImage, "./images/injector", "injector"); err != nil {
+	if err := s.BuildGoImage(ctx, InjectorImage, "./images/injector", "injector", "./images/"+envcontract.WatcherBinaryName); err != nil {
 		return err
 	}
-	for _, p := range []string{"webhook", "csi-driver", "injector"} {
+	// The CSI plugin serves the injector and the watcher next to it.
+	for _, p := range []string{"webhook", "csi-driver", "injector", envcontract.WatcherBinaryName} {
 		if err := BuildStatic(ctx, s.RepoRoot, "./images/"+p, s.moduleBin(p)); err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/test/bench/stats"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
@@ -24,6 +25,11 @@ func (b *bench) build(ctx context.Context, repoRoot string) error {
 	b.newBin, b.oldBin = filepath.Join(b.work, "injector"), filepath.Join(b.work, "injector-"+BaselineCommit)
 	b.logf("building the injector and the injector of commit %s", BaselineCommit)
 	if err := stack.BuildStatic(ctx, repoRoot, "./images/injector", b.newBin); err != nil {
+		return err
+	}
+	// Next to the injector, as in the module's volume: a watching injector executes it.
+	watcherBin := filepath.Join(b.work, envcontract.WatcherBinaryName)
+	if err := stack.BuildStatic(ctx, repoRoot, "./images/"+envcontract.WatcherBinaryName, watcherBin); err != nil {
 		return err
 	}
 	b.plainBin = filepath.Join(b.work, "plainclient")

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/test/bench/procmem"
 )
 
@@ -70,6 +72,18 @@ func (b *bench) watch(ctx context.Context, p *proxy, paths, vars int, plain bool
 	pid := cmd.Process.Pid
 	if err := lw.await(ctx, lw.watching, 30*time.Second, "watch"); err != nil {
 		return w, err
+	}
+	if !plain {
+		// A watch-for-data injector executes the watcher next to it; one that watches
+		// itself (the watcher missing or refusing the hand-off) is not what a pod runs.
+		exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+		if err != nil {
+			return w, err
+		}
+		if filepath.Base(exe) != envcontract.WatcherBinaryName {
+			return w, fmt.Errorf("the injector watches in its own process (%s), not in %s: run it with SECRETS_STORE_LOG_LEVEL=debug to see why",
+				exe, envcontract.WatcherBinaryName)
+		}
 	}
 	before, conns0 := p.count(phase)
 	polls0, _ := p.polls(phase)

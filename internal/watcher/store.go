@@ -1,0 +1,162 @@
+// Copyright 2026 The secrets-store-integration Authors
+// SPDX-License-Identifier: Apache-2.0
+
+package watcher
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/deckhouse/secrets-store-integration/internal/httpone"
+	"github.com/deckhouse/secrets-store-integration/internal/rawconn"
+)
+
+// maxRefreshMargin caps how long before its TTL ends the token is replaced
+// by a new login; below it the margin is a tenth of the TTL (as the store
+// client does).
+const maxRefreshMargin = 30 * time.Second
+
+// storeClient is the watcher's side of the store: reads of a poll sent
+// together over one HTTP/1.1 connection, and the logins that keep its token
+// valid. It is the store client's behavior for these few requests, without
+// net/http, whose code alone would take most of the watcher's memory.
+type storeClient struct {
+	h   *httpone.Client
+	s   *Store // the token is updated in place
+	now func() time.Time
+}
+
+func newStoreClient(s *Store) (*storeClient, error) {
+	d := &net.Dialer{Timeout: s.Timeout, KeepAlive: 30 * time.Second}
+	h := &httpone.Client{
+		Addr: s.Addr, Host: s.Host, Dial: rawconn.Dial(d.DialContext),
+		Header: []httpone.Header{{Name: "User-Agent", Value: "secrets-store-integration"}, {Name: "X-Vault-Request", Value: "true"}},
+	}
+	if s.Namespace != "" {
+		h.Header = append(h.Header, httpone.Header{Name: "X-Vault-Namespace", Value: s.Namespace})
+	}
+	if s.TLS {
+		cfg := &tls.Config{
+			MinVersion:         tls.VersionTLS12,
+			ServerName:         s.ServerName,
+			InsecureSkipVerify: s.SkipVerify, //nolint:gosec // the explicit setting the injector was given, off by default
+		}
+		if len(s.CACert) > 0 {
+			cfg.RootCAs = x509.NewCertPool()
+			if !cfg.RootCAs.AppendCertsFromPEM(s.CACert) {
+				return nil, errors.New("the store CA holds no PEM certificate")
+			}
+		}
+		h.TLS = cfg
+	}
+	return &storeClient{h: h, s: s, now: time.Now}, nil
+}
+
+// read sends the reads of srcs together and returns their answers in order;
+// a token the store refuses is replaced by a new login, once.
+func (c *storeClient) read(ctx context.Context, srcs []Source) ([]httpone.Response, error) {
+	if c.tokenDue() {
+		if err := c.login(ctx); err != nil {
+			return nil, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		reqs := make([]httpone.Request, len(srcs))
+		for i := range srcs {
+			reqs[i] = httpone.Request{Method: "GET", Target: srcs[i].Target, Header: c.auth()}
+		}
+		resps, err := c.h.Do(ctx, reqs)
+		if err != nil {
+			return nil, err
+		}
+		refused := false
+		for _, r := range resps {
+			refused = refused || r.Status == 403
+		}
+		if !refused || attempt > 0 {
+			return resps, nil
+		}
+		// Revoked or expired early: a policy refusal stays one after the login.
+		if err := c.login(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (c *storeClient) auth() []httpone.Header {
+	return []httpone.Header{{Name: "X-Vault-Token", Value: c.s.Token}}
+}
+
+// tokenDue reports a token within its refresh margin of its end.
+func (c *storeClient) tokenDue() bool {
+	if c.s.TokenTTL <= 0 || c.s.TokenObtained.IsZero() {
+		return false
+	}
+	margin := min(c.s.TokenTTL/10, maxRefreshMargin)
+	return !c.now().Before(c.s.TokenObtained.Add(c.s.TokenTTL - margin))
+}
+
+// login logs in with the ServiceAccount JWT, read anew each time (kubelet
+// rotates it), and keeps the new token.
+func (c *storeClient) login(ctx context.Context) error {
+	jwt, err := os.ReadFile(c.s.TokenFile)
+	if err != nil {
+		return fmt.Errorf("log in to the store again: read the ServiceAccount token: %w", err)
+	}
+	body, err := json.Marshal(map[string]string{"role": c.s.Role, "jwt": strings.TrimSpace(string(jwt))})
+	if err != nil {
+		return fmt.Errorf("log in to the store again: %w", err)
+	}
+	target := c.s.PathPrefix + "/v1/auth/" + c.s.AuthPath + "/login"
+	obtained := c.now()
+	resp, err := c.one(ctx, httpone.Request{Method: "POST", Target: target, Body: body})
+	if err != nil {
+		return fmt.Errorf("log in to the store again as role %q: %w", c.s.Role, err)
+	}
+	if resp.Status != 200 {
+		return fmt.Errorf("log in to the store again as role %q at auth/%s: the store answered %d", c.s.Role, c.s.AuthPath, resp.Status)
+	}
+	var answer struct {
+		Auth struct {
+			ClientToken   string `json:"client_token"`
+			LeaseDuration int64  `json:"lease_duration"`
+		} `json:"auth"`
+	}
+	if err := json.Unmarshal(resp.Body, &answer); err != nil || answer.Auth.ClientToken == "" {
+		return fmt.Errorf("log in to the store again as role %q: the answer holds no token", c.s.Role)
+	}
+	c.s.Token, c.s.TokenObtained = answer.Auth.ClientToken, obtained
+	c.s.TokenTTL = time.Duration(answer.Auth.LeaseDuration) * time.Second
+	return nil
+}
+
+// revoke gives the token up (auth/token/revoke-self).
+func (c *storeClient) revoke(ctx context.Context) error {
+	resp, err := c.one(ctx, httpone.Request{
+		Method: "PUT", Target: c.s.PathPrefix + "/v1/auth/token/revoke-self", Header: c.auth(), Body: []byte("{}"),
+	})
+	if err != nil {
+		return err
+	}
+	if resp.Status/100 != 2 {
+		return errors.New("the store answered " + strconv.Itoa(resp.Status))
+	}
+	return nil
+}
+
+func (c *storeClient) one(ctx context.Context, r httpone.Request) (httpone.Response, error) {
+	resps, err := c.h.Do(ctx, []httpone.Request{r})
+	if err != nil {
+		return httpone.Response{}, err
+	}
+	return resps[0], nil
+}
