@@ -4,11 +4,9 @@
 package watcher
 
 import (
-	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"slices"
 )
@@ -19,43 +17,53 @@ import (
 var envelopeKeys = []string{"request_id", "lease_id", "lease_duration", "renewable", "data", "warnings", "auth", "wrap_info", "mount_type"}
 
 // secretData decodes an answer as the store client does: the answer's data,
-// data.data on KV v2; string values as they are, others as JSON. The watcher
-// compares answers it decoded itself (the start's included), so what matters
-// is that equal data decodes equally; numbers stay as written.
+// data.data on KV v2; string values decoded, others as their JSON text
+// without whitespace. The watcher compares answers it decoded itself (the
+// start's included), so what matters is that equal data decodes equally.
+// It scans the JSON itself (scan.go): decoding with encoding/json would
+// take the watcher's memory past its budget.
 func secretData(body []byte, v2 bool) (map[string]string, error) {
-	var top map[string]any
-	if err := decodeJSON(body, &top); err != nil {
-		return nil, errors.New("the store's answer is not a JSON object")
+	top, err := scanObject(body)
+	if err != nil {
+		return nil, err
 	}
 	data := top
-	if slices.ContainsFunc(envelopeKeys, func(k string) bool { _, ok := top[k]; return ok }) {
-		data, _ = top["data"].(map[string]any)
+	if slices.ContainsFunc(envelopeKeys, func(k string) bool { return memberOf(top, k) != nil }) {
+		if data, err = object(memberOf(top, "data")); err != nil {
+			return nil, err
+		}
 	}
 	if v2 {
-		data, _ = data["data"].(map[string]any)
-	}
-	if data == nil {
-		return nil, errors.New("the store's answer holds no data")
+		if data, err = object(memberOf(data, "data")); err != nil {
+			return nil, err
+		}
 	}
 	out := make(map[string]string, len(data))
-	for k, v := range data {
-		if s, ok := v.(string); ok {
-			out[k] = s
+	for _, m := range data { // in order: a later duplicate wins, as in encoding/json
+		if s, ok := stringValue(m.raw); ok {
+			out[m.name] = s
 			continue
 		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			return nil, errors.New("a value of the store's answer cannot be encoded")
-		}
-		out[k] = string(b)
+		out[m.name] = string(compact(m.raw))
 	}
 	return out, nil
 }
 
-func decodeJSON(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	return dec.Decode(v)
+// errNoData: the answer holds no data object (a KV v2 version deleted or
+// destroyed, an answer without data).
+var errNoData = errors.New("the store's answer holds no data")
+
+// object scans raw, a member's value, as an object; absent or null is
+// errNoData.
+func object(raw []byte) ([]member, error) {
+	if raw == nil || string(raw) == "null" {
+		return nil, errNoData
+	}
+	ms, err := scanObject(raw)
+	if errors.Is(err, errScanNotObject) {
+		return nil, errNoData
+	}
+	return ms, err
 }
 
 // digestKey keys the digests of one watcher run: drawn at start, never

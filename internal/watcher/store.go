@@ -7,7 +7,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deckhouse/secrets-store-integration/internal/httpone"
 	"github.com/deckhouse/secrets-store-integration/internal/rawconn"
@@ -112,10 +112,9 @@ func (c *storeClient) login(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("log in to the store again: read the ServiceAccount token: %w", err)
 	}
-	body, err := json.Marshal(map[string]string{"role": c.s.Role, "jwt": strings.TrimSpace(string(jwt))})
-	if err != nil {
-		return fmt.Errorf("log in to the store again: %w", err)
-	}
+	body := appendJSONString([]byte(`{"role":`), c.s.Role)
+	body = appendJSONString(append(body, `,"jwt":`...), strings.TrimSpace(string(jwt)))
+	body = append(body, '}')
 	target := c.s.PathPrefix + "/v1/auth/" + c.s.AuthPath + "/login"
 	obtained := c.now()
 	resp, err := c.one(ctx, httpone.Request{Method: "POST", Target: target, Body: body})
@@ -125,17 +124,11 @@ func (c *storeClient) login(ctx context.Context) error {
 	if resp.Status != 200 {
 		return fmt.Errorf("log in to the store again as role %q at auth/%s: the store answered %d", c.s.Role, c.s.AuthPath, resp.Status)
 	}
-	var answer struct {
-		Auth struct {
-			ClientToken   string `json:"client_token"`
-			LeaseDuration int64  `json:"lease_duration"`
-		} `json:"auth"`
-	}
-	if err := json.Unmarshal(resp.Body, &answer); err != nil || answer.Auth.ClientToken == "" {
+	token, ttl, ok := loginAnswer(resp.Body)
+	if !ok {
 		return fmt.Errorf("log in to the store again as role %q: the answer holds no token", c.s.Role)
 	}
-	c.s.Token, c.s.TokenObtained = answer.Auth.ClientToken, obtained
-	c.s.TokenTTL = time.Duration(answer.Auth.LeaseDuration) * time.Second
+	c.s.Token, c.s.TokenObtained, c.s.TokenTTL = token, obtained, ttl
 	return nil
 }
 
@@ -159,4 +152,44 @@ func (c *storeClient) one(ctx context.Context, r httpone.Request) (httpone.Respo
 		return httpone.Response{}, err
 	}
 	return resps[0], nil
+}
+
+// loginAnswer reads auth.client_token and auth.lease_duration (seconds)
+// from a login's answer.
+func loginAnswer(body []byte) (token string, ttl time.Duration, ok bool) {
+	top, err := scanObject(body)
+	if err != nil {
+		return "", 0, false
+	}
+	auth, err := object(memberOf(top, "auth"))
+	if err != nil {
+		return "", 0, false
+	}
+	token, ok = stringValue(memberOf(auth, "client_token"))
+	if !ok || token == "" {
+		return "", 0, false
+	}
+	if secs, err := strconv.ParseInt(string(memberOf(auth, "lease_duration")), 10, 64); err == nil && secs > 0 {
+		ttl = time.Duration(secs) * time.Second
+	}
+	return token, ttl, true
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 replaced by U+FFFD (as
+// encoding/json writes it).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for _, r := range s { // an invalid byte comes as utf8.RuneError, U+FFFD
+		switch {
+		case r == '"' || r == '\\':
+			b = append(b, '\\', byte(r))
+		case r < 0x20:
+			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
+		default:
+			b = utf8.AppendRune(b, r)
+		}
+	}
+	return append(b, '"')
 }
