@@ -75,9 +75,12 @@ func watcherBinary() (string, error) {
 
 // watcherEnv is the watcher's own environment: none of the command's (its
 // values are secrets, and /proc/1/environ is readable by the container's
-// user), only what changes how times are written in the log.
+// user), only what changes how times are written in the log, and the Go
+// runtime's settings of a small watcher from its first instruction on: one
+// processor (one set of per-processor caches and fewer threads) and the GC
+// target of package watcher's settle.
 func watcherEnv(environ []string) []string {
-	var env []string
+	env := []string{"GOMAXPROCS=1", "GOGC=25"}
 	for _, kv := range environ {
 		if strings.HasPrefix(kv, "TZ=") {
 			env = append(env, kv)

@@ -110,7 +110,7 @@ func TestKeysOf(t *testing.T) {
 
 func TestWatcherEnv(t *testing.T) {
 	got := watcherEnv([]string{"A=secret", "TZ=Europe/Berlin", "SECRETS_STORE_ADDR=x", "TZX=1"})
-	if want := []string{"TZ=Europe/Berlin"}; !slices.Equal(got, want) {
+	if want := []string{"GOMAXPROCS=1", "GOGC=25", "TZ=Europe/Berlin"}; !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)
 	}
 }
