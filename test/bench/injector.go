@@ -240,11 +240,14 @@ func injectorMethod(ru bool) string {
 		"without any) take turns, the first of each round changing, so that all share the load of a shared machine; the "+
 		"first %d rounds are not counted. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
 		"and SECRETS_STORE_POLL_INTERVAL=%s (the webhook refuses a secret-poll-interval under 5s; the binary takes any "+
-		"positive duration, and a short interval makes many polls quick to count). It logs at its default level (info), "+
+		"positive duration, and a short interval makes many polls quick to count). Once the environment is resolved it "+
+		"executes injector-watcher in its place (built the same way and put next to it, as in the module's volume; the "+
+		"PID stays, and the measurement checks that /proc/PID/exe is the watcher): the watch figures are the watcher's, "+
+		"which polls over HTTP/1.1, the reads of a poll pipelined on one connection. It logs at its default level (info), "+
 		"as in a pod: nothing per poll. From its log line saying it watches, the proxy counts %d polls as bursts of "+
 		"requests (a new burst after 40 ms without a request; the polls come 140–260 ms apart). "+
 		"Resident memory is read from /proc/PID/status every 20 ms over the polls (VmRSS, RssAnon) and VmHWM (the peak "+
-		"since start, the resolution included) after them; CPU per poll is utime+stime of /proc/PID/stat (10 ms ticks) "+
+		"since the watcher replaced the injector, its start included) after them; CPU per poll is utime+stime of /proc/PID/stat (10 ms ticks) "+
 		"over the polls divided by their number (in parentheses, the same from the exact time on a CPU in "+
 		"/proc/PID/task/*/schedstat); the work between polls (timers, the Go runtime's monitor) counts with them, the "+
 		"sleeping command's own use does not. "+
@@ -258,8 +261,8 @@ func injectorMethod(ru bool) string {
 		"Reconnecting: the injector watches the first set of paths once more through a second proxy that closes a "+
 		"connection idle for %s, as a store or a load balancer whose idle limit is shorter than the poll period does; "+
 		"every poll then opens a new connection, and the proxy counts those whose TLS session was resumed. (With the "+
-		"default period of 120s, a watching injector keeps its connection: it closes it only after the longest "+
-		"jittered period and 30s more, and OpenBao closes a connection after 5 minutes idle.)",
+		"default period of 120s, the watcher keeps its connection from one poll to the next, and OpenBao closes a "+
+		"connection only after 5 minutes idle.)",
 		ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls, ib.StoreIdle)
 }
 
