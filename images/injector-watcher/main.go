@@ -21,16 +21,17 @@ func main() {
 }
 
 func run() int {
-	// Signals are forwarded to the command while it runs (package supervise);
-	// catching them here too keeps a late SIGTERM from ending the watcher
-	// before it has revoked its token. Caught, not ignored: an ignored
-	// signal would be neither forwarded nor seen by the command.
-	late := make(chan os.Signal, 1)
-	signal.Notify(late, syscall.SIGTERM, syscall.SIGINT)
+	// Signals are forwarded to the command while it runs (package supervise).
+	// Catching them here too ends the watcher before the command starts, and
+	// keeps a late SIGTERM from ending it before it has revoked its token.
+	// Caught, not ignored: an ignored signal would be neither forwarded nor
+	// seen by the command.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
 	h, err := watcher.Receive(os.Args[1:])
 	if err != nil {
 		watcher.Report(os.Stderr, err)
 		return watcher.ExitFailure
 	}
-	return watcher.Run(context.Background(), h, os.Stderr)
+	return watcher.Run(ctx, h, os.Stderr)
 }

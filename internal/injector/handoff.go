@@ -40,6 +40,9 @@ func handOff(ctx context.Context, cfg Config, r Reader, res *resolution, cmd Com
 	if err != nil {
 		return err
 	}
+	if err := h.Check(); err != nil {
+		return err
+	}
 	b, err := h.MarshalBinary()
 	if err != nil {
 		return err

@@ -57,6 +57,10 @@ func Run(ctx context.Context, h *Handoff, stderr io.Writer) int {
 		log.Error("the watcher cannot read the answers it started with: the command does not start", "error", err.Error())
 		return ExitFailure
 	}
+	if ctx.Err() != nil { // SIGTERM since the injector's execve
+		log.Info("stopped before the command started")
+		return ExitFailure
+	}
 	ch, err := supervise.Start(h.Path, h.Argv, h.Env, log)
 	if err != nil {
 		log.Error("the command does not start", "path", h.Path, "error", err.Error())
@@ -69,6 +73,10 @@ func Run(ctx context.Context, h *Handoff, stderr io.Writer) int {
 		return ExitFailure
 	}
 	h.Env = nil // the command has it; nothing needs it here any longer
+	if ctx.Err() != nil {
+		// A SIGTERM between the check above and the start of forwarding.
+		ch.Stop("the container is stopping", h.Grace)
+	}
 	settle()
 	w.child = ch
 	code := w.loop(ctx)
@@ -111,6 +119,21 @@ type watch struct {
 	first [][]byte // per source, the digest of the data the command started with
 }
 
+// Check reports what would keep Run from starting the command: a store CA
+// that is not PEM, an answer the watcher cannot read. The injector checks
+// before it hands over, and watches itself instead.
+func (h *Handoff) Check() error {
+	if _, err := newStoreClient(&h.Store); err != nil {
+		return err
+	}
+	for i := range h.Sources {
+		if _, err := secretData(h.Sources[i].Body, h.Sources[i].V2); err != nil {
+			return fmt.Errorf("the answer of %q: %w", h.Sources[i].Path, err)
+		}
+	}
+	return nil
+}
+
 // baseline digests the answers the command started with.
 func (w *watch) baseline() error {
 	w.key = make(digestKey, 32)
@@ -133,6 +156,11 @@ func (w *watch) baseline() error {
 // loop polls until the command ends or must restart, and returns the exit
 // status.
 func (w *watch) loop(ctx context.Context) int {
+	if len(w.h.Sources) == 0 {
+		w.log.Info("watch-for-data has nothing to poll: watching is off", "reason", "no read without a lease")
+		<-w.child.Done()
+		return w.child.ExitCode()
+	}
 	w.log.Info("watching secrets for changes", "paths", w.paths(), "interval", w.h.Interval, "watcher", "separate process")
 	for {
 		select {

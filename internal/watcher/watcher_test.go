@@ -5,6 +5,7 @@ package watcher
 
 import (
 	"bytes"
+	"context"
 	"encoding/pem"
 	"fmt"
 	"net"
@@ -228,5 +229,37 @@ func TestCommandNotFound(t *testing.T) {
 	h := f.handoff(t, filepath.Join(t.TempDir(), "absent"))
 	if code, log := run(t, h); code != ExitNotFound {
 		t.Fatalf("exit status %d, want %d; log:\n%s", code, ExitNotFound, log)
+	}
+}
+
+// TestNothingToPoll: without a path to poll the watcher only runs the
+// command.
+func TestNothingToPoll(t *testing.T) {
+	f := newFakeStore(t, `{"password":"old"}`)
+	h := f.handoff(t, "/bin/sh", "-c", "exit 4")
+	h.Sources = nil
+	code, log := run(t, h)
+	if code != 4 || !strings.Contains(log, "watching is off") {
+		t.Fatalf("exit status %d, want 4 and watching off; log:\n%s", code, log)
+	}
+	if f.reads != 0 {
+		t.Errorf("%d reads, want none", f.reads)
+	}
+}
+
+// TestStoppedBeforeStart: a SIGTERM that arrived before the command
+// started (ctx canceled) keeps it from starting.
+func TestStoppedBeforeStart(t *testing.T) {
+	f := newFakeStore(t, `{"password":"old"}`)
+	marker := filepath.Join(t.TempDir(), "started")
+	h := f.handoff(t, "/bin/sh", "-c", `: > "$0"`, marker)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	var log bytes.Buffer
+	if code := Run(ctx, h, &log); code != ExitFailure {
+		t.Fatalf("exit status %d, want %d; log:\n%s", code, ExitFailure, log.String())
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("the command started")
 	}
 }
