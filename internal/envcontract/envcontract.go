@@ -65,7 +65,7 @@ const (
 	// injector wherever the injector is (VolumeName, the injector's image):
 	// a watch-for-data injector executes it once the environment is
 	// resolved (package watcher).
-	WatcherBinaryName = "injector-watcher"
+	WatcherBinaryName = "injector-watch"
 	// MountPath is where VolumeName is mounted in every mutated container.
 	MountPath = "/secrets-store"
 	// BinaryPath is the injector inside mutated containers.

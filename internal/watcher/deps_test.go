@@ -19,7 +19,7 @@ func TestWatcherLinksNoHeavyPackage(t *testing.T) {
 		t.Skip("no go tool: " + err.Error())
 	}
 	out, err := exec.CommandContext(t.Context(), gotool, "list", "-deps",
-		"github.com/deckhouse/secrets-store-integration/images/injector-watcher").Output()
+		"github.com/deckhouse/secrets-store-integration/images/injector-watch").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
 	}

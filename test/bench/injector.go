@@ -241,7 +241,7 @@ func injectorMethod(ru bool) string {
 		"first %d rounds are not counted. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
 		"and SECRETS_STORE_POLL_INTERVAL=%s (the webhook refuses a secret-poll-interval under 5s; the binary takes any "+
 		"positive duration, and a short interval makes many polls quick to count). Once the environment is resolved it "+
-		"executes injector-watcher in its place (built the same way and put next to it, as in the module's volume; the "+
+		"executes injector-watch in its place (built the same way and put next to it, as in the module's volume; the "+
 		"PID stays, and the measurement checks that /proc/PID/exe is the watcher): the watch figures are the watcher's, "+
 		"which polls over HTTP/1.1, the reads of a poll pipelined on one connection. It logs at its default level (info), "+
 		"as in a pod: nothing per poll. From its log line saying it watches, the proxy counts %d polls as bursts of "+

@@ -70,7 +70,8 @@ func TestInjectorDelivery(t *testing.T) {
 			}
 		})
 	}
-	// The driver keeps one installed copy per node, executable by anyone, writable by no one.
+	// The driver keeps one installed copy per node, with its watcher, executable by anyone,
+	// writable by no one.
 	dir := filepath.Join(stk.Env.KubeletDir, "plugins", stack.CSIDriverName, "injector")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -85,6 +86,12 @@ func TestInjectorDelivery(t *testing.T) {
 		installed++
 		if st.Mode().Perm() != 0o555 {
 			t.Errorf("%s: mode %v, want 0555", e.Name(), st.Mode().Perm())
+		}
+		// The watcher a watch-for-data injector executes, next to it.
+		if ws, err := os.Stat(filepath.Join(dir, e.Name(), envcontract.WatcherBinaryName)); err != nil {
+			t.Errorf("%s: %v", e.Name(), err)
+		} else if ws.Mode().Perm() != 0o555 {
+			t.Errorf("%s: the watcher's mode %v, want 0555", e.Name(), ws.Mode().Perm())
 		}
 	}
 	if installed != 1 {

@@ -11,15 +11,17 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/test/stack"
 )
 
 // watchPID1 prints which program is PID 1 of the container.
 const watchPID1 = `read p1 < /proc/1/comm; echo "pid1=$p1"; `
 
-// In a watch mode the injector is PID 1 of the container and does what an init does: the
-// container ends with the application's exit status, orphaned processes are reaped, and a
-// SIGTERM sent to PID 1 reaches the application.
+// In a watch mode the injector (for watch-for-data its watcher, which it executes in its
+// place) is PID 1 of the container and does what an init does: the container ends with the
+// application's exit status, orphaned processes are reaped, and a SIGTERM sent to PID 1
+// reaches the application.
 func TestInjectWatchPID1(t *testing.T) {
 	setupWatch(t)
 	steady := env("VALUE", watchRef("steady", "VALUE"))
@@ -66,8 +68,8 @@ func TestInjectWatchPID1(t *testing.T) {
 				t.Errorf("process %s (%s) is a zombie: PID 1 did not reap it; log:\n%s", p.pid, p.comm, logs)
 			}
 		}
-		if len(procs) < 2 || procs[0].pid != "1" || procs[0].comm != "injector" {
-			t.Errorf("ps listed %d processes, want PID 1 (injector) first and more; log:\n%s", len(procs), logs)
+		if len(procs) < 2 || procs[0].pid != "1" || procs[0].comm != envcontract.WatcherBinaryName {
+			t.Errorf("ps listed %d processes, want PID 1 (%s) first and more; log:\n%s", len(procs), envcontract.WatcherBinaryName, logs)
 		}
 	})
 	t.Run("SIGTERM to PID 1 reaches the application", func(t *testing.T) {
@@ -98,12 +100,13 @@ func TestInjectWatchPID1(t *testing.T) {
 	})
 }
 
-// watchRequireInjectorPID1 fails unless the log shows that the injector was PID 1: otherwise
-// the test would check the shell, not the injector.
+// watchRequireInjectorPID1 fails unless the log shows that the injector's watcher was PID 1
+// (watch-for-data hands the watch over to it): otherwise the test would check the shell, or
+// an injector that kept the watch, not what a pod runs.
 func watchRequireInjectorPID1(t *testing.T, logs string) {
 	t.Helper()
-	if !watchHasLine(logs, "pid1=injector") {
-		t.Fatalf("PID 1 of the container was not the injector (watch-for-data keeps it); log:\n%s", logs)
+	if !watchHasLine(logs, "pid1="+envcontract.WatcherBinaryName) {
+		t.Fatalf("PID 1 of the container was not %s (watch-for-data hands the watch over to it); log:\n%s", envcontract.WatcherBinaryName, logs)
 	}
 }
 

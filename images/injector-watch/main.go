@@ -1,7 +1,7 @@
 // Copyright 2026 The secrets-store-integration Authors
 // SPDX-License-Identifier: Apache-2.0
 
-// Command injector-watcher is what a watching injector executes in its place
+// Command injector-watch is what a watching injector executes in its place
 // once the environment is resolved: it runs the command and restarts the
 // container when its secrets change (see package watcher). It is started
 // only by the injector, with the hand-off descriptor.
