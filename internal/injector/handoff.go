@@ -121,11 +121,15 @@ func sealedFile(b []byte) (int, error) {
 
 // newHandoff gathers what the watcher needs. It fails, so that the
 // injector watches itself, for what the watcher does not do: a proxy, a
-// store client other than *store.Client, an answer without its API path.
+// store client other than *store.Client, a JWT not read from a file, an
+// answer without its API path.
 func newHandoff(ctx context.Context, cfg Config, r Reader, res *resolution, cmd Command) (*watcher.Handoff, error) {
 	c, ok := r.(*store.Client)
 	if !ok {
 		return nil, errors.New("not the store client")
+	}
+	if cfg.JWT != nil {
+		return nil, errors.New("the ServiceAccount token comes from the caller, not from a file the watcher can read")
 	}
 	path, err := commandPath(cmd)
 	if err != nil {
