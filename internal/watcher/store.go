@@ -33,6 +33,8 @@ type storeClient struct {
 	h   *httpone.Client
 	s   *Store // the token is updated in place
 	now func() time.Time
+	// policyRefuses: the store refused every read right after a new login.
+	policyRefuses bool
 }
 
 func newStoreClient(s *Store) (*storeClient, error) {
@@ -61,13 +63,17 @@ func newStoreClient(s *Store) (*storeClient, error) {
 	return &storeClient{h: h, s: s, now: time.Now}, nil
 }
 
-// read sends the reads of srcs together and returns their answers in order;
-// a token the store refuses is replaced by a new login, once.
+// read sends the reads of srcs together and returns their answers in order.
+// When the store refuses every read, the token is taken as revoked or
+// expired early and replaced by a new login, once. A refusal that outlives
+// a new login is the policy's: the next polls do not log in for it again
+// until a read succeeds or the token nears its end.
 func (c *storeClient) read(ctx context.Context, srcs []Source) ([]httpone.Response, error) {
 	if c.tokenDue() {
 		if err := c.login(ctx); err != nil {
 			return nil, err
 		}
+		c.policyRefuses = false
 	}
 	for attempt := 0; ; attempt++ {
 		reqs := make([]httpone.Request, len(srcs))
@@ -78,14 +84,20 @@ func (c *storeClient) read(ctx context.Context, srcs []Source) ([]httpone.Respon
 		if err != nil {
 			return nil, err
 		}
-		refused := false
+		refused := len(resps) > 0
 		for _, r := range resps {
-			refused = refused || r.Status == 403
+			refused = refused && r.Status == 403
 		}
-		if !refused || attempt > 0 {
+		switch {
+		case !refused:
+			c.policyRefuses = false
+			return resps, nil
+		case attempt > 0:
+			c.policyRefuses = true
+			return resps, nil
+		case c.policyRefuses:
 			return resps, nil
 		}
-		// Revoked or expired early: a policy refusal stays one after the login.
 		if err := c.login(ctx); err != nil {
 			return nil, err
 		}

@@ -31,6 +31,14 @@ type fakeStore struct {
 	reads   int
 	conns   int
 	onRead  func(n int) // called with the number of reads so far, unlocked
+
+	denyReads bool // every read is refused (403), as a policy without the path does
+}
+
+func (f *fakeStore) counts() (logins, reads int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.logins, f.reads
 }
 
 func newFakeStore(t *testing.T, data string) *fakeStore {
@@ -65,7 +73,11 @@ func (f *fakeStore) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodGet && r.URL.Path == "/v1/kv/data/app":
 		f.reads++
 		n, hook := f.reads, f.onRead
-		fmt.Fprintf(w, `{"request_id":"%d","data":{"data":%s,"metadata":{"version":%d}}}`, n, f.data, n)
+		if f.denyReads {
+			w.WriteHeader(http.StatusForbidden)
+		} else {
+			fmt.Fprintf(w, `{"request_id":"%d","data":{"data":%s,"metadata":{"version":%d}}}`, n, f.data, n)
+		}
 		f.mu.Unlock()
 		if hook != nil {
 			hook(n)
@@ -144,12 +156,14 @@ func TestChangeRestarts(t *testing.T) {
 			t.Errorf("log holds %q:\n%s", v, log)
 		}
 	}
-	if len(f.revoked) != 1 || f.revoked[0] != "tok-0" {
-		t.Errorf("revoked %v, want [tok-0]", f.revoked)
-	}
-	if f.conns != 1 {
-		t.Errorf("%d connections for %d reads and a revocation, want 1", f.conns, f.reads)
-	}
+	f.set(func(f *fakeStore) {
+		if len(f.revoked) != 1 || f.revoked[0] != "tok-0" {
+			t.Errorf("revoked %v, want [tok-0]", f.revoked)
+		}
+		if f.conns != 1 {
+			t.Errorf("%d connections for %d reads and a revocation, want 1", f.conns, f.reads)
+		}
+	})
 }
 
 // TestNoRestart: changes the command does not depend on, and a key a
@@ -201,9 +215,11 @@ func TestRefusedTokenLogsIn(t *testing.T) {
 	if code != 7 {
 		t.Fatalf("exit status %d, want 7; log:\n%s", code, log)
 	}
-	if f.logins != 1 || len(f.revoked) != 1 || f.revoked[0] != "tok-1" {
-		t.Errorf("logins %d, revoked %v; want 1 login and its token revoked at the end", f.logins, f.revoked)
-	}
+	f.set(func(f *fakeStore) {
+		if f.logins != 1 || len(f.revoked) != 1 || f.revoked[0] != "tok-1" {
+			t.Errorf("logins %d, revoked %v; want 1 login and its token revoked at the end", f.logins, f.revoked)
+		}
+	})
 	if strings.Contains(log, "poll failed") {
 		t.Errorf("a poll failed:\n%s", log)
 	}
@@ -217,9 +233,11 @@ func TestKeepToken(t *testing.T) {
 	if code, log := run(t, h); code != 3 {
 		t.Fatalf("exit status %d, want 3; log:\n%s", code, log)
 	}
-	if len(f.revoked) != 0 {
-		t.Errorf("revoked %v, want none", f.revoked)
-	}
+	f.set(func(f *fakeStore) {
+		if len(f.revoked) != 0 {
+			t.Errorf("revoked %v, want none", f.revoked)
+		}
+	})
 }
 
 // TestCommandNotFound: a command that cannot start ends the watcher with
@@ -242,8 +260,8 @@ func TestNothingToPoll(t *testing.T) {
 	if code != 4 || !strings.Contains(log, "watching is off") {
 		t.Fatalf("exit status %d, want 4 and watching off; log:\n%s", code, log)
 	}
-	if f.reads != 0 {
-		t.Errorf("%d reads, want none", f.reads)
+	if _, reads := f.counts(); reads != 0 {
+		t.Errorf("%d reads, want none", reads)
 	}
 }
 
@@ -261,5 +279,28 @@ func TestStoppedBeforeStart(t *testing.T) {
 	}
 	if _, err := os.Stat(marker); err == nil {
 		t.Error("the command started")
+	}
+}
+
+// TestPolicyRefusalLogsInOnce: reads the policy refuses (403 with a fresh
+// token too) cost one new login, not one per poll.
+func TestPolicyRefusalLogsInOnce(t *testing.T) {
+	f := newFakeStore(t, `{"password":"old"}`)
+	done := filepath.Join(t.TempDir(), "done")
+	f.set(func(f *fakeStore) { f.denyReads = true })
+	f.onRead = func(n int) {
+		if n == 6 {
+			_ = os.WriteFile(done, nil, 0o600)
+		}
+	}
+	code, log := run(t, f.handoff(t, untilFile(done)...))
+	if code != 7 {
+		t.Fatalf("exit status %d, want 7; log:\n%s", code, log)
+	}
+	if logins, reads := f.counts(); logins != 1 {
+		t.Errorf("%d logins for %d refused reads, want 1", logins, reads)
+	}
+	if !strings.Contains(log, "poll failed") {
+		t.Errorf("no warning for the refused reads; log:\n%s", log)
 	}
 }
