@@ -110,7 +110,7 @@ func run(ctx context.Context, args, environ []string, stderr io.Writer, sys syst
 	if cfg.RestartOn == envcontract.RestartWatchData && sys.handOff != nil {
 		// Returns only when the watcher cannot take over.
 		err := sys.handOff(ctx, cfg, r, res, cmd, log)
-		log.Debug("watching in the injector", "reason", err.Error())
+		log.Info("watching in the injector: the watcher cannot take over", "reason", err.Error())
 	}
 	c, err := sys.start(cmd, log)
 	if err != nil {
