@@ -11,16 +11,16 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/deckhouse/secrets-store-integration/internal/envcontract"
 	"github.com/deckhouse/secrets-store-integration/internal/store"
 	"github.com/deckhouse/secrets-store-integration/internal/supervise"
+	"github.com/deckhouse/secrets-store-integration/internal/watcher"
 )
 
 // reportPrefix starts every line Report writes.
-const reportPrefix = "secrets-store injector: "
+const reportPrefix = watcher.ReportPrefix
 
 // Run is the injector program. args are the command-line arguments after the
 // program name and environ is the process environment (os.Environ()). On
@@ -46,13 +46,7 @@ func Report(w io.Writer, err error) {
 	if ce := (*ChildExit)(nil); errors.As(err, &ce) {
 		return // the command's own end; the injector logged why it stopped it
 	}
-	var b strings.Builder
-	for line := range strings.Lines(err.Error()) {
-		b.WriteString(reportPrefix)
-		b.WriteString(strings.TrimSuffix(line, "\n"))
-		b.WriteByte('\n')
-	}
-	_, _ = io.WriteString(w, b.String())
+	watcher.Report(w, err)
 }
 
 // system is what run does to the world; tests replace it.

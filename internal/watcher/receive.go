@@ -38,14 +38,16 @@ func Receive(args []string) (*Handoff, error) {
 	return ParseHandoff(b)
 }
 
-// reportPrefix starts every line Report writes, as the injector's.
-const reportPrefix = "secrets-store injector: "
+// ReportPrefix starts every line Report writes: the injector's and the
+// watcher's problems read alike in the container's log.
+const ReportPrefix = "secrets-store injector: "
 
-// Report writes err for a person reading the container's log.
+// Report writes err for a person reading the container's log: one line per
+// line of the error, each starting with ReportPrefix.
 func Report(w io.Writer, err error) {
 	var b strings.Builder
 	for line := range strings.Lines(err.Error()) {
-		b.WriteString(reportPrefix)
+		b.WriteString(ReportPrefix)
 		b.WriteString(strings.TrimSuffix(line, "\n"))
 		b.WriteByte('\n')
 	}
