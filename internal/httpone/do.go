@@ -164,7 +164,7 @@ func (k *call) transfer(cn *conn) (keep bool, f failure, err error) {
 		if err != nil {
 			return false, fatal, k.readErr(i, err)
 		}
-		k.out = append(k.out, Response{Status: r.status, Body: r.body})
+		k.out = append(k.out, Response{Status: r.status, Body: r.body, Location: r.location})
 		if !r.keep {
 			if i+1 < n {
 				return false, announced, fmt.Errorf("the server closed the connection after the response to request %d of %d", i+1, n)

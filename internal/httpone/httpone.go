@@ -59,6 +59,9 @@ type Request struct {
 type Response struct {
 	Status int
 	Body   []byte
+	// Location is the Location field of a redirect (a 3xx status with
+	// exactly one such field); empty otherwise. The client never follows it.
+	Location string
 }
 
 // Client keeps one connection to one server and sends batches of requests

@@ -29,9 +29,10 @@ var (
 
 // response is one final response as read by readResponse.
 type response struct {
-	status int
-	body   []byte
-	keep   bool // the connection may carry another response after this one
+	status   int
+	body     []byte
+	keep     bool   // the connection may carry another response after this one
+	location string // the Location field of a redirect (3xx)
 }
 
 // framing is what a header block says about the body and the connection.
@@ -41,6 +42,8 @@ type framing struct {
 	chunked   bool  // Transfer-Encoding: chunked
 	close     bool  // Connection: close
 	keepAlive bool  // Connection: keep-alive
+	location  []byte
+	locations int // Location fields seen
 }
 
 // readResponse reads the final response to one request from br, skipping
@@ -170,6 +173,9 @@ func (fr *framing) add(name, value []byte) error {
 			return errors.New("unsupported transfer-encoding")
 		}
 		fr.chunked = true
+	case equalFold(name, "location"):
+		fr.location = value
+		fr.locations++
 	case equalFold(name, "connection"):
 		return eachElement(value, func(v []byte) error {
 			fr.close = fr.close || equalFold(v, "close")
@@ -212,6 +218,10 @@ func parseLength(v []byte) (int64, bool) {
 // frame it (RFC 9112, section 6.3).
 func readFinal(br *bufio.Reader, status int, fr framing, head bool, limit int64) (response, error) {
 	r := response{status: status, keep: !fr.close && (!fr.http10 || fr.keepAlive)}
+	if status/100 == 3 && fr.locations == 1 {
+		// A redirect with two Locations names no single target.
+		r.location = string(fr.location)
+	}
 	if fr.chunked {
 		// Both framings at once is how responses get split; an HTTP/1.0
 		// message has no transfer codings, so its framing is suspect.

@@ -216,3 +216,22 @@ func FuzzReadResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestReadResponseLocation: a redirect's one Location is returned; two, or
+// one on another status, are not.
+func TestReadResponseLocation(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"HTTP/1.1 307 Temporary Redirect\r\nLocation: https://active:8200/v1/kv/data/a\r\nContent-Length: 0\r\n\r\n", "https://active:8200/v1/kv/data/a"},
+		{"HTTP/1.1 302 Found\r\nlocation:  /v1/x \r\nContent-Length: 0\r\n\r\n", "/v1/x"},
+		{"HTTP/1.1 307 Temporary Redirect\r\nLocation: https://a/\r\nLocation: https://b/\r\nContent-Length: 0\r\n\r\n", ""},
+		{"HTTP/1.1 200 OK\r\nLocation: https://a/\r\nContent-Length: 0\r\n\r\n", ""},
+	} {
+		r, err := readResponse(bufio.NewReader(strings.NewReader(tc.in)), false, 64)
+		if err != nil {
+			t.Fatalf("%q: %v", tc.in, err)
+		}
+		if r.location != tc.want {
+			t.Errorf("%q: location %q, want %q", tc.in, r.location, tc.want)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ type storeClient struct {
 	now func() time.Time
 	// policyRefuses: the store refused every read right after a new login.
 	policyRefuses bool
+	// others are the clients of the nodes standbys redirected reads to, by
+	// host:port.
+	others map[string]*httpone.Client
 }
 
 func newStoreClient(s *Store) (*storeClient, error) {
@@ -91,6 +95,7 @@ func (c *storeClient) read(ctx context.Context, srcs []Source) ([]httpone.Respon
 		switch {
 		case !refused:
 			c.policyRefuses = false
+			c.follow(ctx, reqs, resps)
 			return resps, nil
 		case attempt > 0:
 			c.policyRefuses = true
@@ -102,6 +107,70 @@ func (c *storeClient) read(ctx context.Context, srcs []Source) ([]httpone.Respon
 			return nil, err
 		}
 	}
+}
+
+// follow sends each request a standby redirected (a store node that does
+// not forward requests names the active one) once more to the node the
+// redirect names, over a connection kept for that node, as the store client
+// does: one redirect, never from https to http. A request that cannot
+// follow keeps its redirect, which fails it.
+func (c *storeClient) follow(ctx context.Context, reqs []httpone.Request, resps []httpone.Response) {
+	for i, req := range reqs {
+		if i >= len(resps) {
+			return
+		}
+		if s := resps[i].Status; s != 301 && s != 302 && s != 307 && s != 308 {
+			continue
+		}
+		to, target, ok := c.redirect(resps[i].Location)
+		if !ok {
+			continue
+		}
+		req.Target = target
+		if got, err := to.Do(ctx, []httpone.Request{req}); err == nil {
+			resps[i] = got[0]
+		}
+	}
+}
+
+// redirect returns the client and the request-target for a Location.
+func (c *storeClient) redirect(loc string) (*httpone.Client, string, bool) {
+	u, err := url.Parse(loc)
+	if err != nil || loc == "" {
+		return nil, "", false
+	}
+	target := u.EscapedPath()
+	if u.RawQuery != "" {
+		target += "?" + u.RawQuery
+	}
+	if u.Host == "" { // the same node
+		return c.h, target, strings.HasPrefix(target, "/")
+	}
+	secure := c.h.TLS != nil
+	if (secure && u.Scheme != "https") || (!secure && u.Scheme != "http" && u.Scheme != "https") {
+		return nil, "", false // never from https to http
+	}
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
+	}
+	addr := net.JoinHostPort(u.Hostname(), port)
+	if o, ok := c.others[addr]; ok {
+		return o, target, true
+	}
+	o := &httpone.Client{Addr: addr, Host: u.Host, Dial: c.h.Dial, Header: c.h.Header}
+	if u.Scheme == "https" {
+		cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname(), InsecureSkipVerify: c.s.SkipVerify} //nolint:gosec // the explicit setting the injector was given
+		if c.h.TLS != nil {
+			cfg.RootCAs = c.h.TLS.RootCAs
+		}
+		o.TLS = cfg
+	}
+	if c.others == nil {
+		c.others = map[string]*httpone.Client{}
+	}
+	c.others[addr] = o
+	return o, target, true
 }
 
 func (c *storeClient) auth() []httpone.Header {
@@ -159,11 +228,21 @@ func (c *storeClient) revoke(ctx context.Context) error {
 }
 
 func (c *storeClient) one(ctx context.Context, r httpone.Request) (httpone.Response, error) {
-	resps, err := c.h.Do(ctx, []httpone.Request{r})
+	reqs := []httpone.Request{r}
+	resps, err := c.h.Do(ctx, reqs)
 	if err != nil {
 		return httpone.Response{}, err
 	}
+	c.follow(ctx, reqs, resps)
 	return resps[0], nil
+}
+
+// close closes the connections to the store's nodes.
+func (c *storeClient) close() {
+	_ = c.h.Close()
+	for _, o := range c.others {
+		_ = o.Close()
+	}
 }
 
 // loginAnswer reads auth.client_token and auth.lease_duration (seconds)

@@ -87,7 +87,7 @@ func Run(ctx context.Context, h *Handoff, stderr io.Writer) int {
 		}
 		cancel()
 	}
-	_ = c.h.Close()
+	c.close()
 	return code
 }
 

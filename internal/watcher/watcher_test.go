@@ -304,3 +304,31 @@ func TestPolicyRefusalLogsInOnce(t *testing.T) {
 		t.Errorf("no warning for the refused reads; log:\n%s", log)
 	}
 }
+
+// TestStandbyRedirect: reads and the revocation a standby redirects are sent
+// to the active node it names, over a connection kept for it.
+func TestStandbyRedirect(t *testing.T) {
+	active := newFakeStore(t, `{"password":"old"}`)
+	active.onRead = func(n int) {
+		if n == 3 {
+			active.set(func(f *fakeStore) { f.data = `{"password":"new"}` })
+		}
+	}
+	standby := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, active.srv.URL+r.URL.RequestURI(), http.StatusTemporaryRedirect)
+	}))
+	standby.StartTLS() // httptest's servers share one certificate, so active's CA fits
+	t.Cleanup(standby.Close)
+	h := active.handoff(t, "/bin/sleep", "30")
+	h.Store.Addr = strings.TrimPrefix(standby.URL, "https://")
+	h.Store.Host = h.Store.Addr
+	code, log := run(t, h)
+	if code != ExitRestart {
+		t.Fatalf("exit status %d, want %d; log:\n%s", code, ExitRestart, log)
+	}
+	active.set(func(f *fakeStore) {
+		if len(f.revoked) != 1 || f.conns != 1 {
+			t.Errorf("revoked %v over %d connections, want one revocation over the one kept connection", f.revoked, f.conns)
+		}
+	})
+}
