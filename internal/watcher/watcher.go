@@ -52,18 +52,22 @@ func Run(ctx context.Context, h *Handoff, stderr io.Writer) int {
 		log.Error("the watcher cannot reach the store: the command does not start", "error", err.Error())
 		return ExitFailure
 	}
+	defer c.close()
 	w := &watch{h: h, log: log, store: c, after: time.After}
 	if err := w.baseline(); err != nil {
 		log.Error("the watcher cannot read the answers it started with: the command does not start", "error", err.Error())
+		w.revoke(ctx) // nobody holds the token
 		return ExitFailure
 	}
 	if ctx.Err() != nil { // SIGTERM since the injector's execve
 		log.Info("stopped before the command started")
+		w.revoke(ctx)
 		return ExitFailure
 	}
 	ch, err := supervise.Start(h.Path, h.Argv, h.Env, log)
 	if err != nil {
 		log.Error("the command does not start", "path", h.Path, "error", err.Error())
+		w.revoke(ctx)
 		switch {
 		case errors.Is(err, syscall.ENOENT):
 			return ExitNotFound
@@ -81,14 +85,19 @@ func Run(ctx context.Context, h *Handoff, stderr io.Writer) int {
 	w.child = ch
 	code := w.loop(ctx)
 	if !h.KeepToken {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), h.Store.Timeout)
-		if err := c.revoke(rctx); err != nil {
-			log.Warn("store token not revoked: it stays valid until its TTL ends", "error", err.Error())
-		}
-		cancel()
+		w.revoke(ctx)
 	}
-	c.close()
 	return code
+}
+
+// revoke gives the store token up, bounded by the client timeout; a failure
+// is a warning.
+func (w *watch) revoke(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), w.h.Store.Timeout)
+	defer cancel()
+	if err := w.store.revoke(ctx); err != nil {
+		w.log.Warn("store token not revoked: it stays valid until its TTL ends", "error", err.Error())
+	}
 }
 
 // settle makes the watcher, which lives as long as its container, small:

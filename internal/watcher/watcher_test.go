@@ -248,6 +248,11 @@ func TestCommandNotFound(t *testing.T) {
 	if code, log := run(t, h); code != ExitNotFound {
 		t.Fatalf("exit status %d, want %d; log:\n%s", code, ExitNotFound, log)
 	}
+	f.set(func(f *fakeStore) {
+		if len(f.revoked) != 1 {
+			t.Errorf("revoked %v, want the token revoked: no command holds it", f.revoked)
+		}
+	})
 }
 
 // TestNothingToPoll: without a path to poll the watcher only runs the
