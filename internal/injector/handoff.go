@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -196,7 +195,7 @@ func storeOf(cfg Config) (*watcher.Store, error) {
 		port = map[string]string{"https": "443", "http": "80"}[u.Scheme]
 	}
 	st := &watcher.Store{
-		Addr: net.JoinHostPort(u.Hostname(), port), Host: u.Host, PathPrefix: strings.TrimSuffix(u.EscapedPath(), "/"),
+		Addr: net.JoinHostPort(u.Hostname(), port), Host: u.Host, PathPrefix: strings.TrimSuffix(u.Path, "/"),
 		TLS: u.Scheme == "https", ServerName: u.Hostname(), CACert: cfg.Store.CACert,
 		SkipVerify: cfg.Store.SkipTLSVerify, Namespace: cfg.Store.Namespace, Timeout: cfg.Timeout,
 	}
@@ -221,10 +220,7 @@ func watchedSources(res *resolution, prefix string) ([]watcher.Source, error) {
 		if sec.StorePath == "" || len(sec.Body) == 0 {
 			return nil, fmt.Errorf("the answer of %q lacks its API path", s.path)
 		}
-		target := path.Join("/", prefix, "v1", sec.StorePath)
-		if s.version > 0 {
-			target += "?version=" + strconv.Itoa(s.version)
-		}
+		target := watcher.APITarget(prefix, sec.StorePath, s.version)
 		src := watcher.Source{Path: s.path, Version: s.version, Target: target, V2: sec.Version > 0, Body: sec.Body}
 		res.plan.keysOf(s, &src)
 		out = append(out, src)

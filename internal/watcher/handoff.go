@@ -44,7 +44,7 @@ type Handoff struct {
 type Store struct {
 	Addr       string // host:port to dial
 	Host       string // the Host header
-	PathPrefix string // the store URL's path, "" or "/prefix", before /v1
+	PathPrefix string // the store URL's path, "" or "/prefix", before /v1; not escaped
 	TLS        bool
 	ServerName string
 	CACert     []byte // PEM; empty with TLS means the system's CAs

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -196,7 +197,7 @@ func (c *storeClient) login(ctx context.Context) error {
 	body := appendJSONString([]byte(`{"role":`), c.s.Role)
 	body = appendJSONString(append(body, `,"jwt":`...), strings.TrimSpace(string(jwt)))
 	body = append(body, '}')
-	target := c.s.PathPrefix + "/v1/auth/" + c.s.AuthPath + "/login"
+	target := APITarget(c.s.PathPrefix, "auth/"+c.s.AuthPath+"/login", 0)
 	obtained := c.now()
 	resp, err := c.one(ctx, httpone.Request{Method: "POST", Target: target, Body: body})
 	if err != nil {
@@ -216,7 +217,7 @@ func (c *storeClient) login(ctx context.Context) error {
 // revoke gives the token up (auth/token/revoke-self).
 func (c *storeClient) revoke(ctx context.Context) error {
 	resp, err := c.one(ctx, httpone.Request{
-		Method: "PUT", Target: c.s.PathPrefix + "/v1/auth/token/revoke-self", Header: c.auth(), Body: []byte("{}"),
+		Method: "PUT", Target: APITarget(c.s.PathPrefix, "auth/token/revoke-self", 0), Header: c.auth(), Body: []byte("{}"),
 	})
 	if err != nil {
 		return err
@@ -283,4 +284,15 @@ func appendJSONString(b []byte, s string) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// APITarget is the request-target of the store API path p under the store
+// URL's path prefix, escaped as the store client escapes it, with
+// ?version=N for a pinned version.
+func APITarget(prefix, p string, version int) string {
+	t := (&url.URL{Path: path.Join("/", prefix, "v1", p)}).EscapedPath()
+	if version > 0 {
+		t += "?version=" + strconv.Itoa(version)
+	}
+	return t
 }

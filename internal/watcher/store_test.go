@@ -51,3 +51,19 @@ func TestLoginAnswer(t *testing.T) {
 		}
 	}
 }
+
+func TestAPITarget(t *testing.T) {
+	for _, tc := range []struct {
+		prefix, p string
+		version   int
+		want      string
+	}{
+		{"", "kv/data/app", 0, "/v1/kv/data/app"},
+		{"/pre fix/", "kv/data/my app#1?x", 3, "/pre%20fix/v1/kv/data/my%20app%231%3Fx?version=3"},
+		{"", "kv/data/é%", 0, "/v1/kv/data/%C3%A9%25"},
+	} {
+		if got := APITarget(tc.prefix, tc.p, tc.version); got != tc.want {
+			t.Errorf("APITarget(%q, %q, %d) = %q, want %q", tc.prefix, tc.p, tc.version, got, tc.want)
+		}
+	}
+}
