@@ -89,19 +89,28 @@ func (g *connGate) enter(ctx context.Context, host string) (context.Context, fun
 		h.first = p
 		g.mu.Unlock()
 		var once sync.Once
-		finish := func(err error) {
+		// finish ends the turn: at its connection (GotConn), or at its end
+		// (leaving), whichever comes first. A request that ends leaves in the
+		// same critical section, so that a request it wakes counts only
+		// itself in flight and takes the next turn.
+		finish := func(err error, leaving bool) {
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if leaving {
+				h.inFlight--
+			}
 			once.Do(func() {
-				g.mu.Lock()
 				h.first = nil
-				g.mu.Unlock()
 				p.err = err
 				close(p.done)
 			})
+			if leaving {
+				g.forget(host, h)
+			}
 		}
-		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { finish(nil) }}
+		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { finish(nil, false) }}
 		return httptrace.WithClientTrace(ctx, trace), func(err error) {
-			finish(connectFailure(ctx, err))
-			g.leave(host, h)
+			finish(connectFailure(ctx, err), true)
 		}, nil
 	}
 }
@@ -112,6 +121,12 @@ func (g *connGate) leave(host string, h *hostTurns) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	h.inFlight--
+	g.forget(host, h)
+}
+
+// forget drops the turns of host when nothing is in flight there. The
+// caller holds g.mu.
+func (g *connGate) forget(host string, h *hostTurns) {
 	if h.inFlight == 0 && h.first == nil && g.hosts[host] == h {
 		delete(g.hosts, host)
 	}
