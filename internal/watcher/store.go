@@ -161,10 +161,16 @@ func (c *storeClient) redirect(loc string) (*httpone.Client, string, bool) {
 	}
 	o := &httpone.Client{Addr: addr, Host: u.Host, Dial: c.h.Dial, Header: c.h.Header}
 	if u.Scheme == "https" {
-		cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: u.Hostname(), InsecureSkipVerify: c.s.SkipVerify} //nolint:gosec // the explicit setting the injector was given
+		// The node's own name is checked against its certificate, with the
+		// settings of the first connection (CA, session cache); an http store
+		// that redirects to https is verified with the system's roots.
+		var cfg *tls.Config
 		if c.h.TLS != nil {
-			cfg.RootCAs = c.h.TLS.RootCAs
+			cfg = c.h.TLS.Clone()
+		} else {
+			cfg = &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: c.s.SkipVerify} //nolint:gosec // the explicit setting the injector was given
 		}
+		cfg.ServerName = u.Hostname()
 		o.TLS = cfg
 	}
 	if c.others == nil {
