@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // A batch goes out in one write and comes back in order over one
@@ -49,6 +50,52 @@ func TestDoBatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Gather is called once per batch, after the first response, with about as
+// long again per unanswered request and never more than MaxGather; never
+// for a batch of one.
+func TestDoGather(t *testing.T) {
+	f := newFixture(t, true)
+	c := f.client(t)
+	var waits []time.Duration
+	c.Gather = func(d time.Duration) {
+		waits = append(waits, d)
+		time.Sleep(d)
+	}
+	if _, err := c.Do(t.Context(), gets("/slow")); err != nil {
+		t.Fatal(err)
+	}
+	if len(waits) != 0 {
+		t.Fatalf("a batch of one waited %v", waits)
+	}
+	reqs := gets("/slow?i=1", "/slow?i=2", "/slow?i=3", "/slow?i=4", "/slow?i=5")
+	for call := 1; call <= 2; call++ {
+		waits = nil
+		start := time.Now()
+		resps, err := c.Do(t.Context(), reqs)
+		if err != nil {
+			t.Fatalf("call %d: %v", call, err)
+		}
+		checkBodies(t, reqs, resps)
+		if len(waits) != 1 {
+			t.Fatalf("call %d: waits %v, want one", call, waits)
+		}
+		// The first response took at least the 2 ms of its handler: the
+		// wait is at least four times that, and within the call.
+		if d := waits[0]; d < 8*time.Millisecond || d > MaxGather || d > time.Since(start) {
+			t.Errorf("call %d: waited %v, want 8 ms to %v and less than the call's %v", call, d, MaxGather, time.Since(start))
+		}
+	}
+	var none Client
+	none.Addr = c.Addr
+	none.Host, none.TLS = c.Host, c.TLS
+	defer func() { _ = none.Close() }()
+	resps, err := none.Do(t.Context(), reqs) // Gather unset: no wait, the same answers
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkBodies(t, reqs, resps)
 }
 
 // Responses without a body (HEAD, 204, 304) and with either framing keep

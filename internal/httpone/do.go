@@ -154,6 +154,7 @@ func (k *call) transfer(cn *conn) (keep bool, f failure, err error) {
 		return false, k.kind(err), fmt.Errorf("send %s: %w", what, ctxCause(k.ctx, err))
 	}
 	br := k.c.br
+	sent := time.Now()
 	for i := from; i < n; i++ {
 		// Peek tells a connection closed before the response began, after
 		// which the request may be sent again, from one closed in its middle.
@@ -170,6 +171,9 @@ func (k *call) transfer(cn *conn) (keep bool, f failure, err error) {
 				return false, announced, fmt.Errorf("the server closed the connection after the response to request %d of %d", i+1, n)
 			}
 			return false, fatal, nil
+		}
+		if i == from && i+1 < n && k.c.Gather != nil {
+			k.c.Gather(min(time.Since(sent)*time.Duration(n-i-1), MaxGather))
 		}
 	}
 	// Bytes past the last response answer no request: the connection is out

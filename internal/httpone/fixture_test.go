@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // fixture is an httptest server whose handler answers by path:
@@ -27,6 +28,7 @@ import (
 //	/big?n=N      N bytes, with Content-Length, or chunked with &chunked=1
 //	/status/N     status N, no body
 //	/stall        blocks until the test ends, after signaling stalled
+//	/slow         the default body after 2 ms
 //	anything else "METHOD request-target", with Content-Length
 type fixture struct {
 	srv     *httptest.Server
@@ -108,6 +110,9 @@ func (f *fixture) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(path, "/status/"):
 		code, _ := strconv.Atoi(strings.TrimPrefix(path, "/status/"))
 		w.WriteHeader(code)
+	case path == "/slow":
+		time.Sleep(2 * time.Millisecond)
+		writeLength(w, body)
 	case path == "/stall":
 		select {
 		case f.stalled <- struct{}{}:

@@ -117,3 +117,19 @@ func TestRawConnErrors(t *testing.T) {
 		t.Errorf("Write after Close: %v; want net.ErrClosed", err)
 	}
 }
+
+// Sleep waits as long as it is asked, unless a signal ends it early, which
+// the runtime's preemption can do to one attempt but hardly to every one.
+func TestSleep(t *testing.T) {
+	const d = 20 * time.Millisecond
+	var took []time.Duration
+	for range 5 {
+		start := time.Now()
+		Sleep(d)
+		took = append(took, time.Since(start))
+		if took[len(took)-1] >= d {
+			return
+		}
+	}
+	t.Fatalf("Sleep(%v) took %v: never the whole time", d, took)
+}

@@ -45,7 +45,7 @@ type storeClient struct {
 func newStoreClient(s *Store) (*storeClient, error) {
 	d := &net.Dialer{Timeout: s.Timeout, KeepAlive: 30 * time.Second}
 	h := &httpone.Client{
-		Addr: s.Addr, Host: s.Host, Dial: rawconn.Dial(d.DialContext),
+		Addr: s.Addr, Host: s.Host, Dial: rawconn.Dial(d.DialContext), Gather: rawconn.Sleep,
 		Header: []httpone.Header{{Name: "User-Agent", Value: "secrets-store-integration"}, {Name: "X-Vault-Request", Value: "true"}},
 	}
 	if s.Namespace != "" {
@@ -159,7 +159,7 @@ func (c *storeClient) redirect(loc string) (*httpone.Client, string, bool) {
 	if o, ok := c.others[addr]; ok {
 		return o, target, true
 	}
-	o := &httpone.Client{Addr: addr, Host: u.Host, Dial: c.h.Dial, Header: c.h.Header}
+	o := &httpone.Client{Addr: addr, Host: u.Host, Dial: c.h.Dial, Header: c.h.Header, Gather: c.h.Gather}
 	if u.Scheme == "https" {
 		// The node's own name is checked against its certificate, with the
 		// settings of the first connection (CA, session cache); an http store
