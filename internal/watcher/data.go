@@ -74,18 +74,17 @@ type digestKey []byte
 // sum digests the keys of data that src depends on (all keys when src.All),
 // a key's absence included; it never holds a value in the clear.
 func (k digestKey) sum(src *Source, data map[string]string) []byte {
-	keys := src.Keys
+	keys := keySet(src.Keys)
 	if src.All {
 		keys = make([]string, 0, len(data))
 		for key := range data {
 			keys = append(keys, key)
 		}
+		slices.Sort(keys)
 	}
-	keys = slices.Clone(keys)
-	slices.Sort(keys)
 	m := hmac.New(sha256.New, k)
 	var b []byte
-	for _, key := range slices.Compact(keys) {
+	for _, key := range keys {
 		// Lengths first, so that no two key sets write the same bytes.
 		b = append(binary.AppendUvarint(b[:0], uint64(len(key))), key...)
 		if v, ok := data[key]; ok {
@@ -96,6 +95,17 @@ func (k digestKey) sum(src *Source, data map[string]string) []byte {
 		_, _ = m.Write(b)
 	}
 	return m.Sum(nil)
+}
+
+// keySet returns keys sorted, without repeats: keys itself when it is so
+// already (baseline sorts each source's keys once), a sorted copy otherwise.
+func keySet(keys []string) []string {
+	for i := 1; i < len(keys); i++ {
+		if keys[i-1] >= keys[i] {
+			return slices.Compact(slices.Sorted(slices.Values(keys)))
+		}
+	}
+	return keys
 }
 
 // missing returns the first key of src.Required absent from data, or "".

@@ -6,6 +6,7 @@ package watcher
 import (
 	"bytes"
 	"maps"
+	"slices"
 	"testing"
 )
 
@@ -104,5 +105,21 @@ func TestMissing(t *testing.T) {
 	}
 	if got := missing(src, map[string]string{"a": ""}); got != "" {
 		t.Errorf("missing: %q, want none (a template's key may be absent)", got)
+	}
+}
+
+// keySet sorts and drops repeats without touching its argument, and gives
+// back a set that is one already.
+func TestKeySet(t *testing.T) {
+	in := []string{"b", "a", "b", "c"}
+	if got := keySet(in); !slices.Equal(got, []string{"a", "b", "c"}) || !slices.Equal(in, []string{"b", "a", "b", "c"}) {
+		t.Errorf("keySet(b a b c) = %v, argument now %v", got, in)
+	}
+	set := []string{"a", "b"}
+	if got := keySet(set); &got[0] != &set[0] {
+		t.Error("keySet copied a sorted set")
+	}
+	if got := keySet([]string{"a", "a"}); !slices.Equal(got, []string{"a"}) {
+		t.Errorf("keySet(a a) = %v", got)
 	}
 }

@@ -24,7 +24,11 @@
 // # Polls
 //
 // A poll sends the reads of every watched path together over one HTTP/1.1
-// connection kept between polls (package httpone), then decodes each
+// connection kept between polls (package httpone). The store answers them
+// one after another; once the first answer is in, the watcher sleeps about
+// as long again per answer still due (at most httpone.MaxGather), in a
+// system call the Go runtime's network poller does not see, so that the
+// rest are read at one wake-up instead of one each. It then decodes each
 // answer as the store client does and compares a keyed digest of the keys
 // the command depends on (every key for env-from-path and for a template
 // whose keys cannot be known from its text) with the digest of the answer

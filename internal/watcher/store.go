@@ -81,9 +81,9 @@ func (c *storeClient) read(ctx context.Context, srcs []Source) ([]httpone.Respon
 		c.policyRefuses = false
 	}
 	for attempt := 0; ; attempt++ {
-		reqs := make([]httpone.Request, len(srcs))
+		reqs, auth := make([]httpone.Request, len(srcs)), c.auth()
 		for i := range srcs {
-			reqs[i] = httpone.Request{Method: "GET", Target: srcs[i].Target, Header: c.auth()}
+			reqs[i] = httpone.Request{Method: "GET", Target: srcs[i].Target, Header: auth}
 		}
 		resps, err := c.h.Do(ctx, reqs)
 		if err != nil {

@@ -156,6 +156,7 @@ func (w *watch) baseline() error {
 		if err != nil {
 			return fmt.Errorf("the start's answer of %q: %w", src.Path, err)
 		}
+		src.Keys = keySet(src.Keys) // sorted once, not at every poll
 		w.first[i] = w.key.sum(src, data)
 		src.Body = nil // the digest is all that is kept
 	}

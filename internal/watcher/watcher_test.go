@@ -41,7 +41,7 @@ func (f *fakeStore) counts() (logins, reads int) {
 	return f.logins, f.reads
 }
 
-func newFakeStore(t *testing.T, data string) *fakeStore {
+func newFakeStore(t testing.TB, data string) *fakeStore {
 	t.Helper()
 	f := &fakeStore{data: data, token: "tok-0"}
 	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
@@ -95,7 +95,7 @@ func (f *fakeStore) set(fn func(f *fakeStore)) {
 	fn(f)
 }
 
-func (f *fakeStore) handoff(t *testing.T, argv ...string) *Handoff {
+func (f *fakeStore) handoff(t testing.TB, argv ...string) *Handoff {
 	t.Helper()
 	dir := t.TempDir()
 	jwt := filepath.Join(dir, "token")
