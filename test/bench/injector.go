@@ -243,7 +243,8 @@ func injectorMethod(ru bool) string {
 		"positive duration, and a short interval makes many polls quick to count). Once the environment is resolved it "+
 		"executes injector-watch in its place (built the same way and put next to it, as in the module's volume; the "+
 		"PID stays, and the measurement checks that /proc/PID/exe is the watcher): the watch figures are the watcher's, "+
-		"which polls over HTTP/1.1, the reads of a poll pipelined on one connection. It logs at its default level (info), "+
+		"which polls over HTTP/1.1, the reads of a poll pipelined on one connection; once the first answer is in, it sleeps "+
+		"about as long again per answer still due (at most 20 ms) and reads the rest at one wake-up. It logs at its default level (info), "+
 		"as in a pod: nothing per poll. From its log line saying it watches, the proxy counts %d polls as bursts of "+
 		"requests (a new burst after 40 ms without a request; the polls come 140–260 ms apart). "+
 		"Resident memory is read from /proc/PID/status every 20 ms over the polls (VmRSS, RssAnon) and VmHWM (the peak "+
