@@ -4,7 +4,6 @@
 package watcher
 
 import (
-	"io"
 	"log/slog"
 	"testing"
 )
@@ -26,7 +25,7 @@ func BenchmarkPoll(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.close()
-	w := &watch{h: h, log: slog.New(slog.NewTextHandler(io.Discard, nil)), store: store}
+	w := &watch{h: h, log: slog.New(slog.DiscardHandler), store: store}
 	if err := w.baseline(); err != nil {
 		b.Fatal(err)
 	}
