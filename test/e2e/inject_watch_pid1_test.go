@@ -113,15 +113,30 @@ func watchRequireInjectorPID1(t *testing.T, logs string) {
 // watchProc is a line of busybox's ps -o pid,ppid,stat,comm.
 type watchProc struct{ pid, ppid, stat, comm string }
 
-// watchPS parses the output of ps -o pid,ppid,stat,comm after its header.
+// watchPS parses the output of ps -o pid,ppid,stat,comm after its header. The container log
+// interleaves the watcher's own log lines (stderr) with the script's output, so only lines
+// whose PID and PPID are numbers are processes.
 func watchPS(out string) []watchProc {
 	var procs []watchProc
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) < 4 || f[0] == "PID" {
+		if len(f) != 4 || !watchNumber(f[0]) || !watchNumber(f[1]) {
 			continue
 		}
 		procs = append(procs, watchProc{pid: f[0], ppid: f[1], stat: f[2], comm: f[3]})
 	}
 	return procs
+}
+
+// watchNumber reports whether s is a non-empty string of decimal digits.
+func watchNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
