@@ -6,7 +6,6 @@ package supervise
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
@@ -24,10 +23,26 @@ const DefaultGrace = 30 * time.Second
 // errExited: the command has exited, so no signal is sent.
 var errExited = errors.New("the command has exited")
 
+// Logger receives the package's log lines, as key-value pairs after the
+// message. *slog.Logger satisfies it, and so does the watcher's own writer of
+// lines, which does without log/slog to stay small.
+type Logger interface {
+	Debug(msg string, args ...any)
+	Info(msg string, args ...any)
+	Warn(msg string, args ...any)
+}
+
+// discard is the Logger of a nil one.
+type discard struct{}
+
+func (discard) Debug(string, ...any) {}
+func (discard) Info(string, ...any)  {}
+func (discard) Warn(string, ...any)  {}
+
 // Child is a running command started by Start.
 type Child struct {
 	pid  int
-	log  *slog.Logger
+	log  Logger
 	done chan struct{} // closed by the reaper once the exit is logged
 	code int           // written before done is closed
 
@@ -47,7 +62,7 @@ type Child struct {
 // An error means the command did not start; it wraps the errno of execve
 // (syscall.ENOENT, syscall.EACCES, syscall.E2BIG ...) and names path, never
 // an argument or a variable.
-func Start(path string, argv, env []string, log *slog.Logger) (*Child, error) {
+func Start(path string, argv, env []string, log Logger) (*Child, error) {
 	attr := &syscall.ProcAttr{
 		Env:   env,
 		Files: []uintptr{0, 1, 2},
@@ -71,9 +86,9 @@ func childSys() *syscall.SysProcAttr {
 
 // start is Start with the process attributes given; tests start a session
 // leader on a pseudo-terminal with it.
-func start(path string, argv []string, attr *syscall.ProcAttr, log *slog.Logger) (*Child, error) {
+func start(path string, argv []string, attr *syscall.ProcAttr, log Logger) (*Child, error) {
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = discard{}
 	}
 	if len(argv) == 0 {
 		return nil, fmt.Errorf("start %q: empty argument list: pass the command name as argv[0]", path)

@@ -5,7 +5,6 @@ package supervise
 
 import (
 	"errors"
-	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
@@ -28,7 +27,7 @@ var reaperOnce sync.Once
 type reaper struct {
 	mu       sync.Mutex
 	children map[int]*Child // started commands not yet reaped, by PID
-	log      *slog.Logger   // the latest Start's, for orphans
+	log      Logger         // the latest Start's, for orphans
 }
 
 // collected is one process reaped by a wait4 pass.
@@ -41,7 +40,7 @@ type collected struct {
 // startReaper makes the process a child subreaper unless it is PID 1 (which
 // adopts orphans anyway), subscribes to SIGCHLD and starts the reaping
 // goroutine, which runs as long as the process.
-func startReaper(log *slog.Logger) {
+func startReaper(log Logger) {
 	reaperOnce.Do(func() {
 		if os.Getpid() != 1 {
 			if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

@@ -4,7 +4,7 @@
 package watcher
 
 import (
-	"log/slog"
+	"io"
 	"testing"
 )
 
@@ -25,7 +25,7 @@ func BenchmarkPoll(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.close()
-	w := &watch{h: h, log: slog.New(slog.DiscardHandler), store: store}
+	w := &watch{h: h, log: newLineLogger(io.Discard, levelInfo, false), store: store}
 	if err := w.baseline(); err != nil {
 		b.Fatal(err)
 	}

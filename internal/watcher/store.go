@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/deckhouse/secrets-store-integration/internal/httpone"
 	"github.com/deckhouse/secrets-store-integration/internal/rawconn"
@@ -273,22 +272,11 @@ func loginAnswer(body []byte) (token string, ttl time.Duration, ok bool) {
 	return token, ttl, true
 }
 
-// appendJSONString appends s as a JSON string: quotes, backslashes and
-// control characters escaped, invalid UTF-8 replaced by U+FFFD (as
-// encoding/json writes it).
+// appendJSONString appends s as a JSON string, written as encoding/json
+// writes it.
 func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	for _, r := range s { // an invalid byte comes as utf8.RuneError, U+FFFD
-		switch {
-		case r == '"' || r == '\\':
-			b = append(b, '\\', byte(r))
-		case r < 0x20:
-			b = append(b, '\\', 'u', '0', '0', hex[r>>4], hex[r&0xf])
-		default:
-			b = utf8.AppendRune(b, r)
-		}
-	}
+	b = appendJSONChars(b, s, true)
 	return append(b, '"')
 }
 

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"strconv"
@@ -109,18 +108,14 @@ func settle() {
 	debug.FreeOSMemory()
 }
 
-func newLogger(w io.Writer, h *Handoff) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: slog.Level(h.LogLevel)}
-	if h.JSONLog {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
+func newLogger(w io.Writer, h *Handoff) *lineLogger {
+	return newLineLogger(w, h.LogLevel, h.JSONLog)
 }
 
 // watch is one run of the watcher.
 type watch struct {
 	h     *Handoff
-	log   *slog.Logger
+	log   *lineLogger
 	store *storeClient
 	child child
 	after func(time.Duration) <-chan time.Time
