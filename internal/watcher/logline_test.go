@@ -5,7 +5,6 @@ package watcher
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -14,29 +13,29 @@ import (
 )
 
 // slogLine is what log/slog's handler writes for one record.
-func slogLine(t testing.TB, json bool, min, level int, at time.Time, msg string, args ...any) string {
+func slogLine(t testing.TB, json bool, floor, level int, at time.Time, msg string, args ...any) string {
 	t.Helper()
 	var buf bytes.Buffer
-	opts := &slog.HandlerOptions{Level: slog.Level(min)}
+	opts := &slog.HandlerOptions{Level: slog.Level(floor)}
 	var h slog.Handler = slog.NewTextHandler(&buf, opts)
 	if json {
 		h = slog.NewJSONHandler(&buf, opts)
 	}
-	if !h.Enabled(context.Background(), slog.Level(level)) {
+	if !h.Enabled(t.Context(), slog.Level(level)) {
 		return ""
 	}
 	r := slog.NewRecord(at, slog.Level(level), msg, 0)
 	r.Add(args...)
-	if err := h.Handle(context.Background(), r); err != nil {
+	if err := h.Handle(t.Context(), r); err != nil {
 		t.Fatal(err)
 	}
 	return buf.String()
 }
 
 // ourLine is what lineLogger writes for the same record.
-func ourLine(json bool, min, level int, at time.Time, msg string, args ...any) string {
+func ourLine(json bool, floor, level int, at time.Time, msg string, args ...any) string {
 	var buf bytes.Buffer
-	l := newLineLogger(&buf, min, json)
+	l := newLineLogger(&buf, floor, json)
 	l.now = func() time.Time { return at }
 	map[int]func(string, ...any){levelDebug: l.Debug, levelInfo: l.Info, levelWarn: l.Warn, levelError: l.Error}[level](msg, args...)
 	return buf.String()
@@ -54,14 +53,18 @@ func TestLogLineAsSlog(t *testing.T) {
 	}{
 		{"plain", levelInfo, utc, "command started", []any{"pid", 18}},
 		{"debug", levelDebug, east, "poll: no change", nil},
-		{"warn with an error", levelWarn, utc, "poll failed: keeping the application running",
-			[]any{"path", "kv/data/app", "version", 3, "error", errors.New(`dial tcp: "x" = y`)}},
+		{
+			"warn with an error", levelWarn, utc, "poll failed: keeping the application running",
+			[]any{"path", "kv/data/app", "version", 3, "error", errors.New(`dial tcp: "x" = y`)},
+		},
 		{"error", levelError, east, "the command does not start", []any{"path", "/bin/app", "error", "no such file"}},
 		{"durations", levelInfo, utc, "stopping the command", []any{"grace", 30 * time.Second, "interval", 3911935959 * time.Nanosecond, "zero", time.Duration(0)}},
 		{"lists", levelInfo, utc, "watching", []any{"paths", []string{"a/data/b", "c d", `q"`}, "none", []string{}, "nil", []string(nil)}},
 		{"list characters", levelInfo, utc, "x", []any{"paths", []string{"\b\f\n\r\t\x01\x7f", "\xff", "\u2028\u2029", "<&>", "é\U0001F600"}}},
-		{"quoting", levelInfo, utc, "", []any{"empty", "", "eq", "a=b", "space", "a b", "quote", `a"b`, "backslash", `a\b`,
-			"tab", "a\tb", "del", "a\x7fb", "nbsp", "a\u00a0b", "bad", "a\xffb", "sep", "\u2028", "ok", "é-ü_/:.,;"}},
+		{"quoting", levelInfo, utc, "", []any{
+			"empty", "", "eq", "a=b", "space", "a b", "quote", `a"b`, "backslash", `a\b`,
+			"tab", "a\tb", "del", "a\x7fb", "nbsp", "a\u00a0b", "bad", "a\xffb", "sep", "\u2028", "ok", "é-ü_/:.,;",
+		}},
 		{"negative", levelWarn, utc, "x", []any{"n", -42}},
 		{"bad keys", levelInfo, utc, "x", []any{7, "a", "b", "lone"}},
 		{"bool", levelInfo, utc, "x", []any{"t", true, "f", false}},
@@ -91,14 +94,14 @@ func TestLogLineOtherType(t *testing.T) {
 
 func TestLogLineLevel(t *testing.T) {
 	at := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
-	for _, min := range []int{levelDebug, levelInfo, levelWarn, levelError} {
+	for _, floor := range []int{levelDebug, levelInfo, levelWarn, levelError} {
 		for _, level := range []int{levelDebug, levelInfo, levelWarn, levelError} {
-			got := ourLine(false, min, level, at, "m")
-			if want := slogLine(t, false, min, level, at, "m"); got != want {
-				t.Errorf("level %d at %d: got %q, want %q", level, min, got, want)
+			got := ourLine(false, floor, level, at, "m")
+			if want := slogLine(t, false, floor, level, at, "m"); got != want {
+				t.Errorf("level %d at %d: got %q, want %q", level, floor, got, want)
 			}
-			if (got != "") != (level >= min) {
-				t.Errorf("level %d at %d: got %q", level, min, got)
+			if (got != "") != (level >= floor) {
+				t.Errorf("level %d at %d: got %q", level, floor, got)
 			}
 		}
 	}
