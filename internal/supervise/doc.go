@@ -93,7 +93,8 @@
 //
 // # Logging
 //
-// log/slog with constant messages and the attributes pid, signal, status,
-// reason and grace. The command's arguments and environment are never logged
+// Through a Logger (a *slog.Logger, or the watcher's own writer of the same
+// lines), with constant messages and the attributes pid, signal, status,
+// reason, grace and error. The command's arguments and environment are never logged
 // and never part of an error: they may hold secrets.
 package supervise

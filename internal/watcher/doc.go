@@ -41,9 +41,10 @@
 // the store refuses, is replaced by a login with the ServiceAccount token
 // read anew.
 //
-// The watcher links neither net/http nor the template functions: its
-// memory is what the Go runtime, TLS and one connection need
-// (docs/internal/BENCHMARKS.md).
+// The watcher links neither net/http nor the template functions, nor
+// log/slog: it writes slog's text and JSON lines itself, as the injector
+// writes them with slog. Its memory is what the Go runtime, TLS and one
+// connection need (docs/internal/BENCHMARKS.md).
 package watcher
 
 // HandoffFlag precedes the descriptor number of the hand-off in the
