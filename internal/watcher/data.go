@@ -74,13 +74,15 @@ type digestKey []byte
 // sum digests the keys of data that src depends on (all keys when src.All),
 // a key's absence included; it never holds a value in the clear.
 func (k digestKey) sum(src *Source, data map[string]string) []byte {
-	keys := keySet(src.Keys)
+	var keys []string
 	if src.All {
 		keys = make([]string, 0, len(data))
 		for key := range data {
 			keys = append(keys, key)
 		}
 		slices.Sort(keys)
+	} else {
+		keys = keySet(src.Keys)
 	}
 	m := hmac.New(sha256.New, k)
 	var b []byte

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode"
@@ -74,17 +75,12 @@ func (l *lineLogger) log(level int, msg string, args []any) {
 	}
 	b = l.appendString(b, msg)
 	for len(args) > 0 {
+		// A string and what follows it are a pair; anything else, a lone
+		// string at the end included, is a value without a key.
 		key, value := "!BADKEY", args[0]
-		if k, ok := args[0].(string); ok {
-			key = k
-			if len(args) > 1 {
-				value, args = args[1], args[2:]
-			} else {
-				value, args = k, nil // a lone string is a value without a key
-				key = "!BADKEY"
-			}
-		} else {
-			args = args[1:]
+		args = args[1:]
+		if k, ok := value.(string); ok && len(args) > 0 {
+			key, value, args = k, args[0], args[1:]
 		}
 		if l.json {
 			b = append(b, ',')
@@ -143,14 +139,7 @@ func (l *lineLogger) appendValue(b []byte, v any) []byte {
 		if l.json {
 			return appendJSONList(b, v)
 		}
-		s := "["
-		for i, e := range v {
-			if i > 0 {
-				s += " "
-			}
-			s += e
-		}
-		return l.appendString(b, s+"]")
+		return l.appendString(b, "["+strings.Join(v, " ")+"]")
 	case error:
 		return l.appendString(b, v.Error())
 	}

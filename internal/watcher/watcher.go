@@ -45,7 +45,7 @@ type child interface {
 // command's own when it ended by itself. Problems go to stderr as log lines,
 // never with a value or a token.
 func Run(ctx context.Context, h *Handoff, stderr io.Writer) int {
-	log := newLogger(stderr, h)
+	log := newLineLogger(stderr, h.LogLevel, h.JSONLog)
 	c, err := newStoreClient(&h.Store)
 	if err != nil {
 		log.Error("the watcher cannot reach the store: the command does not start", "error", err.Error())
@@ -106,10 +106,6 @@ func settle() {
 	runtime.GOMAXPROCS(1)
 	debug.SetGCPercent(25)
 	debug.FreeOSMemory()
-}
-
-func newLogger(w io.Writer, h *Handoff) *lineLogger {
-	return newLineLogger(w, h.LogLevel, h.JSONLog)
 }
 
 // watch is one run of the watcher.

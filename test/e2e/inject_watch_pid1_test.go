@@ -5,6 +5,7 @@ package e2e
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,23 +121,16 @@ func watchPS(out string) []watchProc {
 	var procs []watchProc
 	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
 		f := strings.Fields(line)
-		if len(f) != 4 || !watchNumber(f[0]) || !watchNumber(f[1]) {
+		if len(f) != 4 {
+			continue
+		}
+		if _, err := strconv.Atoi(f[0]); err != nil {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
 			continue
 		}
 		procs = append(procs, watchProc{pid: f[0], ppid: f[1], stat: f[2], comm: f[3]})
 	}
 	return procs
-}
-
-// watchNumber reports whether s is a non-empty string of decimal digits.
-func watchNumber(s string) bool {
-	if s == "" {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }
