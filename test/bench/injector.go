@@ -52,6 +52,12 @@ func injectorResults(r ib.Result) []result {
 			met:    r.Ratio() > 0 && r.Ratio() <= injectorStartRatio,
 		},
 		{
+			what: fmt.Sprintf("the same ratio: %.0f%% bootstrap interval over the rounds; the ratio of the part of a start the store requests make (median start less median start without a reference), this tree ÷ commit %s",
+				ib.RatioLevel*100, base),
+			ru:    fmt.Sprintf(i18n.RU("injector.62"), ib.RatioLevel*100, base),
+			value: fmt.Sprintf("%.2f–%.2f; %.2f", r.RatioLow, r.RatioHigh, r.StoreRatio()),
+		},
+		{
 			what:  fmt.Sprintf("where a start's time goes: the same start without a reference (the process alone, no store request), median (CPU), this tree / commit %s", base),
 			ru:    fmt.Sprintf(i18n.RU("injector.13"), base),
 			value: fmt.Sprintf("%s (%s) / %s (%s)", roundMs(r.New.Bare), roundMs(r.New.BareCPU), roundMs(r.Old.Bare), roundMs(r.Old.BareCPU)),
@@ -238,7 +244,9 @@ func injectorMethod(ru bool) string {
 		"path as written first and looked a mount up only when that failed) is built from that commit's files as the "+
 		"image builds it (static, stripped). Four kinds of start (each of the two injectors with these references and "+
 		"without any) take turns, the first of each round changing, so that all share the load of a shared machine; the "+
-		"first %d rounds are not counted. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
+		"first %d rounds are not counted. The interval of their ratio is a bootstrap over the rounds: the rounds are "+
+		"drawn with replacement 2000 times (a fixed seed) and the ratio of the two medians is taken each time; its 5th and "+
+		"95th percentiles bound it. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
 		"and SECRETS_STORE_POLL_INTERVAL=%s (the webhook refuses a secret-poll-interval under 5s; the binary takes any "+
 		"positive duration, and a short interval makes many polls quick to count). Once the environment is resolved it "+
 		"executes injector-watch in its place (built the same way and put next to it, as in the module's volume; the "+

@@ -70,8 +70,9 @@ type startCase struct {
 // each, and as many without a reference (the start of the process alone), and as many
 // starts of the reference program that ends at once, after WarmupRuns untimed rounds. The
 // five take turns and the one that goes first changes every round, so that all see the
-// same noise of a shared machine. The reference's median wall and CPU time go to plain.
-func (b *bench) starts(ctx context.Context, plain *[2]time.Duration) (newStart, oldStart Start, err error) {
+// same noise of a shared machine. The reference's median wall and CPU time go to plain, the
+// bootstrap interval of the ratio of the two injectors' medians with references to lo and hi.
+func (b *bench) starts(ctx context.Context, plain *[2]time.Duration, lo, hi *float64) (newStart, oldStart Start, err error) {
 	b.logf("timing %d starts of each injector, %d paths, and as many without a reference", StartRuns, StartPaths)
 	vars := refs(StartPaths, StartPaths)
 	cases := []*startCase{
@@ -104,6 +105,7 @@ func (b *bench) starts(ctx context.Context, plain *[2]time.Duration) (newStart, 
 	ref := cases[4]
 	plain[0], plain[1] = stats.Percentile(ref.wall, 50), stats.Percentile(ref.cpu, 50)
 	b.logf("the reference program ending at once: median %s, CPU %s", plain[0], plain[1])
+	*lo, *hi = stats.RatioInterval(cases[0].wall, cases[1].wall, RatioLevel, RatioResamples)
 	var out [2]Start
 	for k := range out {
 		c, bare := cases[k], cases[k+2]
