@@ -188,6 +188,13 @@ func TestBurstAgainstFailingStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	const n = 8
+	// The store closes the first connection only once every request has
+	// been made, and a little later, so that they all meet the first one
+	// in flight even on a loaded machine; a request made after the first
+	// has failed is a new burst, with a connection attempt of its own.
+	var started sync.WaitGroup
+	started.Add(n)
 	var accepted atomic.Int32
 	go func() {
 		for {
@@ -195,7 +202,10 @@ func TestBurstAgainstFailingStore(t *testing.T) {
 			if err != nil {
 				return
 			}
-			accepted.Add(1)
+			if accepted.Add(1) == 1 {
+				started.Wait()
+				time.Sleep(100 * time.Millisecond)
+			}
 			_ = c.Close()
 		}
 	}()
@@ -204,13 +214,15 @@ func TestBurstAgainstFailingStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const n = 8
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range n {
 		l := appLogin()
 		l.ServiceAccount = fmt.Sprintf("myapp-namespace/sa-%d", i) // a login each: n requests at once
-		wg.Go(func() { _, errs[i] = c.Read(t.Context(), l, "kv1/app", 0) })
+		wg.Go(func() {
+			started.Done()
+			_, errs[i] = c.Read(t.Context(), l, "kv1/app", 0)
+		})
 	}
 	wg.Wait()
 	if got := accepted.Load(); got != 1 {

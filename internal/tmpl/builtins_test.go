@@ -67,6 +67,11 @@ func TestBuiltins(t *testing.T) {
 		{name: "variadic", text: `${list 1 "a" .enabled | len}${cat}${cat "a" .missing "b"}`, want: "3a b"},
 		{name: "variadic pipeline", text: `${"c" | cat "a" "b"}`, want: "a b c"},
 		{name: "float constant", text: `${addf 1 2.5}${add 1.0 2}`, want: "3.53"},
+		// sprig computes these in decimal (github.com/shopspring/decimal), not in float64.
+		{name: "decimal addf", text: `${addf 0.1 0.2} ${add1f 0.7} ${subf 1 0.9} ${mulf 1.1 1.1}`, want: "0.3 1.7 0.1 1.21"},
+		{name: "decimal divf", text: `${divf 1 3} ${divf 10 4} ${divf 2 3 3}`, want: "0.3333333333333333 2.5 0.2222222222222222"},
+		{name: "decimal large", text: `${mulf 1e308 10} ${addf 1e16 1} ${subf 5e-324 5e-324}`, want: "+Inf 1e+16 0"},
+		{name: "decimal divf by zero", text: `${divf 1 0}`, wantErr: "calling divf"},
 		{name: "error stops", text: `a${fail "stop"}b`, wantErr: "calling fail at 1:4: stop"},
 		{name: "panic becomes error", text: `${first 1}`, wantErr: "calling first"},
 		{name: "dict and set", text: `${$d := dict "a" 1}${$_ := set $d "b" 2}${$d}${keys $d | sortAlpha}`, want: "map[a:1 b:2][a b]"},
