@@ -68,6 +68,13 @@ func injectorResults(r ib.Result) []result {
 			value: fmt.Sprintf("%s (%s)", roundMs(r.PlainBare), roundMs(r.PlainBareCPU)),
 		},
 		{
+			what: fmt.Sprintf("where a start's time goes: minor page faults (first touches of a memory page) of one start, median, with the references / without: this tree; commit %s; "+
+				"the reference program ending at once; and one first write to a page of fresh anonymous memory on this machine, median", base),
+			ru: fmt.Sprintf(i18n.RU("injector.63"), base),
+			value: fmt.Sprintf("%d / %d; %d / %d; %d; %s", r.New.Faults, r.New.BareFaults, r.Old.Faults, r.Old.BareFaults,
+				r.PlainBareFaults, r.TouchCost.Round(10*time.Nanosecond)),
+		},
+		{
 			what:  fmt.Sprintf("where a start's time goes: the store's answer at the proxy, mean: login; read; mount lookup, this tree / commit %s", base),
 			ru:    fmt.Sprintf(i18n.RU("injector.14"), base),
 			value: spentValue(r.New.Spent) + " / " + spentValue(r.Old.Spent),
@@ -230,7 +237,7 @@ func injectorMethod(ru bool) string {
 			i18n.RU("injector.55")+
 			i18n.RU("injector.56")+
 			i18n.RU("injector.59")+
-			i18n.RU("injector.61"), ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls, ib.StoreIdle)
+			i18n.RU("injector.61"), ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.TouchRounds, ib.TouchPages, ib.PollInterval, ib.Polls, ib.StoreIdle)
 	}
 	return fmt.Sprintf("**Injector start and watch.** The injector runs as a process on the host next to a local real "+
 		"cluster, as a mutated container runs it: its SECRETS_STORE_* variables, a ServiceAccount token from the "+
@@ -246,7 +253,10 @@ func injectorMethod(ru bool) string {
 		"without any) take turns, the first of each round changing, so that all share the load of a shared machine; the "+
 		"first %d rounds are not counted. The interval of their ratio is a bootstrap over the rounds: the rounds are "+
 		"drawn with replacement 2000 times (a fixed seed) and the ratio of the two medians is taken each time; its 5th and "+
-		"95th percentiles bound it. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
+		"95th percentiles bound it. A start's minor page faults come from its rusage (the injector's and those of "+
+		"/bin/true, which it becomes); what one first touch of a page costs is taken before the starts, in the measuring "+
+		"process: the median over %d rounds of the time of a first write to each of the %d pages of a fresh anonymous "+
+		"mapping, divided by the pages. Watch: the injector runs `/bin/sleep` with SECRETS_STORE_RESTART_ON=watch-for-data "+
 		"and SECRETS_STORE_POLL_INTERVAL=%s (the webhook refuses a secret-poll-interval under 5s; the binary takes any "+
 		"positive duration, and a short interval makes many polls quick to count). Once the environment is resolved it "+
 		"executes injector-watch in its place (built the same way and put next to it, as in the module's volume; the "+
@@ -272,7 +282,7 @@ func injectorMethod(ru bool) string {
 		"every poll then opens a new connection, and the proxy counts those whose TLS session was resumed. (With the "+
 		"default period of 120s, the watcher keeps its connection from one poll to the next, and OpenBao closes a "+
 		"connection only after 5 minutes idle.)",
-		ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.PollInterval, ib.Polls, ib.StoreIdle)
+		ib.StartPaths, ib.BaselineCommit, ib.WarmupRuns, ib.TouchRounds, ib.TouchPages, ib.PollInterval, ib.Polls, ib.StoreIdle)
 }
 
 // runInjectorOnly runs the injector measurement alone and prints its rows and method in

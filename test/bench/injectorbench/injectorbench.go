@@ -51,6 +51,10 @@ const (
 	// drawn with replacement RatioResamples times (the method text says 2000 and 90%).
 	RatioResamples = 2000
 	RatioLevel     = 0.9
+	// TouchRounds and TouchPages make TouchCost: rounds of first writes to as many pages of
+	// a fresh anonymous mapping (16 MiB with 4 KiB pages).
+	TouchRounds = 9
+	TouchPages  = 4096
 	// PollInterval is SECRETS_STORE_POLL_INTERVAL of the watching injector. The webhook
 	// refuses a secret-poll-interval under 5s; the binary takes any positive duration.
 	PollInterval = 200 * time.Millisecond
@@ -83,8 +87,14 @@ type Result struct {
 	// Watch is one entry per element of Watches.
 	Watch []Watch
 	// PlainBare and PlainBareCPU are the median wall and CPU time of the start of the
-	// reference program (plainclient exit), timed in turns with the injectors' starts.
+	// reference program (plainclient exit), timed in turns with the injectors' starts;
+	// PlainBareFaults its median minor page faults.
 	PlainBare, PlainBareCPU time.Duration
+	PlainBareFaults         int64
+	// TouchCost is the median time of a first write to a page of fresh anonymous memory on
+	// this machine (touchCost): what each first touch of a page of heap, stack or data
+	// costs a starting process.
+	TouchCost time.Duration
 	// Plain is the reference program polling the same paths, one entry per element of
 	// Watches (Vars is that of the injector's run; it reads each path once per poll).
 	Plain []Watch
@@ -124,6 +134,9 @@ type Start struct {
 	// Bare and BareCPU are the median wall and CPU time of a start without a reference:
 	// the process alone, no store request.
 	Bare, BareCPU time.Duration
+	// Faults and BareFaults are the median minor page faults of a start with the
+	// references and of one without (the process's rusage; /bin/true's included).
+	Faults, BareFaults int64
 	// PerStart is the store requests of one start; Uniform is false when the starts did not
 	// all send the same.
 	PerStart Requests
@@ -222,8 +235,12 @@ func (b *bench) logf(format string, args ...any) {
 
 func (b *bench) measure(ctx context.Context, res *Result) error {
 	var err error
+	if res.TouchCost, err = touchCost(TouchRounds, TouchPages); err != nil {
+		return err
+	}
+	b.logf("a first write to a page of fresh anonymous memory: median %s", res.TouchCost)
 	var plain [2]time.Duration
-	if res.New, res.Old, err = b.starts(ctx, &plain, &res.RatioLow, &res.RatioHigh); err != nil {
+	if res.New, res.Old, err = b.starts(ctx, &plain, &res.PlainBareFaults, &res.RatioLow, &res.RatioHigh); err != nil {
 		return err
 	}
 	res.PlainBare, res.PlainBareCPU = plain[0], plain[1]

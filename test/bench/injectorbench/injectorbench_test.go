@@ -85,3 +85,18 @@ func TestRefs(t *testing.T) {
 		}
 	}
 }
+
+func TestTouchCost(t *testing.T) {
+	d, err := touchCost(3, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d <= 0 || d > time.Second {
+		t.Errorf("touchCost(3, 64) = %v, want a positive time under a second", d)
+	}
+	for _, bad := range [][2]int{{0, 64}, {3, 0}, {-1, -1}} {
+		if _, err := touchCost(bad[0], bad[1]); err == nil {
+			t.Errorf("touchCost(%d, %d) gave no error", bad[0], bad[1])
+		}
+	}
+}

@@ -63,6 +63,7 @@ type startCase struct {
 	phase, bin string
 	vars       []string
 	wall, cpu  []time.Duration
+	faults     []int64
 	per        []Requests
 }
 
@@ -72,7 +73,8 @@ type startCase struct {
 // five take turns and the one that goes first changes every round, so that all see the
 // same noise of a shared machine. The reference's median wall and CPU time go to plain, the
 // bootstrap interval of the ratio of the two injectors' medians with references to lo and hi.
-func (b *bench) starts(ctx context.Context, plain *[2]time.Duration, lo, hi *float64) (newStart, oldStart Start, err error) {
+// The reference's median minor page faults go to plainFaults.
+func (b *bench) starts(ctx context.Context, plain *[2]time.Duration, plainFaults *int64, lo, hi *float64) (newStart, oldStart Start, err error) {
 	b.logf("timing %d starts of each injector, %d paths, and as many without a reference", StartRuns, StartPaths)
 	vars := refs(StartPaths, StartPaths)
 	cases := []*startCase{
@@ -91,20 +93,22 @@ func (b *bench) starts(ctx context.Context, plain *[2]time.Duration, lo, hi *flo
 			}
 			b.proxy.setPhase(phase)
 			before, _ := b.proxy.count(phase)
-			w, cpu, err := b.startOnce(ctx, c.bin, c.vars)
+			w, cpu, faults, err := b.startOnce(ctx, c.bin, c.vars)
 			if err != nil {
 				return newStart, oldStart, err
 			}
 			if i >= WarmupRuns {
 				after, _ := b.proxy.count(phase)
 				c.wall, c.cpu, c.per = append(c.wall, w), append(c.cpu, cpu), append(c.per, after.sub(before))
+				c.faults = append(c.faults, faults)
 			}
 		}
 	}
 	b.proxy.setPhase("")
 	ref := cases[4]
 	plain[0], plain[1] = stats.Percentile(ref.wall, 50), stats.Percentile(ref.cpu, 50)
-	b.logf("the reference program ending at once: median %s, CPU %s", plain[0], plain[1])
+	*plainFaults = stats.Percentile(ref.faults, 50)
+	b.logf("the reference program ending at once: median %s, CPU %s, %d minor page faults", plain[0], plain[1], *plainFaults)
 	*lo, *hi = stats.RatioInterval(cases[0].wall, cases[1].wall, RatioLevel, RatioResamples)
 	var out [2]Start
 	for k := range out {
@@ -112,17 +116,19 @@ func (b *bench) starts(ctx context.Context, plain *[2]time.Duration, lo, hi *flo
 		_, conns := b.proxy.count(c.phase)
 		out[k] = summarize(c.wall, c.cpu, c.per, conns, b.proxy.spent(c.phase))
 		out[k].Bare, out[k].BareCPU = stats.Percentile(bare.wall, 50), stats.Percentile(bare.cpu, 50)
+		out[k].Faults, out[k].BareFaults = stats.Percentile(c.faults, 50), stats.Percentile(bare.faults, 50)
 		bareReqs, _ := b.proxy.count(bare.phase)
-		b.logf("%s: median %s, p90 %s, CPU %s, requests per start %s (same on every start: %t), %.1f connections; without a reference: median %s, CPU %s, requests in all %s",
-			c.phase, out[k].Median, out[k].P90, out[k].CPU, out[k].PerStart.Format(false), out[k].Uniform, out[k].Conns,
-			out[k].Bare, out[k].BareCPU, bareReqs.Format(false))
+		b.logf("%s: median %s, p90 %s, CPU %s, %d minor page faults, requests per start %s (same on every start: %t), %.1f connections; without a reference: median %s, CPU %s, %d minor page faults, requests in all %s",
+			c.phase, out[k].Median, out[k].P90, out[k].CPU, out[k].Faults, out[k].PerStart.Format(false), out[k].Uniform, out[k].Conns,
+			out[k].Bare, out[k].BareCPU, out[k].BareFaults, bareReqs.Format(false))
 	}
 	return out[0], out[1], nil
 }
 
-// startOnce runs bin /bin/true with vars and returns its wall time from exec to exit and
-// its CPU time.
-func (b *bench) startOnce(ctx context.Context, bin string, vars []string) (wall, cpu time.Duration, err error) {
+// startOnce runs bin /bin/true with vars and returns its wall time from exec to exit, its
+// CPU time and its minor page faults (the injector's and those of /bin/true, which it
+// becomes).
+func (b *bench) startOnce(ctx context.Context, bin string, vars []string) (wall, cpu time.Duration, faults int64, err error) {
 	cmd := exec.CommandContext(ctx, bin, "/bin/true")
 	cmd.Env = b.environ(vars)
 	var stderr bytes.Buffer
@@ -130,10 +136,13 @@ func (b *bench) startOnce(ctx context.Context, bin string, vars []string) (wall,
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	t0 := time.Now()
 	if err := cmd.Run(); err != nil {
-		return 0, 0, fmt.Errorf("injector %s /bin/true: %w: %s", filepath.Base(bin), err, lastLines(stderr.String(), 5))
+		return 0, 0, 0, fmt.Errorf("injector %s /bin/true: %w: %s", filepath.Base(bin), err, lastLines(stderr.String(), 5))
 	}
 	wall = time.Since(t0)
-	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		faults = ru.Minflt
+	}
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), faults, nil
 }
 
 // summarize makes the Start of one binary from its runs.

@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// Percentile is the nearest-rank percentile p (0–100) of ds, or 0 when ds is empty. ds is
-// not changed.
-func Percentile(ds []time.Duration, p float64) time.Duration {
+// Percentile is the nearest-rank percentile p (0–100) of ds (durations, or counts such as
+// page faults), or 0 when ds is empty. ds is not changed.
+func Percentile[T ~int64](ds []T, p float64) T {
 	if len(ds) == 0 {
 		return 0
 	}

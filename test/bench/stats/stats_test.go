@@ -24,8 +24,11 @@ func TestPercentile(t *testing.T) {
 	if ds[0] != 100*time.Millisecond {
 		t.Error("Percentile sorted its argument")
 	}
-	if got := Percentile(nil, 50); got != 0 {
+	if got := Percentile[time.Duration](nil, 50); got != 0 {
 		t.Errorf("Percentile(nil) = %v, want 0", got)
+	}
+	if got := Percentile([]int64{7, 3, 5, 9}, 50); got != 5 {
+		t.Errorf("Percentile(7 3 5 9, 50) = %d, want 5", got)
 	}
 }
 
