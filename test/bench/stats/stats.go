@@ -11,9 +11,9 @@ import (
 	"time"
 )
 
-// Percentile is the nearest-rank percentile p (0–100) of ds (durations, or counts such as
-// page faults), or 0 when ds is empty. ds is not changed.
-func Percentile[T ~int64](ds []T, p float64) T {
+// Percentile is the nearest-rank percentile p (0–100) of ds (durations, counts such as
+// page faults, or ratios), or 0 when ds is empty. ds is not changed.
+func Percentile[T ~int64 | ~float64](ds []T, p float64) T {
 	if len(ds) == 0 {
 		return 0
 	}
@@ -49,10 +49,5 @@ func RatioInterval(a, b []time.Duration, level float64, resamples int) (lo, hi f
 	if len(ratios) == 0 {
 		return 0, 0
 	}
-	slices.Sort(ratios)
-	at := func(p float64) float64 {
-		i := int(math.Ceil(p*float64(len(ratios)))) - 1
-		return ratios[max(0, min(i, len(ratios)-1))]
-	}
-	return at((1 - level) / 2), at((1 + level) / 2)
+	return Percentile(ratios, (1-level)/2*100), Percentile(ratios, (1+level)/2*100)
 }
