@@ -10,12 +10,14 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"debug/buildinfo"
 	"encoding/pem"
 	"errors"
 	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -92,6 +94,31 @@ func TestBinarySize(t *testing.T) {
 	t.Logf("stripped static injector: %d bytes", fi.Size())
 	if fi.Size() > binaryBudget {
 		t.Errorf("got %d bytes, want at most %d", fi.Size(), binaryBudget)
+	}
+}
+
+// slowInitModules run package initializers that cost a measurable part of
+// every container start (regexp compilation, random seeding, tables) and
+// bring nothing the injector needs: internal/sprig gives Sprig's template
+// functions without them, and spf13/cast would also link html/template's
+// method tables.
+var slowInitModules = []string{
+	"github.com/Masterminds/sprig/v3", "github.com/Masterminds/semver/v3", "github.com/Masterminds/goutils",
+	"github.com/spf13/cast", "github.com/google/uuid",
+}
+
+func TestBinaryLeavesOutSlowInits(t *testing.T) {
+	info, err := buildinfo.ReadFile(injectorBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(info.Deps) == 0 {
+		t.Fatal("the binary lists no modules; the check would pass for any binary")
+	}
+	for _, d := range info.Deps {
+		if slices.Contains(slowInitModules, d.Path) {
+			t.Errorf("the injector links %s %s", d.Path, d.Version)
+		}
 	}
 }
 

@@ -138,6 +138,7 @@ func TestFunctionTable(t *testing.T) {
 		"regexReplaceAllLiteral": "string string string", "mustRegexReplaceAllLiteral": "string string string",
 		"expandenv": "string", "printf": "string ...interface", "uniq": "interface", "mustUniq": "interface",
 		"without": "interface ...interface", "mustWithout": "interface ...interface",
+		"semverCompare": "string string",
 	}
 	for name := range guards {
 		f := lookup(name)

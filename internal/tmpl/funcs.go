@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/Masterminds/sprig/v3"
+	"github.com/deckhouse/secrets-store-integration/internal/sprig"
 )
 
 // function is a template function with what the evaluator must know about it.

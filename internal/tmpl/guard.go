@@ -120,6 +120,7 @@ var guards = map[string]func(argv []reflect.Value) error{
 	"mustUniq":                   guardUniq,
 	"without":                    guardWithout,
 	"mustWithout":                guardWithout,
+	"semverCompare":              guardSemverCompare,
 }
 
 // atMost fails when n, the predicted size of what, exceeds limit.
@@ -254,4 +255,12 @@ func listLen(v reflect.Value) int {
 		return v.Len()
 	}
 	return 0
+}
+
+// guardSemverCompare: each hyphen range (A - B) of a constraint is
+// rewritten by a search over the whole constraint, as in Sprig, so a
+// constraint made of many ranges costs its length times their number.
+func guardSemverCompare(a []reflect.Value) error {
+	c := a[0].String()
+	return atMost("the work", float64(strings.Count(c, "-"))*float64(len(c)), maxQuadratic)
 }

@@ -42,6 +42,7 @@ func TestLimits(t *testing.T) {
 		{"printf star", `${printf "%*d%*d" 1000000 1 1000000 2}`, "the result would exceed"},
 		{"uniq", `${uniq (until 10000)}`, "the comparisons would exceed"},
 		{"without", "${without (until 14000) " + strings.Repeat("1 ", 1200) + "}", "the comparisons would exceed"},
+		{"semverCompare", `${semverCompare (repeat 20000 "1 - 2 ") "1.5.0"}`, "the work would exceed"},
 		{"arguments", `${$s := repeat 600000 "x"}${cat $s $s}`, "arguments: values hold more than"},
 		{"many arguments", `${$s := repeat 100000 "x"}${cat $s $s $s $s $s $s $s $s $s $s $s}`, "arguments: values hold more than"},
 		{"result", `${$s := repeat 800000 "x"}${b64enc $s | len}`, "result: values hold more than"},
@@ -75,6 +76,7 @@ func TestWithinLimits(t *testing.T) {
 		{"until", `${until 10000 | len}`, 5},
 		{"printf", `${printf "%5d|%-5s|%.2f" 1 "a" 1.5}`, 16},
 		{"uniq", `${uniq (until 3000) | len}`, 4},
+		{"semverCompare", `${semverCompare (print (repeat 500 "1 - 2 || ") "1 - 2") "1.5.0"}`, 4},
 		{"data passes through", `${.password | len}`, len(strconv.Itoa(len(fmt.Sprint(testData()["password"]))))},
 	}
 	for _, tt := range tests {
