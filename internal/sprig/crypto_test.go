@@ -85,25 +85,16 @@ func crInvoke(fn any, args ...any) (r crResult) {
 	for i, a := range args {
 		in[i] = crArg(a, fv.Type().In(i))
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			if e, ok := p.(error); ok {
-				r.Panic = e.Error()
-			} else {
-				r.Panic = fmt.Sprint(p)
-			}
-		}
-	}()
-	out := fv.Call(in)
-	v := out[0]
+	c := invoke(fv, in)
+	r.Failed, r.Err, r.Panic = c.failed, c.err, c.panicked
+	if r.Panic != "" {
+		return r
+	}
+	v := c.values[0]
 	if v.Kind() == reflect.Struct && v.Type().Name() == "certificate" {
 		r.Value = certificate{Cert: v.FieldByName("Cert").String(), Key: v.FieldByName("Key").String()}
 	} else {
 		r.Value = v.Interface()
-	}
-	if len(out) == 2 && !out[1].IsNil() {
-		r.Failed = true
-		r.Err = fmt.Sprint(out[1].Interface())
 	}
 	return r
 }

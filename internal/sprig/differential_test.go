@@ -169,27 +169,14 @@ func (o outcome) String() string {
 }
 
 // call calls fn; unordered prints a list result with its elements sorted.
-func call(fn reflect.Value, args []reflect.Value, unordered bool) (o outcome) {
-	defer func() {
-		if r := recover(); r != nil {
-			o.panicked = fmt.Sprint(r)
-			if o.panicked == "" {
-				o.panicked = "(empty)"
-			}
-		}
-	}()
-	out := fn.Call(args)
-	errType := reflect.TypeFor[error]()
-	if n := len(out); n > 0 && out[n-1].Type() == errType {
-		if !out[n-1].IsNil() {
-			if err, ok := out[n-1].Interface().(error); ok {
-				o.err = err.Error()
-			}
-		}
-		out = out[:n-1]
+func call(fn reflect.Value, args []reflect.Value, unordered bool) outcome {
+	r := invoke(fn, args)
+	o := outcome{err: r.err, panicked: r.panicked}
+	if r.failed && o.err == "" {
+		o.err = "(empty error text)"
 	}
-	parts := make([]string, 0, len(out))
-	for _, v := range out {
+	parts := make([]string, 0, len(r.values))
+	for _, v := range r.values {
 		if unordered && v.Kind() == reflect.Slice {
 			elems := make([]string, v.Len())
 			for i := range elems {

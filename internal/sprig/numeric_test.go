@@ -82,22 +82,9 @@ func diffInvoke(fn any, args ...any) (r diffResult) {
 			in[i] = reflect.ValueOf(a)
 		}
 	}
-	defer func() {
-		if p := recover(); p != nil {
-			r.panicked = fmt.Sprint(p)
-			if r.panicked == "" {
-				r.panicked = "(empty panic value)"
-			}
-		}
-	}()
-	out := fv.Call(in)
-	if n := len(out); n > 0 && out[n-1].Type() == reflect.TypeFor[error]() {
-		if err, _ := out[n-1].Interface().(error); err != nil {
-			r.err = err.Error()
-		}
-		out = out[:n-1]
-	}
-	for _, v := range out {
+	c := invoke(fv, in)
+	r.err, r.panicked = c.err, c.panicked
+	for _, v := range c.values {
 		r.values = append(r.values, v.Interface())
 	}
 	return r

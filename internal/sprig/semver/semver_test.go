@@ -219,14 +219,8 @@ func TestNewVersionExamples(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
 			v, err := NewVersion(tc.in)
-			if tc.err != "" {
-				if err == nil || err.Error() != tc.err {
-					t.Fatalf("got error %v, want %q", err, tc.err)
-				}
+			if wantError(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want none", err)
 			}
 			if got := v.String(); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
@@ -293,14 +287,8 @@ func TestSatisfiesExamples(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.c+" "+tc.v, func(t *testing.T) {
 			got, err := Satisfies(tc.c, tc.v)
-			if tc.err != "" {
-				if err == nil || err.Error() != tc.err {
-					t.Fatalf("got error %v, want %q", err, tc.err)
-				}
+			if wantError(t, err, tc.err) {
 				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want none", err)
 			}
 			if got != tc.want {
 				t.Errorf("got %v, want %v", got, tc.want)
@@ -439,4 +427,20 @@ func TestEarliestVersionTo(t *testing.T) {
 			t.Fatalf("earliestVersionTo(%q): got %d, want %d", s, got, want)
 		}
 	}
+}
+
+// wantError fails t unless err has the text want, or is nil when want is
+// empty; it reports whether an error was expected, so the caller stops.
+func wantError(t *testing.T, err error, want string) bool {
+	t.Helper()
+	if want != "" {
+		if err == nil || err.Error() != want {
+			t.Fatalf("got error %v, want %q", err, want)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatalf("got error %v, want none", err)
+	}
+	return false
 }
