@@ -98,13 +98,13 @@ func TestBinarySize(t *testing.T) {
 }
 
 // slowInitModules run package initializers that cost a measurable part of
-// every container start (regexp compilation, random seeding, tables) and
-// bring nothing the injector needs: internal/sprig gives Sprig's template
-// functions without them, and spf13/cast would also link html/template's
-// method tables.
+// every container start (regexp compilation, random seeding, tables of
+// powers of ten) and bring nothing the injector needs: internal/sprig
+// gives Sprig's template functions without them, and spf13/cast would also
+// link html/template's method tables.
 var slowInitModules = []string{
 	"github.com/Masterminds/sprig/v3", "github.com/Masterminds/semver/v3", "github.com/Masterminds/goutils",
-	"github.com/spf13/cast", "github.com/google/uuid",
+	"github.com/spf13/cast", "github.com/google/uuid", "github.com/shopspring/decimal",
 }
 
 func TestBinaryLeavesOutSlowInits(t *testing.T) {
